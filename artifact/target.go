@@ -1,0 +1,443 @@
+package artifact
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Kind is how a target is opened.
+type Kind string
+
+const (
+	KindZip           Kind = "zip"
+	KindDir           Kind = "dir"
+	KindTar           Kind = "tar"
+	KindDockerArchive Kind = "docker-archive"
+	KindOCIArchive    Kind = "oci-archive"
+	KindOCIDir        Kind = "oci-dir"
+	KindSBOM          Kind = "sbom"
+)
+
+var kinds = []Kind{KindZip, KindDir, KindTar, KindDockerArchive, KindOCIArchive, KindOCIDir, KindSBOM}
+
+// Options configure Open.
+type Options struct {
+	Layers  []string // Lambda layer zips, mounted at /opt
+	Limits  Limits
+	TempDir string         // parent of the private work dir; "" means os.TempDir
+	Warn    func(Warning)  // called for each warning as it happens; may be nil
+	Status  func(string)   // progress messages; may be nil
+}
+
+// Target is an opened, unpacked target. Close removes everything it wrote.
+type Target struct {
+	Input  string // the path given by the user
+	Name   string // display name: file or directory base name, or image tag
+	Kind   Kind
+	SHA256 string // hex sha256 of the target file; empty for directories
+	Size   int64
+	// CodeSHA256 is base64(sha256) of a zip, the form AWS Lambda reports.
+	CodeSHA256 string
+	// ImageID is the image config digest, for images.
+	ImageID  string
+	RepoTags []string
+	Parts    []Origin // function and layers, or image layers, in order
+	Roots    []*Root
+	Warnings []Warning
+
+	work string
+	warn func(Warning)
+}
+
+// Root is one directory tree of the target on disk: the function, a layer, an
+// image layer, the squashed image filesystem or a nested archive.
+type Root struct {
+	Dir     string
+	Virtual string // virtual path of the root itself, e.g. "fn.zip" or "fn.zip!lib/a.jar"
+	Sep     string // between Virtual and a path inside: "!" for archives, "/" otherwise
+	Origin  Origin
+	Depth   int
+	Catalog bool // syft catalogs it
+	Scan    bool // its files are read for secrets and nested archives
+	// Kind of nested archive ("zip", "jar", "tar"...); empty for top-level roots.
+	ArchiveKind string
+	// owner maps a path in a squashed image to the index of the layer that
+	// wrote it, for attribution.
+	owner  map[string]int
+	layers []Origin
+}
+
+// Locate gives the virtual path and origin of a slash path inside the root.
+func (r *Root) Locate(rel string) (string, Origin) {
+	rel = strings.TrimPrefix(filepath.ToSlash(rel), "/")
+	o := r.Origin
+	if r.owner != nil {
+		if i, ok := r.owner[rel]; ok {
+			o = r.layers[i]
+		}
+	}
+	if r.Virtual == "" {
+		return "/" + rel, o
+	}
+	return r.Virtual + r.Sep + rel, o
+}
+
+// ParseSpec splits "kind:path". Without a known prefix the kind is empty and
+// is detected from content.
+func ParseSpec(spec string) (Kind, string) {
+	for _, k := range kinds {
+		if p, ok := strings.CutPrefix(spec, string(k)+":"); ok {
+			return k, p
+		}
+	}
+	return "", spec
+}
+
+// Detect recognises a target from its content.
+func Detect(p string) (Kind, error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return "", err
+	}
+	if fi.IsDir() {
+		if _, err := os.Stat(filepath.Join(p, "oci-layout")); err == nil {
+			return KindOCIDir, nil
+		}
+		return KindDir, nil
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
+		return KindZip, nil
+	case isTarHeader(head), bytes.HasPrefix(head, []byte{0x1f, 0x8b}), bytes.HasPrefix(head, zstdMagic):
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return "", err
+		}
+		return detectTar(f)
+	}
+	t := bytes.TrimLeft(head, " \t\r\n\xef\xbb\xbf")
+	if bytes.HasPrefix(t, []byte("{")) || bytes.HasPrefix(t, []byte("<")) {
+		return KindSBOM, nil
+	}
+	return "", errors.New("not a recognised target: expected a zip, a tar or image archive, a directory, or a CycloneDX/SPDX SBOM")
+}
+
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+
+func isTarHeader(b []byte) bool {
+	return len(b) >= 262 && string(b[257:262]) == "ustar"
+}
+
+// decompress returns a reader of r's content with gzip or zstd removed.
+func decompress(r io.Reader) (io.Reader, func(), error) {
+	br := bufio.NewReader(r)
+	head, _ := br.Peek(4)
+	switch {
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, err
+		}
+		return zr, func() { zr.Close() }, nil
+	case bytes.HasPrefix(head, zstdMagic):
+		zr, err := zstd.NewReader(br)
+		if err != nil {
+			return nil, nil, err
+		}
+		return zr, zr.Close, nil
+	}
+	return br, func() {}, nil
+}
+
+// detectTar tells a docker-archive from an OCI archive from a plain tar by
+// the names of its top-level entries.
+func detectTar(r io.Reader) (Kind, error) {
+	dr, done, err := decompress(r)
+	if err != nil {
+		return "", fmt.Errorf("corrupt compressed stream: %w", err)
+	}
+	defer done()
+	tr := tar.NewReader(dr)
+	kind := KindTar
+	for i := 0; ; i++ {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return kind, nil
+		}
+		if err != nil {
+			if i == 0 {
+				return "", fmt.Errorf("corrupt tar: %w", err)
+			}
+			return kind, nil
+		}
+		switch strings.TrimPrefix(hdr.Name, "./") {
+		case "manifest.json":
+			return KindDockerArchive, nil
+		case "oci-layout":
+			kind = KindOCIArchive
+		}
+	}
+}
+
+// Open unpacks a target into a new private work directory.
+func Open(ctx context.Context, spec string, opts Options) (*Target, error) {
+	if opts.Limits == (Limits{}) {
+		opts.Limits = DefaultLimits()
+	}
+	if err := opts.Limits.Validate(); err != nil {
+		return nil, err
+	}
+	kind, p := ParseSpec(spec)
+	if _, err := os.Stat(p); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, unwrapPathErr(err))
+	}
+	if kind == "" {
+		k, err := Detect(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		kind = k
+	}
+	if kind == KindSBOM {
+		return nil, fmt.Errorf("%s: is an SBOM: open it with the sbom reader", p)
+	}
+	if len(opts.Layers) > 0 && kind != KindZip && kind != KindDir {
+		return nil, fmt.Errorf("%s: --layer applies to a function zip or directory, not a %s", p, kind)
+	}
+	work, err := os.MkdirTemp(opts.TempDir, "fnscan-")
+	if err != nil {
+		return nil, fmt.Errorf("creating work dir: %w", err)
+	}
+	t := &Target{Input: p, Name: filepath.Base(filepath.Clean(p)), Kind: kind, work: work}
+	t.warn = func(w Warning) {
+		t.Warnings = append(t.Warnings, w)
+		if opts.Warn != nil {
+			opts.Warn(w)
+		}
+	}
+	status := opts.Status
+	if status == nil {
+		status = func(string) {}
+	}
+	u := &unpacker{b: &budget{limits: opts.Limits}, warn: t.warn}
+	if err := t.open(ctx, u, p, opts, status); err != nil {
+		t.Close()
+		return nil, err
+	}
+	status("opening nested archives")
+	if err := t.openNested(ctx, u); err != nil {
+		t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+func unwrapPathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, status func(string)) error {
+	switch t.Kind {
+	case KindZip:
+		status("unpacking " + t.Name)
+		sum, size, err := fileSHA256(p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		t.SHA256, t.Size, t.CodeSHA256 = hex.EncodeToString(sum), size, base64.StdEncoding.EncodeToString(sum)
+		fn := Origin{Kind: OriginFunction, Name: t.Name, SHA256: t.SHA256}
+		if err := t.addZip(ctx, u, p, fn, "function"); err != nil {
+			return err
+		}
+	case KindDir:
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return err
+		}
+		o := Origin{Kind: OriginDirectory, Name: t.Name}
+		t.Parts = append(t.Parts, o)
+		// The user's own directory is read in place and never written to.
+		t.Roots = append(t.Roots, &Root{Dir: abs, Virtual: t.Name, Sep: "/", Origin: o, Catalog: true, Scan: true})
+	case KindTar:
+		status("unpacking " + t.Name)
+		if err := t.hashFile(p); err != nil {
+			return err
+		}
+		o := Origin{Kind: OriginDirectory, Name: t.Name, SHA256: t.SHA256}
+		t.Parts = append(t.Parts, o)
+		dir := filepath.Join(t.work, "tar")
+		if err := u.untarFile(ctx, t.Name, p, dir); err != nil {
+			return err
+		}
+		if err := u.checkLinks(dir, t.Name, "!"); err != nil {
+			return err
+		}
+		t.Roots = append(t.Roots, &Root{Dir: dir, Virtual: t.Name, Sep: "!", Origin: o, Catalog: true, Scan: true})
+	case KindDockerArchive, KindOCIArchive, KindOCIDir:
+		status("unpacking image " + t.Name)
+		if err := t.openImage(ctx, u, p); err != nil {
+			return err
+		}
+	}
+	for i, l := range opts.Layers {
+		name := filepath.Base(l)
+		status("unpacking layer " + name)
+		sum, _, err := fileSHA256(l)
+		if err != nil {
+			return fmt.Errorf("layer %s: %w", l, unwrapPathErr(err))
+		}
+		o := Origin{Kind: OriginLayer, Name: name, SHA256: hex.EncodeToString(sum), Index: i + 1}
+		if err := t.addZip(ctx, u, l, o, fmt.Sprintf("layer-%d", i+1)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *Target) hashFile(p string) error {
+	sum, size, err := fileSHA256(p)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	t.SHA256, t.Size = hex.EncodeToString(sum), size
+	return nil
+}
+
+// addZip unpacks a function or layer zip as a top-level root.
+func (t *Target) addZip(ctx context.Context, u *unpacker, p string, o Origin, sub string) error {
+	zr, err := zip.OpenReader(p)
+	if err != nil {
+		return fmt.Errorf("%s: not a valid zip archive: %w", p, err)
+	}
+	defer zr.Close()
+	dir := filepath.Join(t.work, sub)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	if err := u.unzip(ctx, o.Name, &zr.Reader, root); err != nil {
+		return err
+	}
+	if err := u.checkLinks(dir, o.Name, "!"); err != nil {
+		return err
+	}
+	t.Parts = append(t.Parts, o)
+	t.Roots = append(t.Roots, &Root{Dir: dir, Virtual: o.Name, Sep: "!", Origin: o, Catalog: true, Scan: true})
+	return nil
+}
+
+func (u *unpacker) untarFile(ctx context.Context, display, p, dir string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	dr, done, err := decompress(f)
+	if err != nil {
+		return fmt.Errorf("%s: corrupt compressed stream: %w", display, err)
+	}
+	defer done()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	_, err = u.untar(ctx, display, dr, root, false)
+	return err
+}
+
+func fileSHA256(p string) ([]byte, int64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	return h.Sum(nil), n, nil
+}
+
+// Close removes the work directory.
+func (t *Target) Close() error {
+	if t == nil || t.work == "" {
+		return nil
+	}
+	err := os.RemoveAll(t.work)
+	t.work = ""
+	return err
+}
+
+// WorkDir is the private directory holding the unpacked target.
+func (t *Target) WorkDir() string { return t.work }
+
+// Files lists every regular file in the scanned roots, nested archives
+// included, sorted by virtual path. Symlinks are never followed.
+func (t *Target) Files() ([]File, error) {
+	var out []File
+	for _, r := range t.Roots {
+		if !r.Scan {
+			continue
+		}
+		err := filepath.WalkDir(r.Dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				t.warn(Warning{Path: p, Message: err.Error()})
+				return nil
+			}
+			if !d.Type().IsRegular() {
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return nil
+			}
+			rel, _ := filepath.Rel(r.Dir, p)
+			rel = filepath.ToSlash(rel)
+			v, o := r.Locate(rel)
+			out = append(out, File{Virtual: v, Path: rel, Real: p, Size: info.Size(), Origin: o})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Virtual < out[j].Virtual })
+	return out, nil
+}

@@ -1,0 +1,63 @@
+package artifact
+
+// OriginKind says which part of a composite target a file came from.
+type OriginKind string
+
+const (
+	OriginFunction   OriginKind = "function"    // the function's own deployment package
+	OriginLayer      OriginKind = "layer"       // a Lambda layer zip, mounted at /opt
+	OriginImageLayer OriginKind = "image-layer" // one layer of a container image
+	OriginDirectory  OriginKind = "directory"   // a plain directory target
+)
+
+// Origin identifies one part of a target. Components and findings carry it
+// so a user can tell which layer to rebuild.
+type Origin struct {
+	Kind OriginKind `json:"kind"`
+	// Name is the file name of the function zip or layer zip, the directory,
+	// or for an image layer its diffID.
+	Name string `json:"name"`
+	// SHA256 is the hex sha256 of the zip (function/layer) or the layer
+	// diffID digest without its "sha256:" prefix.
+	SHA256 string `json:"sha256,omitempty"`
+	// Index orders layers: Lambda layer order or image layer order.
+	Index int `json:"index"`
+}
+
+// String is the short form used in tables: "function", "layer:deps.zip",
+// "image-layer:sha256:abcd…".
+func (o Origin) String() string {
+	switch o.Kind {
+	case OriginLayer:
+		return "layer:" + o.Name
+	case OriginImageLayer:
+		return "image-layer:" + o.Name
+	default:
+		return string(o.Kind)
+	}
+}
+
+// File is one regular file of an unpacked target, possibly inside a nested
+// archive.
+type File struct {
+	// Virtual is the path users see: the target or layer name, then the path
+	// inside it, with "!" separating nested archives, e.g.
+	// "fn.zip!lib/app.jar!META-INF/maven/g/a/pom.properties".
+	Virtual string
+	// Path is the path inside the part's filesystem (slash separated, no
+	// leading slash), e.g. "lib/app.jar!/META-INF/..." on disk.
+	Path string
+	// Real is the file's location on disk inside the work directory.
+	Real   string
+	Size   int64
+	Origin Origin
+}
+
+// Warning is a non-fatal problem: a corrupt nested archive, a limit that
+// made fnscan skip an entry. It names the input.
+type Warning struct {
+	Path    string `json:"path"`
+	Message string `json:"message"`
+}
+
+func (w Warning) String() string { return w.Path + ": " + w.Message }

@@ -1,0 +1,370 @@
+package artifact
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// unpacker writes archive entries under one os.Root, which refuses any write
+// that would land outside it, symlinks included. The checks here come first
+// so a refusal names the entry and the reason.
+type unpacker struct {
+	b    *budget
+	warn func(Warning)
+}
+
+// cleanName turns an archive entry name into a slash path inside the root.
+// Backslashes count as separators because Windows tools write them and
+// extractors elsewhere honour them: "..\..\x" must not slip through.
+func cleanName(name string, stripAbs bool) (string, error) {
+	n := strings.ReplaceAll(name, `\`, "/")
+	if strings.ContainsRune(n, 0) {
+		return "", errors.New("NUL byte in path")
+	}
+	if len(n) >= 2 && n[1] == ':' && ((n[0] >= 'a' && n[0] <= 'z') || (n[0] >= 'A' && n[0] <= 'Z')) {
+		return "", errors.New("drive-letter path")
+	}
+	if strings.HasPrefix(n, "/") {
+		if !stripAbs {
+			return "", errors.New("absolute path")
+		}
+		n = strings.TrimLeft(n, "/")
+	}
+	for _, part := range strings.Split(n, "/") {
+		if part == ".." {
+			return "", errors.New("path traverses outside the archive (..)")
+		}
+	}
+	n = path.Clean(n)
+	if n == "." {
+		return "", nil
+	}
+	return n, nil
+}
+
+// linkTarget checks a symlink's target lexically and rewrites an absolute
+// target to a relative one, so the link on disk stays inside the root the way
+// it would inside the image (chroot semantics).
+func linkTarget(name, target string) (string, error) {
+	t := strings.ReplaceAll(target, `\`, "/")
+	if t == "" || strings.ContainsRune(t, 0) {
+		return "", errors.New("empty or invalid symlink target")
+	}
+	var abs string
+	if strings.HasPrefix(t, "/") {
+		abs = path.Clean(strings.TrimLeft(t, "/"))
+	} else {
+		abs = path.Join(path.Dir(name), t)
+	}
+	if abs == ".." || strings.HasPrefix(abs, "../") {
+		return "", fmt.Errorf("symlink to %q escapes the root", target)
+	}
+	rel, err := filepath.Rel(path.Dir(name), abs)
+	if err != nil {
+		return "", err
+	}
+	return filepath.ToSlash(rel), nil
+}
+
+func (u *unpacker) refuse(archive, entry string, err error) {
+	u.warn(Warning{Path: archive + "!" + entry, Message: "refused: " + err.Error()})
+}
+
+// prepare makes the parent directories of name and removes whatever is at
+// name, so a later entry replaces an earlier one instead of writing through it.
+func prepare(root *os.Root, name string) error {
+	if dir := path.Dir(name); dir != "." {
+		if err := root.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	if err := root.RemoveAll(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func (u *unpacker) writeFile(root *os.Root, name string, r io.Reader, compressed int64) error {
+	if err := prepare(root, name); err != nil {
+		return err
+	}
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(&limitedWriter{w: f, b: u.b, compressed: compressed}, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (u *unpacker) symlink(root *os.Root, archive, name, target string) {
+	rel, err := linkTarget(name, target)
+	if err == nil {
+		err = prepare(root, name)
+	}
+	if err == nil {
+		err = root.Symlink(rel, name)
+	}
+	if err != nil {
+		u.refuse(archive, name, err)
+	}
+}
+
+// unzip extracts a zip. archive names it in messages. A limit hit or a corrupt
+// entry is an error; a refused entry is a warning and the rest goes on.
+func (u *unpacker) unzip(ctx context.Context, archive string, zr *zip.Reader, root *os.Root) error {
+	for _, f := range zr.File {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := u.b.entry(); err != nil {
+			return fmt.Errorf("%s: %w", archive, err)
+		}
+		name, err := cleanName(f.Name, false)
+		if err != nil {
+			u.refuse(archive, f.Name, err)
+			continue
+		}
+		if name == "" {
+			continue
+		}
+		mode := f.Mode()
+		switch {
+		case mode.IsDir():
+			if err := root.MkdirAll(name, 0o755); err != nil {
+				u.refuse(archive, f.Name, err)
+			}
+		case mode&fs.ModeSymlink != 0:
+			target, err := readSmall(f, 4096)
+			if err != nil {
+				return fmt.Errorf("%s!%s: %w", archive, f.Name, err)
+			}
+			u.symlink(root, archive, name, target)
+		case mode.IsRegular():
+			if int64(f.UncompressedSize64) > u.b.limits.MaxEntryBytes {
+				return fmt.Errorf("%s!%s: %w: entry declares %d bytes (raise --max-entry-size)", archive, f.Name, ErrLimit, f.UncompressedSize64)
+			}
+			rc, err := f.Open()
+			if err != nil {
+				return fmt.Errorf("%s!%s: %w", archive, f.Name, err)
+			}
+			err = u.writeFile(root, name, rc, int64(f.CompressedSize64))
+			rc.Close()
+			if err != nil {
+				if isRootEscape(err) {
+					u.refuse(archive, f.Name, errors.New("path resolves outside the root through a symlink"))
+					continue
+				}
+				return fmt.Errorf("%s!%s: %w", archive, f.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+func readSmall(f *zip.File, max int64) (string, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, max+1))
+	if err != nil {
+		return "", err
+	}
+	if int64(len(b)) > max {
+		return "", errors.New("symlink target too long")
+	}
+	return string(b), nil
+}
+
+// whiteout is an OCI layer deletion marker.
+type whiteout struct {
+	dir    string // directory the marker sits in
+	name   string // deleted entry; empty for an opaque marker
+	opaque bool
+}
+
+// untar extracts a tar stream. In image mode leading slashes are stripped (as
+// docker does) and whiteout markers are returned instead of written.
+func (u *unpacker) untar(ctx context.Context, archive string, r io.Reader, root *os.Root, image bool) ([]whiteout, error) {
+	var wh []whiteout
+	tr := tar.NewReader(r)
+	for {
+		if err := ctx.Err(); err != nil {
+			return wh, err
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return wh, nil
+		}
+		if err != nil {
+			return wh, fmt.Errorf("%s: corrupt tar: %w", archive, err)
+		}
+		if err := u.b.entry(); err != nil {
+			return wh, fmt.Errorf("%s: %w", archive, err)
+		}
+		name, err := cleanName(hdr.Name, image)
+		if err != nil {
+			u.refuse(archive, hdr.Name, err)
+			continue
+		}
+		if name == "" {
+			continue
+		}
+		if image {
+			base := path.Base(name)
+			if base == ".wh..wh..opq" {
+				wh = append(wh, whiteout{dir: path.Dir(name), opaque: true})
+				continue
+			}
+			if strings.HasPrefix(base, ".wh.") {
+				wh = append(wh, whiteout{dir: path.Dir(name), name: strings.TrimPrefix(base, ".wh.")})
+				continue
+			}
+		}
+		switch hdr.Typeflag {
+		case tar.TypeDir:
+			if err := root.MkdirAll(name, 0o755); err != nil {
+				u.refuse(archive, hdr.Name, err)
+			}
+		case tar.TypeSymlink:
+			u.symlink(root, archive, name, hdr.Linkname)
+		case tar.TypeLink:
+			old, err := cleanName(hdr.Linkname, image)
+			if err == nil && old == "" {
+				err = errors.New("empty hardlink target")
+			}
+			if err == nil {
+				err = u.hardlink(root, old, name)
+			}
+			if err != nil {
+				u.refuse(archive, hdr.Name, fmt.Errorf("hardlink to %q: %w", hdr.Linkname, err))
+			}
+		case tar.TypeReg, tar.TypeRegA:
+			if hdr.Size > u.b.limits.MaxEntryBytes {
+				return wh, fmt.Errorf("%s!%s: %w: entry declares %d bytes (raise --max-entry-size)", archive, hdr.Name, ErrLimit, hdr.Size)
+			}
+			if err := u.writeFile(root, name, tr, 0); err != nil {
+				if isRootEscape(err) {
+					u.refuse(archive, hdr.Name, errors.New("path resolves outside the root through a symlink"))
+					continue
+				}
+				return wh, fmt.Errorf("%s!%s: %w", archive, hdr.Name, err)
+			}
+		default:
+			// devices, fifos: nothing to scan, nothing to create.
+		}
+	}
+}
+
+// hardlink links only to a regular file already inside the root, never
+// through a symlink, so a hardlink cannot reach outside.
+func (u *unpacker) hardlink(root *os.Root, old, name string) error {
+	fi, err := root.Lstat(old)
+	if err != nil {
+		return errors.New("target is not in the archive")
+	}
+	if !fi.Mode().IsRegular() {
+		return errors.New("target is not a regular file")
+	}
+	if err := prepare(root, name); err != nil {
+		return err
+	}
+	return root.Link(old, name)
+}
+
+func isRootEscape(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "path escapes from parent")
+}
+
+// checkLinks resolves every symlink under dir as the image would see it and
+// removes those that escape, loop or chain too deep, so nothing that reads the
+// tree later (syft, the secrets scanner) can be led outside it.
+func (u *unpacker) checkLinks(dir, display string, sep string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink == 0 {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		if rerr := resolveLink(dir, rel, u.b.limits.MaxLinkHops); rerr != nil {
+			target, _ := os.Readlink(p)
+			os.Remove(p)
+			u.warn(Warning{Path: display + sep + rel, Message: fmt.Sprintf("refused symlink to %q: %v", target, rerr)})
+		}
+		return nil
+	})
+}
+
+var (
+	errLinkEscape = errors.New("resolves outside the root")
+	errLinkLoop   = errors.New("symlink loop")
+	errLinkDepth  = errors.New("symlink chain too deep")
+)
+
+// resolveLink follows rel component by component inside dir with chroot
+// semantics, failing if resolution climbs above dir, revisits a link with the
+// same remainder (a loop) or follows more than maxHops links.
+func resolveLink(dir, rel string, maxHops int) error {
+	todo := strings.Split(rel, "/")
+	var cur []string
+	hops := 0
+	seen := map[string]bool{}
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(cur) == 0 {
+				return errLinkEscape
+			}
+			cur = cur[:len(cur)-1]
+			continue
+		}
+		next := append(append([]string(nil), cur...), c)
+		p := filepath.Join(append([]string{dir}, next...)...)
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return nil // dangling: harmless, nothing to read
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			cur = next
+			continue
+		}
+		hops++
+		if hops > maxHops {
+			return errLinkDepth
+		}
+		key := strings.Join(next, "/") + "\x00" + strings.Join(todo, "/")
+		if seen[key] {
+			return errLinkLoop
+		}
+		seen[key] = true
+		target, err := os.Readlink(p)
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(target, "/") {
+			cur = nil
+		}
+		todo = append(strings.Split(target, "/"), todo...)
+	}
+	return nil
+}

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/fnscan/fnscan/artifact"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitPolicy = 1 // the policy gate failed
+	exitError  = 2 // bad input, bad usage, or a tool failure
+)
+
+var version = "dev" // set by the release build
+
+// exitError carries a status other than exitError.
+type codeError struct {
+	code int
+	err  error
+}
+
+func (e *codeError) Error() string { return e.err.Error() }
+
+const usage = `fnscan guards serverless deployments.
+
+Usage:
+  fnscan sbom TARGET [--layer LAYER.zip]... [-o FORMAT[=FILE]]...
+  fnscan scan TARGET [--layer LAYER.zip]... [--db DIR] [-o FORMAT[=FILE]]...
+  fnscan secrets TARGET [--layer LAYER.zip]... [-o FORMAT[=FILE]]...
+  fnscan db import [--db DIR] SOURCE...
+  fnscan db update [--db DIR] [--ecosystem E]... [--url BASE]
+  fnscan db status [--db DIR]
+  fnscan version
+
+TARGET is a Lambda zip, a directory, a container image archive (docker save,
+OCI archive or layout) or an SBOM; force the kind with a prefix: zip:, dir:,
+docker-archive:, oci-archive:, oci-dir:, sbom:.
+Exit status: 0 pass, 1 policy failure, 2 error.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := dispatch(ctx, args, stdout, stderr)
+	if err == nil {
+		return exitOK
+	}
+	var ce *codeError
+	if errors.As(err, &ce) {
+		if ce.err != nil && ce.code != exitPolicy {
+			fmt.Fprintln(stderr, "fnscan:", oneLine(ce.err.Error()))
+		}
+		return ce.code
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "fnscan: interrupted")
+		return exitError
+	}
+	fmt.Fprintln(stderr, "fnscan:", oneLine(err.Error()))
+	return exitError
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return &codeError{code: exitError, err: errors.New("no command given")}
+	}
+	switch args[0] {
+	case "sbom":
+		return cmdSBOM(ctx, args[1:], stdout, stderr)
+	case "scan":
+		return cmdScan(ctx, args[1:], stdout, stderr)
+	case "secrets":
+		return cmdSecrets(ctx, args[1:], stdout, stderr)
+	case "db":
+		return cmdDB(ctx, args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "fnscan", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// parse parses flags that may come before or after positional arguments,
+// as users of syft and trivy expect.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// output is one -o FORMAT[=FILE].
+type output struct {
+	format string
+	file   string // "" or "-" is stdout
+}
+
+func parseOutputs(specs []string, def string, valid func(string) bool, names string) ([]output, error) {
+	if len(specs) == 0 {
+		specs = []string{def}
+	}
+	var outs []output
+	stdout := 0
+	for _, s := range specs {
+		f, file, _ := strings.Cut(s, "=")
+		if !valid(f) {
+			return nil, fmt.Errorf("-o %s: unknown format %q (want one of %s)", s, f, names)
+		}
+		if file == "" || file == "-" {
+			stdout++
+		}
+		outs = append(outs, output{format: f, file: file})
+	}
+	if stdout > 1 {
+		return nil, errors.New("more than one -o writes to stdout: give each a file (-o FORMAT=FILE)")
+	}
+	return outs, nil
+}
+
+// writeOutput writes to a temp file beside the destination and renames it
+// into place, so a failure never leaves a half-written report.
+func writeOutput(o output, stdout io.Writer, write func(io.Writer) error) error {
+	if o.file == "" || o.file == "-" {
+		return write(stdout)
+	}
+	dir := filepath.Dir(o.file)
+	tmp, err := os.CreateTemp(dir, ".fnscan-*")
+	if err != nil {
+		return fmt.Errorf("-o %s=%s: %w", o.format, o.file, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", o.file, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", o.file, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), o.file)
+}
+
+// targetFlags are shared by sbom, scan and secrets.
+type targetFlags struct {
+	layers       listFlag
+	outputs      listFlag
+	quiet        bool
+	maxDepth     int
+	maxTotal     int64
+	maxEntries   int64
+	maxEntrySize int64
+	maxRatio     int64
+	maxLinks     int
+	tempDir      string
+	reproducible bool
+}
+
+func (tf *targetFlags) register(fs *flag.FlagSet) {
+	d := artifact.DefaultLimits()
+	fs.Var(&tf.layers, "layer", "Lambda layer zip, mounted at /opt (repeatable, in layer order)")
+	fs.Var(&tf.outputs, "o", "output FORMAT[=FILE] (repeatable)")
+	fs.Var(&tf.outputs, "output", "same as -o")
+	fs.BoolVar(&tf.quiet, "quiet", false, "no progress or warnings on stderr")
+	fs.BoolVar(&tf.quiet, "q", false, "same as --quiet")
+	fs.IntVar(&tf.maxDepth, "max-depth", d.MaxDepth, "nested archive depth to open")
+	fs.Int64Var(&tf.maxTotal, "max-total-size", d.MaxTotalBytes, "bytes unpacked in total")
+	fs.Int64Var(&tf.maxEntries, "max-entries", d.MaxEntries, "entries unpacked in total")
+	fs.Int64Var(&tf.maxEntrySize, "max-entry-size", d.MaxEntryBytes, "bytes of one unpacked entry")
+	fs.Int64Var(&tf.maxRatio, "max-ratio", d.MaxRatio, "compression ratio of one entry (zip bombs)")
+	fs.IntVar(&tf.maxLinks, "max-symlink-depth", d.MaxLinkHops, "symlinks followed to resolve one path")
+	fs.StringVar(&tf.tempDir, "temp-dir", "", "parent directory for the private work dir")
+	fs.BoolVar(&tf.reproducible, "reproducible", false, "same input, same bytes: derived serial number, no timestamp")
+}
+
+func (tf *targetFlags) options(stderr io.Writer) artifact.Options {
+	p := newProgress(stderr, tf.quiet)
+	return artifact.Options{
+		Layers: tf.layers,
+		Limits: artifact.Limits{
+			MaxTotalBytes: tf.maxTotal, MaxEntries: tf.maxEntries, MaxEntryBytes: tf.maxEntrySize,
+			MaxRatio: tf.maxRatio, MaxDepth: tf.maxDepth, MaxLinkHops: tf.maxLinks,
+		},
+		TempDir: tf.tempDir,
+		Warn:    p.warn,
+		Status:  p.status,
+	}
+}
+
+func target(args []string, cmd string) (string, error) {
+	if len(args) != 1 {
+		return "", &codeError{code: exitError, err: fmt.Errorf("%s needs exactly one TARGET (got %d); see fnscan help", cmd, len(args))}
+	}
+	return args[0], nil
+}

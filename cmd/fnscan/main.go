@@ -1,0 +1,18 @@
+// Command fnscan guards serverless deployments: SBOMs, vulnerabilities,
+// secrets and a policy gate for Lambda packages, layers and images.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	// Ctrl-C cancels the context; deferred cleanups then remove work dirs.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

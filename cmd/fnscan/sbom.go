@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"strings"
+
+	"github.com/fnscan/fnscan/artifact"
+	"github.com/fnscan/fnscan/sbom"
+)
+
+func cmdSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fnscan sbom", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var tf targetFlags
+	tf.register(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return usageErr(err)
+	}
+	spec, err := target(pos, "sbom")
+	if err != nil {
+		return err
+	}
+	outs, err := parseOutputs(tf.outputs, "cyclonedx-json", sbom.IsFormat, strings.Join(sbom.Formats, ", "))
+	if err != nil {
+		return usageErr(err)
+	}
+	res, err := catalog(ctx, spec, &tf, stderr)
+	if err != nil {
+		return err
+	}
+	meta := sbom.Meta{Reproducible: tf.reproducible, ToolVersion: version}
+	for _, o := range outs {
+		if err := writeOutput(o, stdout, func(w io.Writer) error { return res.Encode(w, o.format, meta) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func usageErr(err error) error {
+	if err == flag.ErrHelp {
+		return err
+	}
+	return &codeError{code: exitError, err: err}
+}
+
+// catalog opens any target (an SBOM file included) and returns its components.
+func catalog(ctx context.Context, spec string, tf *targetFlags, stderr io.Writer) (*sbom.Result, error) {
+	kind, p := artifact.ParseSpec(spec)
+	if kind == "" {
+		if k, err := artifact.Detect(p); err == nil && k == artifact.KindSBOM {
+			kind = k
+		}
+	}
+	if kind == artifact.KindSBOM {
+		return sbom.Read(p)
+	}
+	opts := tf.options(stderr)
+	t, err := artifact.Open(ctx, spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	opts.Status("cataloging packages")
+	cfg := sbom.DefaultConfig()
+	cfg.ToolVersion = version
+	res, err := sbom.Catalog(ctx, t, cfg)
+	newProgress(stderr, tf.quiet).clear()
+	return res, err
+}

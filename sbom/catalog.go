@@ -1,0 +1,266 @@
+package sbom
+
+import (
+	"context"
+
+	cyclonedx "github.com/CycloneDX/cyclonedx-go"
+	"fmt"
+	"path"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/anchore/syft/syft"
+	syftart "github.com/anchore/syft/syft/artifact"
+	"github.com/anchore/syft/syft/cataloging"
+	"github.com/anchore/syft/syft/file"
+	"github.com/anchore/syft/syft/linux"
+	"github.com/anchore/syft/syft/pkg"
+	syftsbom "github.com/anchore/syft/syft/sbom"
+	"github.com/anchore/syft/syft/source"
+	"github.com/anchore/syft/syft/source/directorysource"
+
+	"github.com/fnscan/fnscan/artifact"
+
+	// syft's RPM cataloger reads newer rpmdbs through database/sql.
+	_ "modernc.org/sqlite"
+)
+
+// Location is one place a component was found.
+type Location struct {
+	Path   string          `json:"path"` // virtual path, e.g. "fn.zip!node_modules/qs/package.json"
+	Origin artifact.Origin `json:"origin"`
+}
+
+// Component is a package found in the target.
+type Component struct {
+	Ref       string     `json:"bomRef"` // CycloneDX bom-ref
+	Name      string     `json:"name"`
+	Version   string     `json:"version"`
+	PURL      string     `json:"purl,omitempty"`
+	Type      string     `json:"type"` // syft package type: npm, python, java-archive, go-module, apk, ...
+	Licenses  []string   `json:"licenses,omitempty"`
+	FoundBy   string     `json:"foundBy,omitempty"`
+	Locations []Location `json:"locations"`
+}
+
+// Subject describes the scanned artifact itself.
+type Subject struct {
+	Name       string `json:"name"`
+	Kind       string `json:"kind"`
+	SHA256     string `json:"sha256,omitempty"`
+	CodeSHA256 string `json:"codeSha256,omitempty"` // base64 sha256, as AWS Lambda reports it
+	ImageID    string `json:"imageId,omitempty"`
+	Size       int64  `json:"size,omitempty"`
+}
+
+// Result is a cataloged target.
+type Result struct {
+	Subject    Subject
+	Components []Component
+	Parts      []artifact.Origin
+	Warnings   []artifact.Warning
+	Distro     *linux.Release
+	// syft holds the merged syft document the encoders start from.
+	syft *syftsbom.SBOM
+	// origins maps a syft package ID to where it was found.
+	origins map[syftart.ID][]Location
+	// bom is the CycloneDX model without serial number and timestamp.
+	bom *cyclonedx.BOM
+	// refs maps a syft package ID to its bom-ref.
+	refs map[syftart.ID]string
+}
+
+// Config chooses what cataloging does.
+type Config struct {
+	Parallelism int
+	ToolName    string
+	ToolVersion string
+}
+
+// DefaultConfig catalogs with all cores.
+func DefaultConfig() Config {
+	return Config{Parallelism: runtime.GOMAXPROCS(0), ToolName: "fnscan", ToolVersion: "dev"}
+}
+
+// Deployed packages hold what is installed, so syft's "image" (installed)
+// catalogers fit them; lockfiles are added for functions shipped without
+// node_modules, and dropped where node_modules is present.
+func selection() cataloging.SelectionRequest {
+	return cataloging.NewSelectionRequest().
+		WithDefaults("image").
+		WithAdditions("javascript-lock-cataloger")
+}
+
+// Catalog runs syft over every root of the target that holds packages and
+// merges the results into one document.
+func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, error) {
+	if cfg.Parallelism <= 0 {
+		cfg.Parallelism = runtime.GOMAXPROCS(0)
+	}
+	res := &Result{
+		Subject: Subject{Name: t.Name, Kind: string(t.Kind), SHA256: t.SHA256, CodeSHA256: t.CodeSHA256, ImageID: t.ImageID, Size: t.Size},
+		Parts:   t.Parts,
+		origins: map[syftart.ID][]Location{},
+	}
+	merged := &syftsbom.SBOM{
+		Artifacts: syftsbom.Artifacts{Packages: pkg.NewCollection()},
+		Source:    source.Description{Name: t.Name, Metadata: source.FileMetadata{Path: t.Name}},
+		Descriptor: syftsbom.Descriptor{
+			Name: cfg.ToolName, Version: cfg.ToolVersion,
+		},
+	}
+	for _, r := range t.Roots {
+		if !r.Catalog {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		src, err := directorysource.New(directorysource.Config{Path: r.Dir, Base: r.Dir})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", displayRoot(r), err)
+		}
+		scfg := syft.DefaultCreateSBOMConfig().
+			WithTool(cfg.ToolName, cfg.ToolVersion).
+			WithParallelism(cfg.Parallelism).
+			WithCatalogerSelection(selection()).
+			WithoutFiles()
+		s, err := syft.CreateSBOM(ctx, src, scfg)
+		src.Close()
+		if err != nil {
+			return nil, fmt.Errorf("cataloging %s: %w", displayRoot(r), err)
+		}
+		if s.Artifacts.LinuxDistribution != nil && res.Distro == nil {
+			res.Distro = s.Artifacts.LinuxDistribution
+			merged.Artifacts.LinuxDistribution = s.Artifacts.LinuxDistribution
+		}
+		mergeRoot(res, merged, s, r)
+	}
+	res.syft = merged
+	res.bom = toCycloneDX(res)
+	res.Components = components(res)
+	res.Warnings = t.Warnings
+	return res, nil
+}
+
+func displayRoot(r *artifact.Root) string {
+	if r.Virtual == "" {
+		return r.Origin.String()
+	}
+	return r.Virtual
+}
+
+// mergeRoot moves one root's packages into the merged document with virtual
+// paths as locations. Package IDs are recomputed (they hash the locations, so
+// the same package in two layers stays two packages) and relationships are
+// remapped to the new IDs.
+func mergeRoot(res *Result, merged, s *syftsbom.SBOM, r *artifact.Root) {
+	lockDirs := installedNodeDirs(s)
+	newID := map[syftart.ID]pkg.Package{}
+	for p := range s.Artifacts.Packages.Enumerate() {
+		old := p.ID()
+		var locs []file.Location
+		var where []Location
+		dropped := false
+		for _, l := range p.Locations.ToSlice() {
+			if p.FoundBy == "javascript-lock-cataloger" && lockDirs[path.Dir(l.RealPath)] {
+				dropped = true
+				break
+			}
+			virt, origin := r.Locate(l.RealPath)
+			if m, ok := p.Metadata.(pkg.JavaArchive); ok && m.PomProperties != nil && m.PomProperties.Path != "" && len(where) == 0 {
+				virt += "!" + m.PomProperties.Path
+			}
+			locs = append(locs, file.NewVirtualLocationFromCoordinates(file.Coordinates{RealPath: virt}, virt))
+			where = append(where, Location{Path: virt, Origin: origin})
+		}
+		if dropped {
+			continue
+		}
+		p.Locations = file.NewLocationSet(locs...)
+		p.SetID()
+		newID[old] = p
+		res.origins[p.ID()] = append(res.origins[p.ID()], where...)
+		merged.Artifacts.Packages.Add(p)
+	}
+	for _, rel := range s.Relationships {
+		from, ok1 := rel.From.(pkg.Package)
+		to, ok2 := rel.To.(pkg.Package)
+		if !ok1 || !ok2 {
+			continue
+		}
+		nf, ok1 := newID[from.ID()]
+		nt, ok2 := newID[to.ID()]
+		if !ok1 || !ok2 {
+			continue
+		}
+		rel.From, rel.To = nf, nt
+		merged.Relationships = append(merged.Relationships, rel)
+	}
+}
+
+// installedNodeDirs lists directories whose node_modules syft cataloged, so
+// a lockfile there is not counted twice (and its dev-only entries, which were
+// never shipped, are not invented).
+func installedNodeDirs(s *syftsbom.SBOM) map[string]bool {
+	dirs := map[string]bool{}
+	for p := range s.Artifacts.Packages.Enumerate() {
+		if p.FoundBy != "javascript-package-cataloger" {
+			continue
+		}
+		for _, l := range p.Locations.ToSlice() {
+			rp := l.RealPath
+			if i := strings.Index(rp, "/node_modules/"); i >= 0 {
+				dirs[rp[:i]] = true
+			} else if strings.HasPrefix(rp, "node_modules/") {
+				dirs["."] = true
+			}
+		}
+	}
+	// Root-level lockfiles report "/package-lock.json": path.Dir gives "/".
+	if dirs[""] {
+		dirs["/"] = true
+	}
+	return dirs
+}
+
+func components(res *Result) []Component {
+	var out []Component
+	for p := range res.syft.Artifacts.Packages.Enumerate() {
+		c := Component{
+			Ref: res.refs[p.ID()], Name: p.Name, Version: p.Version, PURL: p.PURL, Type: string(p.Type),
+			FoundBy: p.FoundBy, Locations: res.origins[p.ID()],
+		}
+		for _, l := range p.Licenses.ToSlice() {
+			if l.SPDXExpression != "" {
+				c.Licenses = append(c.Licenses, l.SPDXExpression)
+			} else if l.Value != "" {
+				c.Licenses = append(c.Licenses, l.Value)
+			}
+		}
+		out = append(out, c)
+	}
+	sortComponents(out)
+	return out
+}
+
+func sortComponents(cs []Component) {
+	sort.SliceStable(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		if a.Version != b.Version {
+			return a.Version < b.Version
+		}
+		return firstPath(a) < firstPath(b)
+	})
+}
+
+func firstPath(c Component) string {
+	if len(c.Locations) == 0 {
+		return ""
+	}
+	return c.Locations[0].Path
+}

@@ -1,0 +1,147 @@
+package sbom
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"sort"
+	"strconv"
+
+	cyclonedx "github.com/CycloneDX/cyclonedx-go"
+	"github.com/anchore/syft/syft/format/common/cyclonedxhelpers"
+	syftart "github.com/anchore/syft/syft/artifact"
+)
+
+// Property names fnscan adds to components.
+const (
+	PropOrigin       = "fnscan:origin"        // function, layer, image-layer, directory
+	PropOriginName   = "fnscan:origin:name"   // layer zip file name or image layer diffID
+	PropOriginSHA256 = "fnscan:origin:sha256" // sha256 of the layer zip, or diffID hex
+	PropMount        = "fnscan:mount"         // where the Lambda runtime mounts it
+	PropCodeSHA256   = "aws:lambda:codeSha256"
+)
+
+// toCycloneDX converts the merged syft document and adds what syft cannot
+// know: each component's origin and its virtual-path occurrences.
+func toCycloneDX(res *Result) *cyclonedx.BOM {
+	bom := cyclonedxhelpers.ToFormatModel(*res.syft)
+	bom.SerialNumber = ""
+	bom.Metadata = nil
+	res.refs = map[syftart.ID]string{}
+	packages := res.syft.Artifacts.Packages.Sorted()
+	comps := *bom.Components
+	for i, p := range packages {
+		c := &comps[i]
+		res.refs[p.ID()] = c.BOMRef
+		locs := res.origins[p.ID()]
+		if len(locs) == 0 {
+			continue
+		}
+		var occ []cyclonedx.EvidenceOccurrence
+		for _, l := range locs {
+			occ = append(occ, cyclonedx.EvidenceOccurrence{Location: l.Path})
+		}
+		if c.Evidence == nil {
+			c.Evidence = &cyclonedx.Evidence{}
+		}
+		c.Evidence.Occurrences = &occ
+		o := locs[0].Origin
+		props := []cyclonedx.Property{{Name: PropOrigin, Value: string(o.Kind)}}
+		if o.Name != "" {
+			props = append(props, cyclonedx.Property{Name: PropOriginName, Value: o.Name})
+		}
+		if o.SHA256 != "" {
+			props = append(props, cyclonedx.Property{Name: PropOriginSHA256, Value: o.SHA256})
+		}
+		if o.Kind == "layer" {
+			props = append(props, cyclonedx.Property{Name: PropMount, Value: "/opt"})
+		}
+		if c.Properties != nil {
+			props = append(props, *c.Properties...)
+		}
+		c.Properties = &props
+	}
+	sort.SliceStable(comps, func(i, j int) bool { return comps[i].BOMRef < comps[j].BOMRef })
+	return bom
+}
+
+// Meta is the document-level data that varies per run unless fixed.
+type Meta struct {
+	SerialNumber string // "urn:uuid:..."; empty means random, or derived when Reproducible
+	Timestamp    string // RFC 3339; empty means now, unless Reproducible
+	Reproducible bool   // derive the serial number from content and omit the timestamp
+	ToolVersion  string
+}
+
+// CycloneDX returns the document for res with metadata filled in. Callers
+// may add sections (vulnerabilities) before encoding.
+func (res *Result) CycloneDX(m Meta) *cyclonedx.BOM {
+	bom := *res.bom
+	comps := append([]cyclonedx.Component(nil), (*res.bom.Components)...)
+	bom.Components = &comps
+	bom.SpecVersion = cyclonedx.SpecVersion1_6
+	bom.JSONSchema = "http://cyclonedx.org/schema/bom-1.6.schema.json"
+	bom.Version = 1
+	bom.SerialNumber = m.SerialNumber
+	if bom.SerialNumber == "" {
+		bom.SerialNumber = serial(res, m.Reproducible)
+	}
+	subject := cyclonedx.Component{
+		BOMRef: "fnscan:target",
+		Type:   cyclonedx.ComponentTypeApplication,
+		Name:   res.Subject.Name,
+	}
+	if res.Subject.Kind == "docker-archive" || res.Subject.Kind == "oci-archive" || res.Subject.Kind == "oci-dir" {
+		subject.Type = cyclonedx.ComponentTypeContainer
+	}
+	var props []cyclonedx.Property
+	props = append(props, cyclonedx.Property{Name: "fnscan:target:kind", Value: res.Subject.Kind})
+	if res.Subject.SHA256 != "" {
+		subject.Hashes = &[]cyclonedx.Hash{{Algorithm: cyclonedx.HashAlgoSHA256, Value: res.Subject.SHA256}}
+	}
+	if res.Subject.CodeSHA256 != "" {
+		props = append(props, cyclonedx.Property{Name: PropCodeSHA256, Value: res.Subject.CodeSHA256})
+	}
+	if res.Subject.ImageID != "" {
+		props = append(props, cyclonedx.Property{Name: "fnscan:image:id", Value: res.Subject.ImageID})
+	}
+	for i, p := range res.Parts {
+		prefix := "fnscan:part:" + strconv.Itoa(i)
+		props = append(props, cyclonedx.Property{Name: prefix + ":kind", Value: string(p.Kind)},
+			cyclonedx.Property{Name: prefix + ":name", Value: p.Name})
+		if p.SHA256 != "" {
+			props = append(props, cyclonedx.Property{Name: prefix + ":sha256", Value: p.SHA256})
+		}
+	}
+	subject.Properties = &props
+	tv := m.ToolVersion
+	if tv == "" {
+		tv = "dev"
+	}
+	bom.Metadata = &cyclonedx.Metadata{
+		Component: &subject,
+		Tools: &cyclonedx.ToolsChoice{Components: &[]cyclonedx.Component{{
+			Type: cyclonedx.ComponentTypeApplication, Name: "fnscan", Version: tv,
+		}}},
+	}
+	if !m.Reproducible {
+		bom.Metadata.Timestamp = m.Timestamp
+	}
+	return &bom
+}
+
+// serial derives a stable URN from the target digest and component refs when
+// reproducible output is asked for.
+func serial(res *Result, reproducible bool) string {
+	h := sha256.New()
+	if !reproducible {
+		return "urn:uuid:" + randomUUID()
+	}
+	fmt.Fprintln(h, res.Subject.Name, res.Subject.SHA256)
+	for _, c := range res.Components {
+		fmt.Fprintln(h, c.Ref)
+	}
+	b := h.Sum(nil)[:16]
+	b[6] = b[6]&0x0f | 0x50 // version 5 style: name-based
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

@@ -1,0 +1,70 @@
+package sbom
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	cyclonedx "github.com/CycloneDX/cyclonedx-go"
+	"github.com/anchore/syft/syft/format/spdxjson"
+)
+
+// Formats lists the SBOM formats fnscan writes.
+var Formats = []string{"cyclonedx-json", "cyclonedx-xml", "spdx-json"}
+
+// IsFormat reports whether name is an SBOM format.
+func IsFormat(name string) bool {
+	for _, f := range Formats {
+		if f == name {
+			return true
+		}
+	}
+	return false
+}
+
+// EncodeBOM writes a CycloneDX document as JSON or XML, spec 1.6.
+func EncodeBOM(w io.Writer, bom *cyclonedx.BOM, xml bool) error {
+	f := cyclonedx.BOMFileFormatJSON
+	if xml {
+		f = cyclonedx.BOMFileFormatXML
+	}
+	return cyclonedx.NewBOMEncoder(w, f).SetPretty(true).SetEscapeHTML(false).EncodeVersion(bom, cyclonedx.SpecVersion1_6)
+}
+
+// Encode writes res in one of Formats.
+func (res *Result) Encode(w io.Writer, format string, m Meta) error {
+	if m.Timestamp == "" && !m.Reproducible {
+		m.Timestamp = time.Now().UTC().Format(time.RFC3339)
+	}
+	switch format {
+	case "cyclonedx-json", "cyclonedx-xml":
+		return EncodeBOM(w, res.CycloneDX(m), format == "cyclonedx-xml")
+	case "spdx-json":
+		enc, err := spdxjson.NewFormatEncoderWithConfig(spdxjson.DefaultEncoderConfig())
+		if err != nil {
+			return err
+		}
+		s := *res.syft
+		s.Descriptor.Version = m.ToolVersion
+		return enc.Encode(w, s)
+	}
+	return fmt.Errorf("unknown SBOM format %q (want one of %s)", format, strings.Join(Formats, ", "))
+}
+
+// Dependencies returns the dependency graph as bom-ref → bom-refs it depends on.
+func (res *Result) Dependencies() map[string][]string {
+	out := map[string][]string{}
+	if res.bom == nil || res.bom.Dependencies == nil {
+		return out
+	}
+	for _, d := range *res.bom.Dependencies {
+		if d.Dependencies != nil {
+			deps := append([]string(nil), (*d.Dependencies)...)
+			sort.Strings(deps)
+			out[d.Ref] = deps
+		}
+	}
+	return out
+}

@@ -1,0 +1,166 @@
+package sbom
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	cyclonedx "github.com/CycloneDX/cyclonedx-go"
+	syftart "github.com/anchore/syft/syft/artifact"
+	"github.com/anchore/syft/syft/format"
+	"github.com/anchore/syft/syft/format/cyclonedxjson"
+	"github.com/anchore/syft/syft/format/cyclonedxxml"
+	"github.com/anchore/syft/syft/format/spdxjson"
+
+	"github.com/fnscan/fnscan/artifact"
+)
+
+// maxSBOMSize bounds what Read loads into memory.
+const maxSBOMSize = 512 << 20
+
+// Read loads an existing SBOM (CycloneDX JSON or XML, SPDX JSON), validates
+// it and returns it as a Result that can be re-emitted or scanned.
+func Read(p string) (*Result, error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	if fi.Size() > maxSBOMSize {
+		return nil, fmt.Errorf("%s: SBOM larger than %d bytes", p, maxSBOMSize)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	sum := sha256.Sum256(b)
+	subject := Subject{Name: filepath.Base(p), Kind: "sbom", SHA256: hex.EncodeToString(sum[:]), Size: fi.Size()}
+	trimmed := bytes.TrimLeft(b, " \t\r\n\xef\xbb\xbf")
+	isJSON := bytes.HasPrefix(trimmed, []byte("{"))
+	if isJSON && bytes.Contains(b, []byte(`"bomFormat"`)) {
+		if err := ValidateCycloneDXJSON(b); err != nil {
+			return nil, fmt.Errorf("%s: invalid CycloneDX: %w", p, err)
+		}
+	}
+	id, _ := format.Identify(bytes.NewReader(b))
+	switch id {
+	case cyclonedxjson.ID, cyclonedxxml.ID:
+		return readCycloneDX(p, b, id == cyclonedxxml.ID, subject)
+	case spdxjson.ID:
+	default:
+		if isJSON {
+			return nil, fmt.Errorf("%s: not a CycloneDX or SPDX JSON document", p)
+		}
+		return nil, fmt.Errorf("%s: not a recognised SBOM (want CycloneDX JSON/XML or SPDX JSON)", p)
+	}
+	s, _, _, err := format.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: invalid SPDX: %w", p, err)
+	}
+	origin := artifact.Origin{Kind: "sbom", Name: subject.Name}
+	res := &Result{Subject: subject, syft: s, origins: map[syftart.ID][]Location{}}
+	for pk := range s.Artifacts.Packages.Enumerate() {
+		var locs []Location
+		for _, l := range pk.Locations.ToSlice() {
+			locs = append(locs, Location{Path: l.RealPath, Origin: origin})
+		}
+		if len(locs) == 0 {
+			locs = []Location{{Path: subject.Name, Origin: origin}}
+		}
+		res.origins[pk.ID()] = locs
+	}
+	res.bom = toCycloneDX(res)
+	res.Components = components(res)
+	return res, nil
+}
+
+// readCycloneDX keeps the document as written (re-emitting a CycloneDX SBOM
+// loses nothing) and takes components, with fnscan's origin properties when
+// present, from it directly.
+func readCycloneDX(p string, b []byte, xml bool, subject Subject) (*Result, error) {
+	f := cyclonedx.BOMFileFormatJSON
+	if xml {
+		f = cyclonedx.BOMFileFormatXML
+	}
+	bom := cyclonedx.NewBOM()
+	if err := cyclonedx.NewBOMDecoder(bytes.NewReader(b), f).Decode(bom); err != nil {
+		return nil, fmt.Errorf("%s: invalid CycloneDX: %w", p, err)
+	}
+	s, _, _, err := format.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: invalid CycloneDX: %w", p, err)
+	}
+	if bom.Metadata != nil && bom.Metadata.Component != nil && bom.Metadata.Component.Name != "" {
+		subject.Name = bom.Metadata.Component.Name
+	}
+	res := &Result{Subject: subject, syft: s, bom: bom}
+	res.bom.Metadata = nil
+	res.bom.SerialNumber = ""
+	if bom.Components != nil {
+		var walk func(cs []cyclonedx.Component)
+		walk = func(cs []cyclonedx.Component) {
+			for _, c := range cs {
+				if c.Type != cyclonedx.ComponentTypeFile {
+					res.Components = append(res.Components, fromCycloneDX(c, filepath.Base(p)))
+				}
+				if c.Components != nil {
+					walk(*c.Components)
+				}
+			}
+		}
+		walk(*bom.Components)
+	} else {
+		empty := []cyclonedx.Component{}
+		res.bom.Components = &empty
+	}
+	sortComponents(res.Components)
+	return res, nil
+}
+
+func fromCycloneDX(c cyclonedx.Component, file string) Component {
+	out := Component{Ref: c.BOMRef, Name: c.Name, Version: c.Version, PURL: c.PackageURL, Type: string(c.Type)}
+	if c.Group != "" && !strings.HasPrefix(c.PackageURL, "pkg:maven/") {
+		out.Name = c.Group + "/" + c.Name
+	}
+	origin := artifact.Origin{Kind: "sbom", Name: file}
+	if c.Properties != nil {
+		for _, pr := range *c.Properties {
+			switch pr.Name {
+			case PropOrigin:
+				origin.Kind = artifact.OriginKind(pr.Value)
+			case PropOriginName:
+				origin.Name = pr.Value
+			case PropOriginSHA256:
+				origin.SHA256 = pr.Value
+			case "syft:package:type":
+				out.Type = pr.Value
+			case "syft:package:foundBy":
+				out.FoundBy = pr.Value
+			}
+		}
+	}
+	if c.Licenses != nil {
+		for _, l := range *c.Licenses {
+			switch {
+			case l.Expression != "":
+				out.Licenses = append(out.Licenses, l.Expression)
+			case l.License != nil && l.License.ID != "":
+				out.Licenses = append(out.Licenses, l.License.ID)
+			case l.License != nil && l.License.Name != "":
+				out.Licenses = append(out.Licenses, l.License.Name)
+			}
+		}
+	}
+	if c.Evidence != nil && c.Evidence.Occurrences != nil {
+		for _, o := range *c.Evidence.Occurrences {
+			out.Locations = append(out.Locations, Location{Path: o.Location, Origin: origin})
+		}
+	}
+	if len(out.Locations) == 0 {
+		out.Locations = []Location{{Path: file, Origin: origin}}
+	}
+	return out
+}
