@@ -80,6 +80,11 @@ func (t *Target) openImage(ctx context.Context, u *unpacker, p string) error {
 		if len(cfg.RootFS.DiffIDs) > 0 && cfg.RootFS.DiffIDs[i] != diffID {
 			return fmt.Errorf("%s: layer %d (%s): content digest %s does not match the config's diffID %s", p, i+1, l, diffID, cfg.RootFS.DiffIDs[i])
 		}
+		// Each layer root is checked alone too: it is kept for the
+		// secrets scan, so it must not hold a way out either.
+		if err := u.checkLinks(dir, "", "/"); err != nil {
+			return err
+		}
 		o := Origin{Kind: OriginImageLayer, Name: diffID, SHA256: strings.TrimPrefix(diffID, "sha256:"), Index: i + 1}
 		t.Parts = append(t.Parts, o)
 		whs = append(whs, wh)

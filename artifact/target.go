@@ -41,9 +41,9 @@ var kinds = []Kind{KindZip, KindDir, KindTar, KindDockerArchive, KindOCIArchive,
 type Options struct {
 	Layers  []string // Lambda layer zips, mounted at /opt
 	Limits  Limits
-	TempDir string         // parent of the private work dir; "" means os.TempDir
-	Warn    func(Warning)  // called for each warning as it happens; may be nil
-	Status  func(string)   // progress messages; may be nil
+	TempDir string        // parent of the private work dir; "" means os.TempDir
+	Warn    func(Warning) // called for each warning as it happens; may be nil
+	Status  func(string)  // progress messages; may be nil
 }
 
 // Target is an opened, unpacked target. Close removes everything it wrote.
@@ -233,7 +233,12 @@ func Open(ctx context.Context, spec string, opts Options) (*Target, error) {
 		return nil, fmt.Errorf("creating work dir: %w", err)
 	}
 	t := &Target{Input: p, Name: filepath.Base(filepath.Clean(p)), Kind: kind, work: work}
+	seen := map[Warning]bool{}
 	t.warn = func(w Warning) {
+		if seen[w] {
+			return
+		}
+		seen[w] = true
 		t.Warnings = append(t.Warnings, w)
 		if opts.Warn != nil {
 			opts.Warn(w)

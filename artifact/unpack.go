@@ -53,26 +53,35 @@ func cleanName(name string, stripAbs bool) (string, error) {
 
 // linkTarget checks a symlink's target lexically and rewrites an absolute
 // target to a relative one, so the link on disk stays inside the root the way
-// it would inside the image (chroot semantics).
+// it would inside the image (chroot semantics). The target is otherwise kept
+// verbatim: cleaning "a/../b" would change its meaning when a is a symlink.
+// checkLinks later resolves it for real.
 func linkTarget(name, target string) (string, error) {
 	t := strings.ReplaceAll(target, `\`, "/")
 	if t == "" || strings.ContainsRune(t, 0) {
 		return "", errors.New("empty or invalid symlink target")
 	}
-	var abs string
-	if strings.HasPrefix(t, "/") {
-		abs = path.Clean(strings.TrimLeft(t, "/"))
+	abs := strings.HasPrefix(t, "/")
+	var lexical string
+	if abs {
+		lexical = path.Clean(strings.TrimLeft(t, "/"))
 	} else {
-		abs = path.Join(path.Dir(name), t)
+		lexical = path.Join(path.Dir(name), t)
 	}
-	if abs == ".." || strings.HasPrefix(abs, "../") {
+	if lexical == ".." || strings.HasPrefix(lexical, "../") {
 		return "", fmt.Errorf("symlink to %q escapes the root", target)
 	}
-	rel, err := filepath.Rel(path.Dir(name), abs)
-	if err != nil {
-		return "", err
+	if !abs {
+		return t, nil
 	}
-	return filepath.ToSlash(rel), nil
+	up := strings.Repeat("../", strings.Count(name, "/"))
+	if rest := strings.TrimLeft(t, "/"); rest != "" {
+		return up + rest, nil
+	}
+	if up == "" {
+		return ".", nil
+	}
+	return strings.TrimSuffix(up, "/"), nil
 }
 
 func (u *unpacker) refuse(archive, entry string, err error) {

@@ -3,8 +3,8 @@ package sbom
 import (
 	"context"
 
-	cyclonedx "github.com/CycloneDX/cyclonedx-go"
 	"fmt"
+	cyclonedx "github.com/CycloneDX/cyclonedx-go"
 	"path"
 	"runtime"
 	"sort"
@@ -67,6 +67,9 @@ type Result struct {
 	origins map[syftart.ID][]Location
 	// bom is the CycloneDX model without serial number and timestamp.
 	bom *cyclonedx.BOM
+	// raw is a CycloneDX JSON input, re-emitted as is; inputMeta its metadata.
+	raw       []byte
+	inputMeta *cyclonedx.Metadata
 	// refs maps a syft package ID to its bom-ref.
 	refs map[syftart.ID]string
 }

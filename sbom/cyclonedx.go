@@ -7,8 +7,8 @@ import (
 	"strconv"
 
 	cyclonedx "github.com/CycloneDX/cyclonedx-go"
-	"github.com/anchore/syft/syft/format/common/cyclonedxhelpers"
 	syftart "github.com/anchore/syft/syft/artifact"
+	"github.com/anchore/syft/syft/format/common/cyclonedxhelpers"
 )
 
 // Property names fnscan adds to components.
@@ -125,6 +125,12 @@ func (res *Result) CycloneDX(m Meta) *cyclonedx.BOM {
 	}
 	if !m.Reproducible {
 		bom.Metadata.Timestamp = m.Timestamp
+	}
+	if res.inputMeta != nil {
+		// An SBOM read back keeps its own subject, which its dependencies name.
+		meta := *res.inputMeta
+		meta.Timestamp = bom.Metadata.Timestamp
+		bom.Metadata = &meta
 	}
 	return &bom
 }

@@ -1,6 +1,8 @@
 package sbom
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -37,6 +39,18 @@ func EncodeBOM(w io.Writer, bom *cyclonedx.BOM, xml bool) error {
 func (res *Result) Encode(w io.Writer, format string, m Meta) error {
 	if m.Timestamp == "" && !m.Reproducible {
 		m.Timestamp = time.Now().UTC().Format(time.RFC3339)
+	}
+	if res.raw != nil && format == "cyclonedx-json" {
+		var buf bytes.Buffer
+		if err := json.Indent(&buf, res.raw, "", "  "); err != nil {
+			return err
+		}
+		buf.WriteByte('\n')
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	if res.bom == nil || res.syft == nil {
+		return fmt.Errorf("cannot convert %s to %s: its CycloneDX content is not supported by the converter", res.Subject.Name, format)
 	}
 	switch format {
 	case "cyclonedx-json", "cyclonedx-xml":

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -87,7 +88,12 @@ func readCycloneDX(p string, b []byte, xml bool, subject Subject) (*Result, erro
 	}
 	bom := cyclonedx.NewBOM()
 	if err := cyclonedx.NewBOMDecoder(bytes.NewReader(b), f).Decode(bom); err != nil {
-		return nil, fmt.Errorf("%s: invalid CycloneDX: %w", p, err)
+		if xml {
+			return nil, fmt.Errorf("%s: invalid CycloneDX: %w", p, err)
+		}
+		// Schema-valid JSON that cyclonedx-go cannot model (it lags the
+		// spec in places): keep it, read components leniently.
+		return readLenient(p, b, subject)
 	}
 	s, _, _, err := format.Decode(bytes.NewReader(b))
 	if err != nil {
@@ -96,7 +102,12 @@ func readCycloneDX(p string, b []byte, xml bool, subject Subject) (*Result, erro
 	if bom.Metadata != nil && bom.Metadata.Component != nil && bom.Metadata.Component.Name != "" {
 		subject.Name = bom.Metadata.Component.Name
 	}
-	res := &Result{Subject: subject, syft: s, bom: bom}
+	res := &Result{Subject: subject, syft: s, bom: bom, inputMeta: bom.Metadata}
+	if !xml {
+		// JSON in, JSON out: the validated document is re-emitted as
+		// written, so nothing a Go model does not know is lost.
+		res.raw = b
+	}
 	res.bom.Metadata = nil
 	res.bom.SerialNumber = ""
 	if bom.Components != nil {
@@ -163,4 +174,59 @@ func fromCycloneDX(c cyclonedx.Component, file string) Component {
 		out.Locations = []Location{{Path: file, Origin: origin}}
 	}
 	return out
+}
+
+// lenientComponent is the part of a CycloneDX component fnscan needs.
+type lenientComponent struct {
+	BOMRef     string `json:"bom-ref"`
+	Type       string `json:"type"`
+	Group      string `json:"group"`
+	Name       string `json:"name"`
+	Version    string `json:"version"`
+	PURL       string `json:"purl"`
+	Properties []struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	} `json:"properties"`
+	Evidence struct {
+		Occurrences []struct {
+			Location string `json:"location"`
+		} `json:"occurrences"`
+	} `json:"evidence"`
+	Components []lenientComponent `json:"components"`
+}
+
+func readLenient(p string, b []byte, subject Subject) (*Result, error) {
+	var doc struct {
+		Components []lenientComponent `json:"components"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("%s: invalid CycloneDX: %w", p, err)
+	}
+	res := &Result{Subject: subject, raw: b}
+	var walk func(cs []lenientComponent)
+	walk = func(cs []lenientComponent) {
+		for _, lc := range cs {
+			c := cyclonedx.Component{BOMRef: lc.BOMRef, Type: cyclonedx.ComponentType(lc.Type), Group: lc.Group, Name: lc.Name, Version: lc.Version, PackageURL: lc.PURL}
+			var props []cyclonedx.Property
+			for _, pr := range lc.Properties {
+				props = append(props, cyclonedx.Property{Name: pr.Name, Value: pr.Value})
+			}
+			c.Properties = &props
+			var occ []cyclonedx.EvidenceOccurrence
+			for _, o := range lc.Evidence.Occurrences {
+				occ = append(occ, cyclonedx.EvidenceOccurrence{Location: o.Location})
+			}
+			if len(occ) > 0 {
+				c.Evidence = &cyclonedx.Evidence{Occurrences: &occ}
+			}
+			if c.Type != cyclonedx.ComponentTypeFile {
+				res.Components = append(res.Components, fromCycloneDX(c, filepath.Base(p)))
+			}
+			walk(lc.Components)
+		}
+	}
+	walk(doc.Components)
+	sortComponents(res.Components)
+	return res, nil
 }

@@ -1,0 +1,384 @@
+package artifact
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func testdata(parts ...string) string {
+	return filepath.Join(append([]string{"..", "testdata"}, parts...)...)
+}
+
+// openIn opens a target with its work dir under a fresh parent, so the test
+// can check nothing was written anywhere else.
+func openIn(t *testing.T, spec string, opts Options) (*Target, string, error) {
+	t.Helper()
+	parent := t.TempDir()
+	opts.TempDir = parent
+	tg, err := Open(context.Background(), spec, opts)
+	return tg, parent, err
+}
+
+func warningsText(ws []Warning) string {
+	var b strings.Builder
+	for _, w := range ws {
+		b.WriteString(w.String() + "\n")
+	}
+	return b.String()
+}
+
+// The shared hostile corpus: each entry must be refused (a warning naming the
+// entry and reason) or contained, and nothing may appear outside the work dir.
+func TestHostileCorpus(t *testing.T) {
+	cases := []struct {
+		file string
+		want []string // substrings of the warnings
+	}{
+		{"zip-slip.zip", []string{"evil.txt: refused: path traverses outside the archive"}},
+		{"zip-slip-win.zip", []string{`Temp\evil.txt: refused: path traverses outside the archive`}},
+		{"zip-slip.tar", []string{"evil.txt: refused: path traverses outside the archive"}},
+		{"zip-slip-win.tar", []string{`Temp\evil.txt: refused: path traverses outside the archive`}},
+		{"image-symlink-attack.tar", []string{`attack-symlink-absolute.txt: refused: symlink to "/../secret.txt" escapes the root`, `attack-symlink.txt: refused: symlink to "../../secret.txt" escapes the root`}},
+		{"image-symlink-cycle.tar", []string{"symlink loop"}},
+		{"image-symlink-depth-exceeded.tar", []string{"symlink7.txt: refused symlink", "symlink chain too deep"}},
+		{"image-escape.tar", []string{"refused: absolute path"}},
+	}
+	before, _ := os.ReadDir(os.TempDir())
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			tg, parent, err := openIn(t, testdata("malicious", c.file), Options{})
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			got := warningsText(tg.Warnings)
+			for _, w := range c.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("warnings lack %q; got:\n%s", w, got)
+				}
+			}
+			files, err := tg.Files()
+			if err != nil {
+				t.Fatal(err)
+			}
+			work := tg.WorkDir()
+			for _, f := range files {
+				if !strings.HasPrefix(f.Real, work+string(filepath.Separator)) {
+					t.Errorf("file %s outside the work dir", f.Real)
+				}
+				if strings.Contains(f.Virtual, "..") {
+					t.Errorf("virtual path %s climbs", f.Virtual)
+				}
+			}
+			assertContained(t, work)
+			tg.Close()
+			if left, _ := os.ReadDir(parent); len(left) != 0 {
+				t.Errorf("Close left %d entries in the temp parent", len(left))
+			}
+		})
+	}
+	for _, p := range []string{"/tmp/evil.txt", "/tmp/poc.txt", filepath.Join(os.TempDir(), "evil.txt")} {
+		if _, err := os.Lstat(p); err == nil {
+			t.Errorf("%s exists: an entry escaped", p)
+		}
+	}
+	after, _ := os.ReadDir(os.TempDir())
+	if len(after) > len(before)+len(cases) { // t.TempDir dirs are cleaned later
+		t.Logf("temp dir grew from %d to %d entries", len(before), len(after))
+	}
+}
+
+// assertContained resolves every symlink left in the work dir: none may lead
+// outside it.
+func assertContained(t *testing.T, work string) {
+	t.Helper()
+	filepath.WalkDir(work, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.Type()&os.ModeSymlink == 0 {
+			return nil
+		}
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return nil // dangling or loop that the OS refuses: nothing read
+		}
+		if !strings.HasPrefix(real, work) {
+			t.Errorf("symlink %s resolves to %s, outside the work dir", p, real)
+		}
+		return nil
+	})
+}
+
+// image-escape.tar is a layer; as a layer (leading slashes stripped, as
+// docker does) its trampoline chain must be refused by resolution.
+func TestEscapeLayerInImage(t *testing.T) {
+	layer, err := os.ReadFile(testdata("malicious", "image-escape.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := dockerArchive(t, [][]byte{layer})
+	tg, _, err := openIn(t, img, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	got := warningsText(tg.Warnings)
+	if !strings.Contains(got, "/escape: refused symlink") {
+		t.Errorf("escape symlink not refused; warnings:\n%s", got)
+	}
+	assertContained(t, tg.WorkDir())
+}
+
+// dockerArchive writes a minimal `docker save` tar holding the given layer tars.
+func dockerArchive(t *testing.T, layers [][]byte) string {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	add := func(name string, b []byte) {
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg})
+		tw.Write(b)
+	}
+	var names, diffs []string
+	for i, l := range layers {
+		name := "layer" + string(rune('0'+i)) + ".tar"
+		add(name, l)
+		names = append(names, `"`+name+`"`)
+		diffs = append(diffs, `"`+sha256hex(l)+`"`)
+	}
+	add("config.json", []byte(`{"rootfs":{"type":"layers","diff_ids":[`+strings.Join(diffs, ",")+`]}}`))
+	add("manifest.json", []byte(`[{"Config":"config.json","RepoTags":["test:latest"],"Layers":[`+strings.Join(names, ",")+`]}]`))
+	tw.Close()
+	p := filepath.Join(t.TempDir(), "image.tar")
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func tarBytes(t *testing.T, entries map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, name := range sortedKeys(entries) {
+		body := entries[name]
+		if target, ok := strings.CutPrefix(body, "->"); ok {
+			tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeSymlink, Linkname: target, Mode: 0o777})
+			continue
+		}
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg})
+		tw.Write([]byte(body))
+	}
+	tw.Close()
+	return buf.Bytes()
+}
+
+func zipBytes(t *testing.T, entries map[string][]byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, name := range sortedKeys(entries) {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(entries[name])
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+func writeTemp(t *testing.T, name string, b []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A deleted file stays in its layer's root with that layer as origin, and is
+// gone from the squashed filesystem; attribution follows the layer that wrote
+// each path.
+func TestImageLayersAndWhiteouts(t *testing.T) {
+	l1 := tarBytes(t, map[string]string{"app/.env": "A=1\n", "app/keep.txt": "keep\n", "lib/x": "one\n"})
+	l2 := tarBytes(t, map[string]string{"app/.wh..env": "", "lib/x": "two\n"})
+	tg, _, err := openIn(t, dockerArchive(t, [][]byte{l1, l2}), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	if tg.Name != "test:latest" || len(tg.Parts) != 2 {
+		t.Fatalf("name %q parts %d", tg.Name, len(tg.Parts))
+	}
+	files, _ := tg.Files()
+	var envOrigin *Origin
+	for _, f := range files {
+		if f.Virtual == "/app/.env" {
+			o := f.Origin
+			envOrigin = &o
+		}
+	}
+	if envOrigin == nil || envOrigin.Index != 1 || envOrigin.Kind != OriginImageLayer {
+		t.Fatalf("deleted /app/.env not kept with layer 1: %+v", envOrigin)
+	}
+	var squashed *Root
+	for _, r := range tg.Roots {
+		if r.Catalog {
+			squashed = r
+		}
+	}
+	if _, err := os.Stat(filepath.Join(squashed.Dir, "app/.env")); !os.IsNotExist(err) {
+		t.Errorf("whiteout not applied in squashed fs: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(squashed.Dir, "lib/x")); string(b) != "two\n" {
+		t.Errorf("lib/x = %q, want the upper layer's", b)
+	}
+	if _, o := squashed.Locate("/lib/x"); o.Index != 2 {
+		t.Errorf("lib/x attributed to layer %d, want 2", o.Index)
+	}
+	if _, o := squashed.Locate("/app/keep.txt"); o.Index != 1 {
+		t.Errorf("app/keep.txt attributed to layer %d, want 1", o.Index)
+	}
+}
+
+func TestNestedArchives(t *testing.T) {
+	inner := zipBytes(t, map[string][]byte{"META-INF/app.properties": []byte("k=v\n")})
+	mid := zipBytes(t, map[string][]byte{"lib/app.jar": inner, "lib/broken.jar": []byte("PK\x03\x04 truncated")})
+	fn := writeTemp(t, "fn.zip", zipBytes(t, map[string][]byte{"deps/bundle.zip": mid, "index.js": []byte("x")}))
+	tg, _, err := openIn(t, fn, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	files, _ := tg.Files()
+	var found bool
+	for _, f := range files {
+		if f.Virtual == "fn.zip!deps/bundle.zip!lib/app.jar!META-INF/app.properties" {
+			found = f.Origin.Kind == OriginFunction
+		}
+	}
+	if !found {
+		t.Errorf("nested file not found with virtual path; files: %v", virtuals(files))
+	}
+	if got := warningsText(tg.Warnings); !strings.Contains(got, "fn.zip!deps/bundle.zip!lib/broken.jar: skipped corrupt archive") {
+		t.Errorf("corrupt nested jar not warned; got:\n%s", got)
+	}
+	// Depth 1 stops before the jar inside the zip.
+	tg2, _, err := openIn(t, fn, Options{Limits: withDepth(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg2.Close()
+	files, _ = tg2.Files()
+	for _, f := range files {
+		if strings.Count(f.Virtual, "!") > 2 {
+			t.Errorf("depth 1 opened %s", f.Virtual)
+		}
+	}
+}
+
+func withDepth(d int) Limits {
+	l := DefaultLimits()
+	l.MaxDepth = d
+	return l
+}
+
+func virtuals(fs []File) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Virtual)
+	}
+	return out
+}
+
+func TestLimits(t *testing.T) {
+	bomb := writeTemp(t, "bomb.zip", zipBytes(t, map[string][]byte{"zeros": make([]byte, 64<<20)}))
+	_, parent, err := openIn(t, bomb, Options{})
+	if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "compression ratio above 1000:1") {
+		t.Errorf("zip bomb: err = %v", err)
+	}
+	if left, _ := os.ReadDir(parent); len(left) != 0 {
+		t.Errorf("failed open left %d entries behind", len(left))
+	}
+	many := map[string][]byte{}
+	for i := 0; i < 50; i++ {
+		many[strings.Repeat("d/", i%3)+"f"+string(rune('A'+i%26))+string(rune('a'+i/26))] = []byte("x")
+	}
+	p := writeTemp(t, "many.zip", zipBytes(t, many))
+	l := DefaultLimits()
+	l.MaxEntries = 10
+	if _, _, err := openIn(t, p, Options{Limits: l}); !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "more than 10 entries") {
+		t.Errorf("entries limit: err = %v", err)
+	}
+	l = DefaultLimits()
+	l.MaxTotalBytes = 1 << 20
+	big := writeTemp(t, "big.zip", zipBytes(t, map[string][]byte{"a": bytes.Repeat([]byte("abcdefghij"), 1<<18)}))
+	if _, _, err := openIn(t, big, Options{Limits: l}); !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "in total") {
+		t.Errorf("total limit: err = %v", err)
+	}
+	if err := (Limits{}).Validate(); err == nil {
+		t.Error("zero limits validated")
+	}
+}
+
+func TestBrokenTargets(t *testing.T) {
+	cases := []struct{ spec, want string }{
+		{testdata("images", "test_bad_index_json.oci"), "index.json is not valid JSON"},
+		{testdata("images", "test_invalid_oci_image.oci"), "no valid image manifest"},
+		{testdata("images", "test_no_valid_manifests.oci"), "test_no_valid_manifests.oci: OCI layout"},
+		{writeTemp(t, "trunc.zip", []byte("PK\x03\x04garbage")), "trunc.zip: not a valid zip archive"},
+		{"zip:" + writeTemp(t, "notzip.zip", []byte("hello")), "notzip.zip: not a valid zip archive"},
+		{writeTemp(t, "junk.bin", []byte{0, 1, 2, 3}), "junk.bin: not a recognised target"},
+		{filepath.Join(t.TempDir(), "missing.zip"), "missing.zip: no such file or directory"},
+	}
+	for _, c := range cases {
+		_, parent, err := openIn(t, c.spec, Options{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want %q", c.spec, err, c.want)
+		}
+		if left, _ := os.ReadDir(parent); len(left) != 0 {
+			t.Errorf("%s: failed open left files behind", c.spec)
+		}
+	}
+}
+
+func TestDetect(t *testing.T) {
+	cases := map[string]Kind{
+		testdata("lambda", "dvsa-order-api.zip"):                    KindZip,
+		testdata("images", "alpine-3.10-docker-archive.tar.gz"):     KindDockerArchive,
+		testdata("images", "test.oci"):                              KindOCIDir,
+		testdata("cyclonedx", "examples-1.6", "valid-bom-1.6.json"): KindSBOM,
+		testdata("malicious", "zip-slip.tar"):                       KindTar,
+		testdata("malicious"):                                       KindDir,
+	}
+	for p, want := range cases {
+		if got, err := Detect(p); got != want || err != nil {
+			t.Errorf("Detect(%s) = %v, %v; want %v", p, got, err, want)
+		}
+	}
+	if k, p := ParseSpec("oci-dir:/x/y"); k != KindOCIDir || p != "/x/y" {
+		t.Errorf("ParseSpec = %v %v", k, p)
+	}
+}
+
+func TestCleanName(t *testing.T) {
+	bad := []string{"../x", "a/../../x", `..\x`, `a\..\..\x`, "/etc/passwd", `C:\x`, "c:/x", "a\x00b"}
+	for _, n := range bad {
+		if _, err := cleanName(n, false); err == nil {
+			t.Errorf("cleanName(%q) accepted", n)
+		}
+	}
+	good := map[string]string{"a/b": "a/b", "./a//b/": "a/b", "a/./b": "a/b"}
+	for in, want := range good {
+		if got, err := cleanName(in, false); got != want || err != nil {
+			t.Errorf("cleanName(%q) = %q, %v", in, got, err)
+		}
+	}
+	if got, err := cleanName("/usr/lib", true); got != "usr/lib" || err != nil {
+		t.Errorf("image mode: %q %v", got, err)
+	}
+}

@@ -1,0 +1,420 @@
+package sbom
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/fnscan/fnscan/artifact"
+)
+
+func testdata(parts ...string) string {
+	return filepath.Join(append([]string{"..", "testdata"}, parts...)...)
+}
+
+func catalogSpec(t *testing.T, spec string, layers ...string) *Result {
+	t.Helper()
+	tg, err := artifact.Open(context.Background(), spec, artifact.Options{Layers: layers, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	res, err := Catalog(context.Background(), tg, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// npmPURL builds the purl the npm purl spec gives a package name.
+func npmPURL(name, version string) string {
+	if strings.HasPrefix(name, "@") {
+		name = "%40" + strings.TrimPrefix(name, "@")
+	}
+	return "pkg:npm/" + name + "@" + version
+}
+
+// Acceptance 1: every node_modules/**/package.json in the real DVSA package
+// appears exactly once with its name, version and purl; nothing invented.
+func TestDVSANodeModules(t *testing.T) {
+	zipPath := testdata("lambda", "dvsa-order-api.zip")
+	res := catalogSpec(t, zipPath)
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	want := map[string]string{} // virtual path -> purl
+	for _, f := range zr.File {
+		if !strings.Contains(f.Name, "node_modules/") || filepath.Base(f.Name) != "package.json" {
+			continue
+		}
+		rc, _ := f.Open()
+		var pj struct{ Name, Version string }
+		err := json.NewDecoder(rc).Decode(&pj)
+		rc.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+		want["dvsa-order-api.zip!"+f.Name] = npmPURL(pj.Name, pj.Version)
+	}
+	if len(want) < 50 {
+		t.Fatalf("only %d package.json files in the fixture", len(want))
+	}
+	seen := map[string]int{}
+	for _, c := range res.Components {
+		if len(c.Locations) != 1 {
+			t.Errorf("%s@%s: %d locations", c.Name, c.Version, len(c.Locations))
+			continue
+		}
+		loc := c.Locations[0]
+		seen[loc.Path]++
+		if loc.Origin.Kind != artifact.OriginFunction || loc.Origin.SHA256 == "" {
+			t.Errorf("%s: origin %+v", c.Name, loc.Origin)
+		}
+		if purl, ok := want[loc.Path]; ok {
+			if c.PURL != purl {
+				t.Errorf("%s: purl %q, want %q", loc.Path, c.PURL, purl)
+			}
+		} else if loc.Path != "dvsa-order-api.zip!package.json" {
+			t.Errorf("component %s@%s at %s is not a node_modules package.json", c.Name, c.Version, loc.Path)
+		}
+	}
+	for p := range want {
+		if seen[p] != 1 {
+			t.Errorf("%s appears %d times", p, seen[p])
+		}
+	}
+}
+
+// Acceptance 2: exactly the packages of the image's own apk database, with
+// distro-qualified purls.
+func TestAlpineImage(t *testing.T) {
+	img := testdata("images", "alpine-3.10-docker-archive.tar.gz")
+	res := catalogSpec(t, img)
+	want := apkInstalled(t, img)
+	if len(want) == 0 {
+		t.Fatal("no packages read from the image's lib/apk/db/installed")
+	}
+	got := map[string]string{}
+	for _, c := range res.Components {
+		if c.Type != "apk" {
+			t.Errorf("non-apk component %s@%s (%s)", c.Name, c.Version, c.Type)
+			continue
+		}
+		got[c.Name] = c.Version
+		if !strings.HasPrefix(c.PURL, "pkg:apk/alpine/"+c.Name+"@"+c.Version) || !strings.Contains(c.PURL, "distro=alpine-3.10") {
+			t.Errorf("%s: purl %q lacks the distro", c.Name, c.PURL)
+		}
+		if c.Locations[0].Path != "/lib/apk/db/installed" || c.Locations[0].Origin.Kind != artifact.OriginImageLayer || !strings.HasPrefix(c.Locations[0].Origin.Name, "sha256:") {
+			t.Errorf("%s: location %+v", c.Name, c.Locations[0])
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %d packages, image has %d", len(got), len(want))
+	}
+	for n, v := range want {
+		if got[n] != v {
+			t.Errorf("%s: got %q, image has %q", n, got[n], v)
+		}
+	}
+}
+
+// apkInstalled reads P:/V: pairs straight from the image's layer, without fnscan.
+func apkInstalled(t *testing.T, img string) map[string]string {
+	f, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		if !strings.HasSuffix(h.Name, ".tar") {
+			continue
+		}
+		lr := tar.NewReader(tr)
+		for {
+			lh, err := lr.Next()
+			if err != nil {
+				break
+			}
+			if strings.TrimPrefix(lh.Name, "/") != "lib/apk/db/installed" {
+				continue
+			}
+			var name string
+			sc := bufio.NewScanner(lr)
+			for sc.Scan() {
+				line := sc.Text()
+				if v, ok := strings.CutPrefix(line, "P:"); ok {
+					name = v
+				} else if v, ok := strings.CutPrefix(line, "V:"); ok {
+					out[name] = v
+				}
+			}
+		}
+	}
+	return out
+}
+
+func writeZip(t *testing.T, name string, files map[string][]byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	for n, b := range files {
+		w, _ := zw.Create(n)
+		w.Write(b)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return p
+}
+
+// Acceptance 3: a function zip with a Python layer (real dist-info) and a
+// Java layer (the real guava jar): each component attributed to its layer.
+func TestLayersAttribution(t *testing.T) {
+	guava, err := os.ReadFile(testdata("jars", "guava-31.1-jre.jar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := writeZip(t, "fn.zip", map[string][]byte{
+		"index.py": []byte("import requests\n"),
+	})
+	sp := "python/lib/python3.12/site-packages/"
+	pyLayer := writeZip(t, "py-deps.zip", map[string][]byte{
+		sp + "requests-2.31.0.dist-info/METADATA":      []byte("Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\nLicense: Apache 2.0\n"),
+		sp + "requests-2.31.0.dist-info/RECORD":        []byte("requests/__init__.py,,\n"),
+		sp + "requests-2.31.0.dist-info/top_level.txt": []byte("requests\n"),
+		sp + "requests/__init__.py":                    []byte("\n"),
+		sp + "Jinja2-3.1.2.dist-info/METADATA":         []byte("Metadata-Version: 2.1\nName: Jinja2\nVersion: 3.1.2\n"),
+		sp + "Jinja2-3.1.2.dist-info/RECORD":           []byte(""),
+	})
+	javaLayer := writeZip(t, "java-deps.zip", map[string][]byte{"java/lib/guava-31.1-jre.jar": guava})
+	res := catalogSpec(t, fn, pyLayer, javaLayer)
+	byName := map[string]Component{}
+	for _, c := range res.Components {
+		byName[c.Name] = c
+	}
+	check := func(name, version, purl, layer string, index int, pathPrefix string) {
+		t.Helper()
+		c, ok := byName[name]
+		if !ok {
+			t.Fatalf("%s not found; components: %v", name, names(res.Components))
+		}
+		if c.Version != version || c.PURL != purl {
+			t.Errorf("%s: %s %s", name, c.Version, c.PURL)
+		}
+		o := c.Locations[0].Origin
+		if o.Kind != artifact.OriginLayer || o.Name != layer || o.Index != index || len(o.SHA256) != 64 {
+			t.Errorf("%s: origin %+v, want layer %s #%d", name, o, layer, index)
+		}
+		if !strings.HasPrefix(c.Locations[0].Path, pathPrefix) {
+			t.Errorf("%s: path %s, want prefix %s", name, c.Locations[0].Path, pathPrefix)
+		}
+	}
+	check("requests", "2.31.0", "pkg:pypi/requests@2.31.0", "py-deps.zip", 1, "py-deps.zip!"+sp)
+	check("jinja2", "3.1.2", "pkg:pypi/jinja2@3.1.2", "py-deps.zip", 1, "py-deps.zip!"+sp)
+	check("guava", "31.1-jre", "pkg:maven/com.google.guava/guava@31.1-jre", "java-deps.zip", 2,
+		"java-deps.zip!java/lib/guava-31.1-jre.jar!META-INF/maven/com.google.guava/guava/pom.properties")
+	// The CycloneDX document carries the same attribution as properties.
+	var buf bytes.Buffer
+	if err := res.Encode(&buf, "cyclonedx-json", Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ValidateCycloneDXJSON(buf.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{`"fnscan:origin:name",` + "\n" + `          "value": "java-deps.zip"`, `"value": "/opt"`} {
+		if !strings.Contains(buf.String(), strings.ReplaceAll(s, "\n          ", " ")) && !strings.Contains(buf.String(), s) {
+			t.Errorf("CycloneDX lacks %s", s)
+		}
+	}
+}
+
+func names(cs []Component) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Name+"@"+c.Version)
+	}
+	return out
+}
+
+// Acceptance 4: a Go bootstrap compiled here from real modules lists its
+// modules and its Go version.
+func TestGoBootstrap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a Go binary")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "bootstrap"), "./testdata/gobootstrap")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	bin, _ := os.ReadFile(filepath.Join(dir, "bootstrap"))
+	fn := writeZip(t, "go-fn.zip", map[string][]byte{"bootstrap": bin})
+	res := catalogSpec(t, fn)
+	want := map[string]string{"stdlib": "go" + strings.TrimPrefix(runtime.Version(), "go")}
+	for _, m := range []string{"golang.org/x/text", "gopkg.in/yaml.v3"} {
+		out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", m).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[m] = strings.TrimSpace(string(out))
+	}
+	got := map[string]Component{}
+	for _, c := range res.Components {
+		got[c.Name] = c
+	}
+	for name, v := range want {
+		c, ok := got[name]
+		if !ok || c.Version != v {
+			t.Errorf("%s: got %q, want %q (components %v)", name, c.Version, v, names(res.Components))
+			continue
+		}
+		if c.Locations[0].Path != "go-fn.zip!bootstrap" {
+			t.Errorf("%s: location %s", name, c.Locations[0].Path)
+		}
+		if name != "stdlib" && c.PURL != "pkg:golang/"+name+"@"+v {
+			t.Errorf("%s: purl %s", name, c.PURL)
+		}
+	}
+}
+
+// Acceptance 6 and determinism: output validates (JSON schema; XML against
+// the XSD with xmllint when present) and the same input gives the same bytes.
+func TestOutputsValidAndDeterministic(t *testing.T) {
+	zipPath := testdata("lambda", "dvsa-order-api.zip")
+	encode := func(format string) []byte {
+		res := catalogSpec(t, zipPath)
+		var buf bytes.Buffer
+		if err := res.Encode(&buf, format, Meta{Reproducible: true}); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	a, b := encode("cyclonedx-json"), encode("cyclonedx-json")
+	if !bytes.Equal(a, b) {
+		t.Error("two runs gave different bytes with --reproducible")
+	}
+	if err := validateWithSchemaFile(t, a); err != nil {
+		t.Error(err)
+	}
+	x := encode("cyclonedx-xml")
+	if !bytes.Equal(x, encode("cyclonedx-xml")) {
+		t.Error("XML not deterministic")
+	}
+	if xmllint, err := exec.LookPath("xmllint"); err == nil {
+		p := filepath.Join(t.TempDir(), "bom.xml")
+		os.WriteFile(p, x, 0o644)
+		out, err := exec.Command(xmllint, "--noout", "--schema", testdata("cyclonedx", "bom-1.6.xsd"), p).CombinedOutput()
+		if err != nil {
+			t.Errorf("XML does not validate against bom-1.6.xsd: %v\n%s", err, out)
+		}
+	} else {
+		t.Log("xmllint not installed: XML checked for determinism only")
+	}
+	var spdx struct {
+		SPDXVersion string `json:"spdxVersion"`
+		Packages    []any  `json:"packages"`
+	}
+	if err := json.Unmarshal(encode("spdx-json"), &spdx); err != nil || spdx.SPDXVersion != "SPDX-2.3" || len(spdx.Packages) < 59 {
+		t.Errorf("SPDX: %v %s %d packages", err, spdx.SPDXVersion, len(spdx.Packages))
+	}
+}
+
+// validateWithSchemaFile validates against the spec's schema file in
+// testdata (a copy of the one in ../shared), not only the embedded one.
+func validateWithSchemaFile(t *testing.T, b []byte) error {
+	t.Helper()
+	want, err := os.ReadFile(testdata("cyclonedx", "bom-1.6.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	embedded, _ := schemaFS.ReadFile("schema/bom-1.6.schema.json")
+	if !bytes.Equal(want, embedded) {
+		t.Fatal("embedded bom-1.6 schema differs from testdata's copy of the specification")
+	}
+	return ValidateCycloneDXJSON(b)
+}
+
+// The specification's own examples: valid ones read and re-emitted, invalid
+// ones rejected with the file named.
+func TestSpecExamples(t *testing.T) {
+	files, _ := filepath.Glob(testdata("cyclonedx", "examples-1.6", "*.json"))
+	if len(files) < 60 {
+		t.Fatalf("only %d examples", len(files))
+	}
+	for _, f := range files {
+		base := filepath.Base(f)
+		res, err := Read(f)
+		if strings.HasPrefix(base, "invalid") {
+			if err == nil || !strings.Contains(err.Error(), base) || !strings.Contains(err.Error(), "invalid CycloneDX") {
+				t.Errorf("%s: err = %v", base, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", base, err)
+			continue
+		}
+		var buf bytes.Buffer
+		if err := res.Encode(&buf, "cyclonedx-json", Meta{}); err != nil {
+			t.Errorf("%s: re-encode: %v", base, err)
+			continue
+		}
+		if err := ValidateCycloneDXJSON(buf.Bytes()); err != nil {
+			t.Errorf("%s: re-emitted document invalid: %v", base, err)
+		}
+	}
+}
+
+// Round trip: fnscan's own SBOM read back keeps components and origins.
+func TestRoundTrip(t *testing.T) {
+	res := catalogSpec(t, testdata("lambda", "dvsa-order-api.zip"))
+	p := filepath.Join(t.TempDir(), "bom.json")
+	f, _ := os.Create(p)
+	if err := res.Encode(f, "cyclonedx-json", Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	back, err := Read(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Components) != len(res.Components) {
+		t.Fatalf("read %d components, wrote %d", len(back.Components), len(res.Components))
+	}
+	for i, c := range back.Components {
+		w := res.Components[i]
+		if c.PURL != w.PURL || c.Locations[0].Path != w.Locations[0].Path || c.Locations[0].Origin.Kind != w.Locations[0].Origin.Kind {
+			t.Errorf("component %d: read %+v, wrote %+v", i, c, w)
+		}
+	}
+	_ = io.Discard
+}
