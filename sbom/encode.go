@@ -56,7 +56,9 @@ func (res *Result) Encode(w io.Writer, format string, m Meta) error {
 	case "cyclonedx-json", "cyclonedx-xml":
 		return EncodeBOM(w, res.CycloneDX(m), format == "cyclonedx-xml")
 	case "spdx-json":
-		enc, err := spdxjson.NewFormatEncoderWithConfig(spdxjson.DefaultEncoderConfig())
+		cfg := spdxjson.DefaultEncoderConfig()
+		cfg.Pretty = true
+		enc, err := spdxjson.NewFormatEncoderWithConfig(cfg)
 		if err != nil {
 			return err
 		}
