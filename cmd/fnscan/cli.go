@@ -205,8 +205,7 @@ func (tf *targetFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&tf.reproducible, "reproducible", false, "same input, same bytes: derived serial number, no timestamp")
 }
 
-func (tf *targetFlags) options(stderr io.Writer) artifact.Options {
-	p := newProgress(stderr, tf.quiet)
+func (tf *targetFlags) options(p *progress) artifact.Options {
 	return artifact.Options{
 		Layers: tf.layers,
 		Limits: artifact.Limits{

@@ -27,10 +27,11 @@ func cmdSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return usageErr(err)
 	}
-	res, err := catalog(ctx, spec, &tf, stderr)
+	res, t, err := catalog(ctx, spec, &tf, stderr)
 	if err != nil {
 		return err
 	}
+	t.Close()
 	meta := sbom.Meta{Reproducible: tf.reproducible, ToolVersion: version}
 	for _, o := range outs {
 		if err := writeOutput(o, stdout, func(w io.Writer) error { return res.Encode(w, o.format, meta) }); err != nil {
@@ -47,8 +48,10 @@ func usageErr(err error) error {
 	return &codeError{code: exitError, err: err}
 }
 
-// catalog opens any target (an SBOM file included) and returns its components.
-func catalog(ctx context.Context, spec string, tf *targetFlags, stderr io.Writer) (*sbom.Result, error) {
+// catalog opens any target (an SBOM file included) and returns its
+// components, and the unpacked target (nil for an SBOM) for the caller to
+// scan further and Close.
+func catalog(ctx context.Context, spec string, tf *targetFlags, stderr io.Writer) (*sbom.Result, *artifact.Target, error) {
 	kind, p := artifact.ParseSpec(spec)
 	if kind == "" {
 		if k, err := artifact.Detect(p); err == nil && k == artifact.KindSBOM {
@@ -56,18 +59,23 @@ func catalog(ctx context.Context, spec string, tf *targetFlags, stderr io.Writer
 		}
 	}
 	if kind == artifact.KindSBOM {
-		return sbom.Read(p)
+		res, err := sbom.Read(p)
+		return res, nil, err
 	}
-	opts := tf.options(stderr)
+	prog := newProgress(stderr, tf.quiet)
+	opts := tf.options(prog)
 	t, err := artifact.Open(ctx, spec, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer t.Close()
-	opts.Status("cataloging packages")
+	prog.status("cataloging packages")
 	cfg := sbom.DefaultConfig()
 	cfg.ToolVersion = version
 	res, err := sbom.Catalog(ctx, t, cfg)
-	newProgress(stderr, tf.quiet).clear()
-	return res, err
+	prog.clear()
+	if err != nil {
+		t.Close()
+		return nil, nil, err
+	}
+	return res, t, nil
 }

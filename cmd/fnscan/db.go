@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fnscan/fnscan/vuln"
+)
+
+func cmdDB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return &codeError{code: exitError, err: fmt.Errorf("db needs a subcommand: import, update or status")}
+	}
+	fs := flag.NewFlagSet("fnscan db "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("db", vuln.DefaultDir(), "database directory ($FNSCAN_DB)")
+	quiet := fs.Bool("quiet", false, "no warnings on stderr")
+	var ecos listFlag
+	var base string
+	if args[0] == "update" {
+		fs.Var(&ecos, "ecosystem", "OSV ecosystem to download (repeatable)")
+		fs.StringVar(&base, "url", vuln.DefaultUpdateOptions().BaseURL, "base URL of the osv.dev export layout")
+	}
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return usageErr(err)
+	}
+	warn := func(s string) {
+		if !*quiet {
+			fmt.Fprintln(stderr, "fnscan: warning:", s)
+		}
+	}
+	var st vuln.ImportStats
+	switch args[0] {
+	case "import":
+		if len(pos) == 0 {
+			return &codeError{code: exitError, err: fmt.Errorf("db import needs at least one SOURCE (an osv.dev export zip, a zip or directory of OSV JSON/YAML)")}
+		}
+		st, err = vuln.Import(ctx, *dir, pos, vuln.ImportOptions{Warn: warn})
+	case "update":
+		st, err = vuln.Update(ctx, *dir, vuln.UpdateOptions{BaseURL: base, Ecosystems: ecos, Warn: warn})
+	case "status":
+		return dbStatus(*dir, stdout)
+	default:
+		return &codeError{code: exitError, err: fmt.Errorf("unknown db subcommand %q (want import, update or status)", args[0])}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %d records read, %d added, %d updated, %d unchanged, %d withdrawn ignored, %d removed, %d skipped\n",
+		*dir, st.Read, st.Added, st.Updated, st.Unchanged, st.Withdrawn, st.Removed, st.Skipped)
+	return nil
+}
+
+func dbStatus(dir string, stdout io.Writer) error {
+	st, err := vuln.Status(dir)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ECOSYSTEM\tRECORDS\tNEWEST MODIFIED\tIMPORTED\tSOURCE")
+	for _, s := range st {
+		age := time.Since(s.ImportedAt).Round(time.Minute)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s ago\t%s\n", s.Ecosystem, s.Records, s.NewestModified.Format("2006-01-02"), age, s.Source)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,43 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+type markdownFormat struct{}
+
+func init() { register(markdownFormat{}) }
+
+func (markdownFormat) Name() string { return "markdown" }
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "`", "'").Replace(s)
+}
+
+func (markdownFormat) Write(w io.Writer, r *Report) error {
+	fmt.Fprintf(w, "# fnscan: %s\n\n", mdEscape(r.Target.Name))
+	fmt.Fprintf(w, "%d components, %d vulnerabilities, %d secrets.\n", len(r.Components), len(r.Vulnerabilities), len(r.Secrets))
+	if v := r.Verdict; v != nil {
+		if v.Pass {
+			fmt.Fprint(w, "\n**Verdict: pass**\n")
+		} else {
+			fmt.Fprintf(w, "\n**Verdict: fail** — %s\n", mdEscape(strings.Join(v.Reasons, "; ")))
+		}
+	}
+	if len(r.Vulnerabilities) > 0 {
+		fmt.Fprint(w, "\n## Vulnerabilities\n\n| Package | Version | ID | Severity | Fixed in | Where |\n|---|---|---|---|---|---|\n")
+		for _, v := range r.Vulnerabilities {
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | `%s` |\n", mdEscape(v.Package.Name), mdEscape(v.Package.Version), mdEscape(v.ID), v.Severity,
+				mdEscape(strings.Join(v.FixedVersions, ", ")), mdEscape(where(v.Locations)))
+		}
+	}
+	if len(r.Secrets) > 0 {
+		fmt.Fprint(w, "\n## Secrets\n\n| Rule | Value | Where | Origin |\n|---|---|---|---|\n")
+		for _, s := range r.Secrets {
+			fmt.Fprintf(w, "| %s | `%s` | `%s:%d` | %s |\n", mdEscape(s.RuleID), mdEscape(s.Redacted), mdEscape(s.Path), s.Line, mdEscape(s.Origin.String()))
+		}
+	}
+	return nil
+}

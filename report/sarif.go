@@ -1,0 +1,145 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+type sarifFormat struct{}
+
+func init() { register(sarifFormat{}) }
+
+func (sarifFormat) Name() string { return "sarif" }
+
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool    sarifTool     `json:"tool"`
+	Results []sarifResult `json:"results"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	Version        string      `json:"version,omitempty"`
+	InformationURI string      `json:"informationUri,omitempty"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifRule struct {
+	ID               string         `json:"id"`
+	ShortDescription sarifText      `json:"shortDescription"`
+	HelpURI          string         `json:"helpUri,omitempty"`
+	Properties       map[string]any `json:"properties,omitempty"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifResult struct {
+	RuleID              string            `json:"ruleId"`
+	Level               string            `json:"level"`
+	Message             sarifText         `json:"message"`
+	Locations           []sarifLocation   `json:"locations"`
+	PartialFingerprints map[string]string `json:"partialFingerprints,omitempty"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           *sarifRegion  `json:"region,omitempty"`
+}
+
+type sarifArtifact struct {
+	URI string `json:"uri"`
+}
+
+type sarifRegion struct {
+	StartLine int `json:"startLine"`
+}
+
+func sarifLevel(sev string) string {
+	switch sev {
+	case "CRITICAL", "HIGH":
+		return "error"
+	case "MEDIUM":
+		return "warning"
+	}
+	return "note"
+}
+
+// sarifURI makes a virtual path a relative URI reference: "!" stays (it is
+// legal in a URI path), spaces and the like are escaped.
+func sarifURI(p string) string {
+	p = strings.TrimPrefix(p, "/")
+	r := strings.NewReplacer(" ", "%20", "#", "%23", "?", "%3F", "%", "%25")
+	return r.Replace(p)
+}
+
+func (sarifFormat) Write(w io.Writer, r *Report) error {
+	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: "fnscan", Version: r.Tool.Version, InformationURI: "https://github.com/fnscan/fnscan", Rules: []sarifRule{}}}, Results: []sarifResult{}}
+	rules := map[string]sarifRule{}
+	for _, v := range r.Vulnerabilities {
+		if _, ok := rules[v.ID]; !ok {
+			desc := v.Summary
+			if desc == "" {
+				desc = v.ID
+			}
+			rules[v.ID] = sarifRule{ID: v.ID, ShortDescription: sarifText{desc}, HelpURI: "https://osv.dev/vulnerability/" + v.ID,
+				Properties: map[string]any{"security-severity": fmt.Sprintf("%.1f", v.SeverityScore), "tags": []string{"security", "vulnerability"}}}
+		}
+		res := sarifResult{RuleID: v.ID, Level: sarifLevel(v.Severity),
+			Message: sarifText{fmt.Sprintf("%s %s is affected by %s (%s)%s", v.Package.Name, v.Package.Version, v.ID, v.Severity, fixedText(v.FixedVersions))}}
+		for _, l := range v.Locations {
+			res.Locations = append(res.Locations, sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(l.Path)}}})
+		}
+		if len(res.Locations) == 0 {
+			res.Locations = []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(r.Target.Name)}}}}
+		}
+		run.Results = append(run.Results, res)
+	}
+	for _, s := range r.Secrets {
+		id := "secret/" + s.RuleID
+		if _, ok := rules[id]; !ok {
+			rules[id] = sarifRule{ID: id, ShortDescription: sarifText{s.Description}, Properties: map[string]any{"security-severity": "9.0", "tags": []string{"security", "secret"}}}
+		}
+		run.Results = append(run.Results, sarifResult{RuleID: id, Level: "error",
+			Message: sarifText{fmt.Sprintf("%s: %s", s.Description, s.Redacted)},
+			Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(s.Path)},
+				Region: &sarifRegion{StartLine: max(s.Line, 1)}}}},
+			PartialFingerprints: map[string]string{"fnscan/v1": s.Fingerprint}})
+	}
+	ids := make([]string, 0, len(rules))
+	for id := range rules {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, rules[id])
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}})
+}
+
+func fixedText(fixed []string) string {
+	if len(fixed) == 0 {
+		return ""
+	}
+	return "; fixed in " + strings.Join(fixed, ", ")
+}

@@ -1,0 +1,59 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+type tableFormat struct{}
+
+func init() { register(tableFormat{}) }
+
+func (tableFormat) Name() string { return "table" }
+
+func (tableFormat) Write(w io.Writer, r *Report) error {
+	fmt.Fprintf(w, "%s (%s", r.Target.Name, r.Target.Kind)
+	if r.Target.SHA256 != "" {
+		fmt.Fprintf(w, ", sha256:%s", r.Target.SHA256[:12])
+	}
+	fmt.Fprintf(w, "): %d components, %d vulnerabilities, %d secrets\n", len(r.Components), len(r.Vulnerabilities), len(r.Secrets))
+	if len(r.Vulnerabilities) > 0 {
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "PACKAGE\tVERSION\tID\tSEVERITY\tFIXED IN\tWHERE")
+		for _, v := range r.Vulnerabilities {
+			sev := v.Severity
+			if v.SeverityScore > 0 {
+				sev = fmt.Sprintf("%s %.1f", v.Severity, v.SeverityScore)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Package.Name, v.Package.Version, v.ID, sev, strings.Join(v.FixedVersions, ", "), where(v.Locations))
+		}
+		tw.Flush()
+	}
+	if len(r.Secrets) > 0 {
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "SECRET\tVALUE\tWHERE\tORIGIN")
+		for _, s := range r.Secrets {
+			rule := s.RuleID
+			if s.Variable != "" {
+				rule += " (" + s.Variable + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s:%d\t%s\n", rule, s.Redacted, s.Path, s.Line, s.Origin)
+		}
+		tw.Flush()
+	}
+	if len(r.Warnings) > 0 {
+		fmt.Fprintf(w, "\n%d warnings (see -o json)\n", len(r.Warnings))
+	}
+	if v := r.Verdict; v != nil {
+		if v.Pass {
+			fmt.Fprintln(w, "\nverdict: PASS")
+		} else {
+			fmt.Fprintf(w, "\nverdict: FAIL: %s\n", strings.Join(v.Reasons, "; "))
+		}
+	}
+	return nil
+}

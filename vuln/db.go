@@ -1,0 +1,184 @@
+package vuln
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// ErrNoDB is returned (wrapped, with the directory and how to fix it) when
+// the database is missing or holds no records.
+var ErrNoDB = errors.New("no vulnerability database")
+
+// dbFile is the database inside its directory. Imports build dbFile+".new"
+// and rename it over dbFile.
+const dbFile = "osv.db"
+
+// Buckets:
+//
+//	vulns:    record ID -> deflated canonical JSON of the Entry
+//	affected: ecosystem base \x00 normalised name \x00 record ID -> JSON []compactAffected
+//	briefs:   record ID -> JSON brief (what a Finding needs)
+//	records:  record ID -> JSON recordMeta (to compare and unindex without inflating)
+//	meta:     "ecosystem/" + base -> JSON EcosystemStatus
+var (
+	bucketVulns    = []byte("vulns")
+	bucketAffected = []byte("affected")
+	bucketBriefs   = []byte("briefs")
+	bucketRecords  = []byte("records")
+	bucketMeta     = []byte("meta")
+)
+
+// DB is a read-only handle on the vulnerability database. It is safe for
+// concurrent use; imports never disturb an open DB.
+type DB struct {
+	bolt *bolt.DB
+	dir  string
+}
+
+// EcosystemStatus describes the records of one ecosystem (without release).
+type EcosystemStatus struct {
+	Ecosystem      string
+	Records        int
+	NewestModified time.Time
+	Source         string    // of the last import with records of this ecosystem, the source holding most of them
+	ImportedAt     time.Time // when that import ran
+}
+
+// DefaultDir is $FNSCAN_DB, else fnscan/db under the user cache directory
+// ($XDG_CACHE_HOME or its platform default).
+func DefaultDir() string {
+	if d := os.Getenv("FNSCAN_DB"); d != "" {
+		return d
+	}
+	if c, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(c, "fnscan", "db")
+	}
+	return filepath.Join(os.TempDir(), "fnscan", "db")
+}
+
+func noDB(dir string) error {
+	return fmt.Errorf("%w at %s: run `fnscan db import <osv zip or dir>` or `fnscan db update`", ErrNoDB, dir)
+}
+
+// Open opens the database in dir read-only. It never waits for an import:
+// imports write a different file and rename it into place.
+func Open(dir string) (*DB, error) {
+	path := filepath.Join(dir, dbFile)
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		return nil, noDB(dir)
+	}
+	b, err := bolt.Open(path, 0o644, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open vulnerability database %s: %w", path, err)
+	}
+	empty := true
+	_ = b.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketVulns); v != nil {
+			k, _ := v.Cursor().First()
+			empty = k == nil
+		}
+		return nil
+	})
+	if empty {
+		b.Close()
+		return nil, noDB(dir)
+	}
+	return &DB{bolt: b, dir: dir}, nil
+}
+
+// Close releases the database.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// Get returns the stored record with the given ID, or nil if absent.
+func (db *DB) Get(id string) (*Entry, error) {
+	var e *Entry
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketVulns)
+		if b == nil {
+			return nil
+		}
+		var err error
+		e, err = loadEntry(b, id)
+		return err
+	})
+	return e, err
+}
+
+// Status reports the records per ecosystem, sorted by ecosystem.
+func Status(dir string) ([]EcosystemStatus, error) {
+	db, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	var out []EcosystemStatus
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMeta)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		prefix := []byte("ecosystem/")
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var s EcosystemStatus
+			if err := json.Unmarshal(v, &s); err != nil {
+				return fmt.Errorf("vulnerability database %s: status %q: %w", dir, k, err)
+			}
+			if s.Records > 0 {
+				out = append(out, s)
+			}
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Ecosystem < out[j].Ecosystem })
+	return out, err
+}
+
+func loadEntry(b *bolt.Bucket, id string) (*Entry, error) {
+	v := b.Get([]byte(id))
+	if v == nil {
+		return nil, nil
+	}
+	raw, err := inflate(v)
+	if err != nil {
+		return nil, fmt.Errorf("vulnerability record %s: %w", id, err)
+	}
+	var e Entry
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return nil, fmt.Errorf("vulnerability record %s: %w", id, err)
+	}
+	return &e, nil
+}
+
+// flate writers are large to allocate; reuse them.
+var deflaters = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, flate.DefaultCompression)
+	return w
+}}
+
+func deflate(b []byte) []byte {
+	var buf bytes.Buffer
+	w := deflaters.Get().(*flate.Writer)
+	w.Reset(&buf)
+	w.Write(b)
+	w.Close()
+	deflaters.Put(w)
+	return buf.Bytes()
+}
+
+func inflate(b []byte) ([]byte, error) {
+	r := flate.NewReader(bytes.NewReader(b))
+	defer r.Close()
+	return io.ReadAll(r)
+}

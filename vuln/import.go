@@ -1,0 +1,650 @@
+package vuln
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"gopkg.in/yaml.v3"
+)
+
+// ImportOptions configures Import.
+type ImportOptions struct {
+	// Warn receives one line per skipped record or file ("file: reason").
+	Warn func(string)
+}
+
+// ImportStats counts what an import did.
+type ImportStats struct {
+	Read      int // valid records read
+	Added     int
+	Updated   int
+	Unchanged int // identical to, or older than, the stored record
+	Withdrawn int // withdrawn records ignored
+	Removed   int // stored records deleted because the source withdrew them
+	Skipped   int // malformed records, reported through Warn
+}
+
+// maxRecordSize bounds a single OSV file; real records are well below 1 MiB.
+const maxRecordSize = 64 << 20
+
+// batchSize is the number of records written per bbolt transaction.
+const batchSize = 1000
+
+// testHookBeforeRename lets tests simulate a crash after the new database
+// is complete but before it replaces the old one.
+var testHookBeforeRename func() error
+
+// Import merges OSV records into the database in dir, creating it if needed.
+// Each source is an osv.dev export zip (<Ecosystem>/all.zip), any zip or
+// directory (searched recursively) of OSV .json/.yaml/.yml files, or a single
+// such file. Records are keyed by ID: a newer modified replaces the stored
+// record, identical data changes nothing. Withdrawn records are ignored and
+// remove a stored record with the same ID. The database is replaced
+// atomically: readers of the old file are not disturbed and an interrupted
+// import leaves the old database in place.
+func Import(ctx context.Context, dir string, sources []string, opts ImportOptions) (ImportStats, error) {
+	srcs := make([]source, len(sources))
+	for i, s := range sources {
+		abs, err := filepath.Abs(s)
+		if err != nil {
+			abs = s
+		}
+		srcs[i] = source{path: s, label: abs}
+	}
+	return importSources(ctx, dir, srcs, opts)
+}
+
+type source struct {
+	path  string
+	label string // recorded in the status, e.g. the download URL
+}
+
+func importSources(ctx context.Context, dir string, sources []source, opts ImportOptions) (st ImportStats, err error) {
+	if len(sources) == 0 {
+		return st, errors.New("vulnerability import: no sources given")
+	}
+	for _, s := range sources {
+		if _, err := os.Stat(s.path); err != nil {
+			return st, fmt.Errorf("vulnerability import: %w", err)
+		}
+	}
+	if opts.Warn == nil {
+		opts.Warn = func(string) {}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return st, fmt.Errorf("vulnerability import: %w", err)
+	}
+	unlock, err := lockDir(ctx, dir)
+	if err != nil {
+		return st, fmt.Errorf("vulnerability import: lock %s: %w", dir, err)
+	}
+	defer unlock()
+
+	final := filepath.Join(dir, dbFile)
+	tmp := final + ".new"
+	// A leftover from a killed import is stale: we hold the lock.
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return st, fmt.Errorf("vulnerability import: %w", err)
+	}
+	if err := copyExisting(final, tmp, opts.Warn); err != nil {
+		return st, err
+	}
+	b, err := bolt.Open(tmp, 0o644, &bolt.Options{Timeout: 5 * time.Second, NoSync: true})
+	if err != nil {
+		os.Remove(tmp)
+		return st, fmt.Errorf("vulnerability import: create %s: %w", tmp, err)
+	}
+	w := &writer{db: b, stats: &st, touched: map[string]map[string]int{}, warn: opts.Warn}
+	closed := false
+	defer func() {
+		if err != nil {
+			w.rollback() // bbolt's Close waits for an open write transaction
+			if !closed {
+				b.Close()
+			}
+			os.Remove(tmp)
+		}
+	}()
+	for _, s := range sources {
+		w.label = s.label
+		if err = readSource(ctx, s.path, w.add, w.skip); err != nil {
+			return st, err
+		}
+	}
+	if err = w.finish(time.Now().UTC()); err != nil {
+		return st, err
+	}
+	if err = b.Sync(); err != nil {
+		return st, fmt.Errorf("vulnerability import: sync %s: %w", tmp, err)
+	}
+	closed = true
+	if err = b.Close(); err != nil {
+		return st, fmt.Errorf("vulnerability import: close %s: %w", tmp, err)
+	}
+	if testHookBeforeRename != nil {
+		if err = testHookBeforeRename(); err != nil {
+			return st, err
+		}
+	}
+	if err = os.Rename(tmp, final); err != nil {
+		return st, fmt.Errorf("vulnerability import: %w", err)
+	}
+	syncDir(dir)
+	return st, nil
+}
+
+// copyExisting starts the new database from a consistent snapshot of the
+// current one. An unreadable current database is rebuilt from scratch.
+func copyExisting(final, tmp string, warn func(string)) error {
+	fi, err := os.Stat(final)
+	if err != nil || fi.Size() == 0 {
+		return nil
+	}
+	old, err := bolt.Open(final, 0o644, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		warn(fmt.Sprintf("%s: unreadable, building a new database: %v", final, err))
+		return nil
+	}
+	defer old.Close()
+	err = old.View(func(tx *bolt.Tx) error { return tx.CopyFile(tmp, 0o644) })
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("vulnerability import: copy %s: %w", final, err)
+	}
+	return nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// readSource calls add for every record in a zip, directory or file, and
+// skip for every file that cannot be parsed.
+func readSource(ctx context.Context, path string, add func(file string, e *Entry) error, skip func(file string, err error)) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("vulnerability import: %w", err)
+	}
+	if !fi.IsDir() {
+		return readFile(ctx, path, add, skip)
+	}
+	var files []string
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && (isRecordFile(p) || strings.EqualFold(filepath.Ext(p), ".zip")) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("vulnerability import: %w", err)
+	}
+	for _, f := range files {
+		if err := readFile(ctx, f, add, skip); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func isRecordFile(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".json", ".yaml", ".yml":
+		return true
+	}
+	return false
+}
+
+func readFile(ctx context.Context, path string, add func(string, *Entry) error, skip func(string, error)) error {
+	if strings.EqualFold(filepath.Ext(path), ".zip") {
+		return readZip(ctx, path, add, skip)
+	}
+	if !isRecordFile(path) {
+		return fmt.Errorf("vulnerability import: %s: not a zip, .json, .yaml or .yml file", path)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("vulnerability import: %w", err)
+	}
+	data, err := readLimited(f)
+	f.Close()
+	if err != nil {
+		skip(path, err)
+		return nil
+	}
+	return addParsed(path, data, add, skip)
+}
+
+func readZip(ctx context.Context, path string, add func(string, *Entry) error, skip func(string, error)) error {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return fmt.Errorf("vulnerability import: %s: %w", path, err)
+	}
+	defer zr.Close()
+	for _, zf := range zr.File {
+		if zf.FileInfo().IsDir() || !isRecordFile(zf.Name) {
+			continue // e.g. INDEX.tsv, .id-allocator
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		name := path + ":" + zf.Name
+		rc, err := zf.Open()
+		if err != nil {
+			skip(name, err)
+			continue
+		}
+		data, err := readLimited(rc)
+		rc.Close()
+		if err != nil {
+			skip(name, err)
+			continue
+		}
+		if err := addParsed(name, data, add, skip); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readLimited(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxRecordSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxRecordSize {
+		return nil, fmt.Errorf("larger than %d bytes", maxRecordSize)
+	}
+	return data, nil
+}
+
+func addParsed(name string, data []byte, add func(string, *Entry) error, skip func(string, error)) error {
+	entries, err := parseRecords(name, data)
+	if err != nil {
+		skip(name, err)
+		return nil
+	}
+	for _, e := range entries {
+		if err := validate(e); err != nil {
+			skip(name, err)
+			continue
+		}
+		if err := add(name, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseRecords decodes one OSV JSON or YAML file: a record or a JSON array
+// of records.
+func parseRecords(name string, data []byte) ([]*Entry, error) {
+	ext := strings.ToLower(filepath.Ext(name))
+	if ext == ".yaml" || ext == ".yml" {
+		j, err := yamlToJSON(data)
+		if err != nil {
+			return nil, err
+		}
+		data = j
+	}
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		var list []*Entry
+		if err := json.Unmarshal(trimmed, &list); err != nil {
+			return nil, err
+		}
+		return list, nil
+	}
+	var e Entry
+	if err := json.Unmarshal(trimmed, &e); err != nil {
+		return nil, err
+	}
+	return []*Entry{&e}, nil
+}
+
+// yamlToJSON converts a YAML document keeping every scalar's text: an
+// unquoted version such as 1.10 must stay "1.10", not become the float 1.1.
+func yamlToJSON(data []byte) ([]byte, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		return nil, err
+	}
+	v, err := yamlValue(&n)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
+}
+
+func yamlValue(n *yaml.Node) (any, error) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, errors.New("empty YAML document")
+		}
+		return yamlValue(n.Content[0])
+	case yaml.AliasNode:
+		return yamlValue(n.Alias)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			v, err := yamlValue(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			m[n.Content[i].Value] = v
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		s := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			v, err := yamlValue(c)
+			if err != nil {
+				return nil, err
+			}
+			s = append(s, v)
+		}
+		return s, nil
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!null":
+			return nil, nil
+		case "!!bool":
+			return n.Value == "true", nil
+		}
+		return n.Value, nil
+	}
+	return nil, fmt.Errorf("line %d: unexpected YAML node", n.Line)
+}
+
+func validate(e *Entry) error {
+	if e == nil {
+		return errors.New("empty record")
+	}
+	if strings.TrimSpace(e.ID) == "" {
+		return errors.New("record has no id")
+	}
+	if len(e.ID) > 200 || strings.ContainsAny(e.ID, "\x00\n\r\t /") {
+		return fmt.Errorf("record id %q is not valid", e.ID)
+	}
+	return nil
+}
+
+// recordMeta is what the index keeps per record besides the record itself.
+type recordMeta struct {
+	Modified   time.Time `json:"m"`
+	Hash       string    `json:"h"`
+	Ecosystems []string  `json:"e,omitempty"`
+	Keys       []string  `json:"k,omitempty"`
+}
+
+// writer applies records to the new database in batches.
+type writer struct {
+	db      *bolt.DB
+	tx      *bolt.Tx
+	pending int
+	stats   *ImportStats
+	label   string
+	touched map[string]map[string]int // ecosystem base -> source label -> records
+	warn    func(string)
+}
+
+func (w *writer) skip(file string, err error) {
+	w.stats.Skipped++
+	w.warn(fmt.Sprintf("%s: skipped: %v", file, err))
+}
+
+func (w *writer) begin() error {
+	if w.tx != nil {
+		return nil
+	}
+	tx, err := w.db.Begin(true)
+	if err != nil {
+		return fmt.Errorf("vulnerability import: %w", err)
+	}
+	for _, name := range [][]byte{bucketVulns, bucketAffected, bucketBriefs, bucketRecords, bucketMeta} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("vulnerability import: %w", err)
+		}
+	}
+	w.tx = tx
+	return nil
+}
+
+func (w *writer) commit() error {
+	if w.tx == nil {
+		return nil
+	}
+	err := w.tx.Commit()
+	w.tx, w.pending = nil, 0
+	if err != nil {
+		return fmt.Errorf("vulnerability import: %w", err)
+	}
+	return nil
+}
+
+func (w *writer) rollback() {
+	if w.tx != nil {
+		w.tx.Rollback()
+		w.tx = nil
+	}
+}
+
+func (w *writer) add(file string, e *Entry) error {
+	if err := w.begin(); err != nil {
+		return err
+	}
+	w.stats.Read++
+	records := w.tx.Bucket(bucketRecords)
+	id := []byte(e.ID)
+	var old *recordMeta
+	if v := records.Get(id); v != nil {
+		old = &recordMeta{}
+		if err := json.Unmarshal(v, old); err != nil {
+			old = &recordMeta{} // damaged entry: replace it
+		}
+	}
+	ecos := recordEcosystems(e)
+	for _, eco := range ecos {
+		if w.touched[eco] == nil {
+			w.touched[eco] = map[string]int{}
+		}
+		w.touched[eco][w.label]++
+	}
+	if !e.Withdrawn.IsZero() {
+		if old == nil {
+			w.stats.Withdrawn++
+			return nil
+		}
+		w.stats.Removed++
+		return w.remove(e.ID, old)
+	}
+	canon, err := json.Marshal(e)
+	if err != nil {
+		w.skip(file, err)
+		return nil
+	}
+	sum := sha256.Sum256(canon)
+	hash := hex.EncodeToString(sum[:])
+	if old != nil {
+		if old.Hash == hash || e.Modified.Before(old.Modified) {
+			w.stats.Unchanged++
+			return nil
+		}
+		if err := w.remove(e.ID, old); err != nil {
+			return err
+		}
+		w.stats.Updated++
+	} else {
+		w.stats.Added++
+	}
+	keys := map[string][]compactAffected{}
+	for i, a := range e.Affected {
+		if a.Package.Name == "" || a.Package.Ecosystem == "" {
+			continue
+		}
+		eco := canonicalEcosystem(a.Package.Ecosystem)
+		base := ecosystemBase(eco)
+		k := base + "\x00" + normalizeName(base, a.Package.Name) + "\x00" + e.ID
+		ca := compactAffected{I: i, E: eco, V: a.Versions}
+		for _, r := range a.Ranges {
+			if r.Type == RangeSemver || r.Type == RangeEcosystem {
+				ca.R = append(ca.R, Range{Type: r.Type, Events: r.Events})
+			}
+		}
+		keys[k] = append(keys[k], ca)
+	}
+	meta := recordMeta{Modified: e.Modified, Hash: hash, Ecosystems: ecos}
+	idx := w.tx.Bucket(bucketAffected)
+	for k, list := range keys {
+		if err := idx.Put([]byte(k), encodeAffected(list)); err != nil {
+			return fmt.Errorf("vulnerability import: %s: %w", e.ID, err)
+		}
+		meta.Keys = append(meta.Keys, k)
+	}
+	sort.Strings(meta.Keys)
+	mv, _ := json.Marshal(meta)
+	if err := records.Put(id, mv); err != nil {
+		return fmt.Errorf("vulnerability import: %s: %w", e.ID, err)
+	}
+	if err := w.tx.Bucket(bucketBriefs).Put(id, encodeBrief(briefOf(e))); err != nil {
+		return fmt.Errorf("vulnerability import: %s: %w", e.ID, err)
+	}
+	if err := w.tx.Bucket(bucketVulns).Put(id, deflate(canon)); err != nil {
+		return fmt.Errorf("vulnerability import: %s: %w", e.ID, err)
+	}
+	if w.pending++; w.pending >= batchSize {
+		return w.commit()
+	}
+	return nil
+}
+
+func (w *writer) remove(id string, old *recordMeta) error {
+	idx := w.tx.Bucket(bucketAffected)
+	for _, k := range old.Keys {
+		if err := idx.Delete([]byte(k)); err != nil {
+			return err
+		}
+	}
+	for _, b := range [][]byte{bucketRecords, bucketBriefs} {
+		if err := w.tx.Bucket(b).Delete([]byte(id)); err != nil {
+			return err
+		}
+	}
+	return w.tx.Bucket(bucketVulns).Delete([]byte(id))
+}
+
+func recordEcosystems(e *Entry) []string {
+	var out []string
+	for _, a := range e.Affected {
+		if a.Package.Ecosystem == "" {
+			continue
+		}
+		base := ecosystemBase(canonicalEcosystem(a.Package.Ecosystem))
+		if !containsString(out, base) {
+			out = append(out, base)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// finish recomputes the per-ecosystem status and commits.
+func (w *writer) finish(now time.Time) error {
+	if err := w.begin(); err != nil {
+		return err
+	}
+	status := map[string]*EcosystemStatus{}
+	meta := w.tx.Bucket(bucketMeta)
+	prefix := []byte("ecosystem/")
+	c := meta.Cursor()
+	var stale [][]byte
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var s EcosystemStatus
+		if json.Unmarshal(v, &s) == nil && s.Ecosystem != "" {
+			s.Records, s.NewestModified = 0, time.Time{}
+			status[s.Ecosystem] = &s
+		}
+		stale = append(stale, bytes.Clone(k))
+	}
+	for _, k := range stale {
+		if err := meta.Delete(k); err != nil {
+			return err
+		}
+	}
+	err := w.tx.Bucket(bucketRecords).ForEach(func(_, v []byte) error {
+		var m recordMeta
+		if json.Unmarshal(v, &m) != nil {
+			return nil
+		}
+		for _, eco := range m.Ecosystems {
+			s := status[eco]
+			if s == nil {
+				s = &EcosystemStatus{Ecosystem: eco}
+				status[eco] = s
+			}
+			s.Records++
+			if m.Modified.After(s.NewestModified) {
+				s.NewestModified = m.Modified
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// An ecosystem's source is the one that held most of its records (GHSA
+	// exports also carry a few records of other ecosystems).
+	for eco, labels := range w.touched {
+		s := status[eco]
+		if s == nil {
+			continue
+		}
+		source, best := "", -1
+		for label, n := range labels {
+			if n > best || (n == best && label < source) {
+				source, best = label, n
+			}
+		}
+		s.Source, s.ImportedAt = source, now
+	}
+	for eco, s := range status {
+		v, _ := json.Marshal(s)
+		if err := meta.Put([]byte("ecosystem/"+eco), v); err != nil {
+			return err
+		}
+	}
+	return w.commit()
+}
