@@ -148,7 +148,7 @@ func Build(res *sbom.Result, vulns []vuln.Finding, pkgs []vuln.Package, sec secr
 	for i, c := range res.Components {
 		eco := ""
 		if i < len(pkgs) {
-			eco = pkgs[i].Ecosystem
+			eco = vuln.EcosystemOf(pkgs[i])
 		}
 		r.Components = append(r.Components, Component{Name: c.Name, Version: c.Version, PURL: c.PURL, Ecosystem: eco, Locations: c.Locations})
 	}
@@ -157,7 +157,7 @@ func Build(res *sbom.Result, vulns []vuln.Finding, pkgs []vuln.Package, sec secr
 			ID: f.ID, Aliases: nonNil(f.Aliases), Summary: f.Summary,
 			Severity: f.Severity.Level, SeverityScore: f.Severity.Score, SeveritySource: f.Severity.Source,
 			CVSS: []CVSS{}, FixedVersions: nonNil(f.FixedVersions), References: f.References,
-			Package: Package{Name: f.Package.Name, Version: f.Package.Version, PURL: f.Package.PURL, Ecosystem: f.Package.Ecosystem},
+			Package: Package{Name: f.Package.Name, Version: f.Package.Version, PURL: f.Package.PURL, Ecosystem: vuln.EcosystemOf(f.Package)},
 		}
 		for _, c := range f.CVSS {
 			v.CVSS = append(v.CVSS, CVSS{Version: c.Version, Vector: c.Vector, Score: c.Score})

@@ -34,11 +34,14 @@ type Location struct {
 
 // Component is a package found in the target.
 type Component struct {
-	Ref       string     `json:"bomRef"` // CycloneDX bom-ref
-	Name      string     `json:"name"`
-	Version   string     `json:"version"`
-	PURL      string     `json:"purl,omitempty"`
-	Type      string     `json:"type"` // syft package type: npm, python, java-archive, go-module, apk, ...
+	Ref     string `json:"bomRef"` // CycloneDX bom-ref
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	PURL    string `json:"purl,omitempty"`
+	Type    string `json:"type"` // syft package type: npm, python, java-archive, go-module, apk, ...
+	// Source is the distro source package (apk origin, deb source), which
+	// distro advisories are often filed under.
+	Source    string     `json:"source,omitempty"`
 	Licenses  []string   `json:"licenses,omitempty"`
 	FoundBy   string     `json:"foundBy,omitempty"`
 	Locations []Location `json:"locations"`
@@ -234,6 +237,12 @@ func components(res *Result) []Component {
 		c := Component{
 			Ref: res.refs[p.ID()], Name: p.Name, Version: p.Version, PURL: p.PURL, Type: string(p.Type),
 			FoundBy: p.FoundBy, Locations: res.origins[p.ID()],
+		}
+		switch m := p.Metadata.(type) {
+		case pkg.ApkDBEntry:
+			c.Source = m.OriginPackage
+		case pkg.DpkgDBEntry:
+			c.Source = m.Source
 		}
 		for _, l := range p.Licenses.ToSlice() {
 			if l.SPDXExpression != "" {

@@ -203,7 +203,13 @@ func resolve(p Package) (r resolved, ok bool) {
 	if pu, isPURL := parsePURL(p.PURL); isPURL {
 		pe, pn := fromPURL(pu)
 		if eco == "" {
+			// The purl spells the name as its ecosystem does (Maven
+			// group:artifact, npm @scope/name); catalogers' display
+			// names often do not (syft names a jar by artifact only).
 			eco = pe
+			if pn != "" {
+				name = pn
+			}
 		}
 		if name == "" {
 			name = pn
@@ -227,6 +233,16 @@ func resolve(p Package) (r resolved, ok bool) {
 	}
 	r.version = normalizeVersion(r.base, r.names[0], version)
 	return r, r.version != ""
+}
+
+// EcosystemOf returns the OSV ecosystem a package is matched in ("" when it
+// cannot be matched), for reports.
+func EcosystemOf(p Package) string {
+	r, ok := resolve(p)
+	if !ok {
+		return ""
+	}
+	return r.eco
 }
 
 // normalizeVersion turns versions as found in artifacts into the form OSV

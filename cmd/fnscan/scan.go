@@ -133,7 +133,7 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 func packages(res *sbom.Result) []vuln.Package {
 	out := make([]vuln.Package, len(res.Components))
 	for i, c := range res.Components {
-		out[i] = vuln.Package{Name: c.Name, Version: c.Version, PURL: c.PURL}
+		out[i] = vuln.Package{Name: c.Name, Version: c.Version, PURL: c.PURL, Source: c.Source}
 	}
 	return out
 }

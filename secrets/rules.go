@@ -1,0 +1,152 @@
+package secrets
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/spf13/viper"
+	"github.com/zricethezav/gitleaks/v8/config"
+)
+
+// rule is one compiled detection rule, from gitleaks' default config or
+// fnscan's own set.
+type rule struct {
+	id          string
+	description string
+	re          *regexp.Regexp
+	path        *regexp.Regexp
+	secretGroup int
+	entropy     float64
+	keywords    []string
+	allowlists  []*config.Allowlist
+	// low marks rules that match on a variable name plus a loosely shaped
+	// value; they are dropped in vendored, minified and test code.
+	low bool
+	// extra marks fnscan's own rules, which run after gitleaks' so that a
+	// gitleaks rule wins a tie.
+	extra  bool
+	window window
+	kwIdx  []int // indexes into ruleSet.keywords
+}
+
+// ruleSet is immutable after load and shared by every Scanner.
+type ruleSet struct {
+	rules     []*rule
+	global    []*config.Allowlist
+	keywords  []string // all keywords, index = pattern id in the trie
+	byKeyword [][]int  // keyword index -> rule indexes
+	always    []int    // content rules without keywords
+	pathOnly  []int
+}
+
+var (
+	loadOnce   sync.Once
+	loadedSet  *ruleSet
+	loadingErr error
+)
+
+func defaultRules() (*ruleSet, error) {
+	loadOnce.Do(func() {
+		cfg, err := gitleaksConfig()
+		if err != nil {
+			loadingErr = err
+			return
+		}
+		loadedSet, loadingErr = buildRuleSet(cfg, fnscanRules())
+	})
+	return loadedSet, loadingErr
+}
+
+// gitleaksConfig translates gitleaks' embedded default TOML, allowlists
+// included, the way gitleaks itself does.
+func gitleaksConfig() (config.Config, error) {
+	v := viper.New()
+	v.SetConfigType("toml")
+	if err := v.ReadConfig(strings.NewReader(config.DefaultConfig)); err != nil {
+		return config.Config{}, fmt.Errorf("read gitleaks default config: %w", err)
+	}
+	var vc config.ViperConfig
+	if err := v.Unmarshal(&vc); err != nil {
+		return config.Config{}, fmt.Errorf("decode gitleaks default config: %w", err)
+	}
+	cfg, err := vc.Translate()
+	if err != nil {
+		return config.Config{}, fmt.Errorf("translate gitleaks default config: %w", err)
+	}
+	return cfg, nil
+}
+
+// assignmentOp is the value separator of gitleaks' keyword=value rules;
+// such rules key on a variable name, not on the shape of the secret.
+const assignmentOp = `(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)`
+
+func buildRuleSet(cfg config.Config, extra []*rule) (*ruleSet, error) {
+	ids := append([]string(nil), cfg.OrderedRules...)
+	sort.Strings(ids)
+	set := &ruleSet{global: cfg.Allowlists}
+	for _, id := range ids {
+		gr, ok := cfg.Rules[id]
+		if !ok {
+			continue
+		}
+		if len(gr.RequiredRules) > 0 || gr.SkipReport {
+			// Composite rules are not in the default set; refuse rather
+			// than silently mis-evaluate one.
+			return nil, fmt.Errorf("gitleaks rule %s: composite rules are not supported", id)
+		}
+		r := &rule{
+			id:          gr.RuleID,
+			description: gr.Description,
+			re:          gr.Regex,
+			path:        gr.Path,
+			secretGroup: gr.SecretGroup,
+			entropy:     gr.Entropy,
+			keywords:    gr.Keywords,
+			allowlists:  gr.Allowlists,
+		}
+		if r.re != nil {
+			r.low = strings.Contains(r.id, "generic") || strings.Contains(r.re.String(), assignmentOp)
+		}
+		set.rules = append(set.rules, r)
+	}
+	for _, r := range extra {
+		r.extra = true
+		for _, a := range r.allowlists {
+			if err := a.Validate(); err != nil {
+				return nil, fmt.Errorf("fnscan rule %s: %w", r.id, err)
+			}
+		}
+		set.rules = append(set.rules, r)
+	}
+
+	kwIndex := map[string]int{}
+	for i, r := range set.rules {
+		for j, k := range r.keywords {
+			r.keywords[j] = strings.ToLower(k)
+		}
+		if r.re == nil {
+			set.pathOnly = append(set.pathOnly, i)
+			continue
+		}
+		r.window = analyzeWindow(r.re.String(), r.keywords)
+		if len(r.keywords) == 0 {
+			set.always = append(set.always, i)
+			continue
+		}
+		for _, k := range r.keywords {
+			ki, ok := kwIndex[k]
+			if !ok {
+				ki = len(set.keywords)
+				kwIndex[k] = ki
+				set.keywords = append(set.keywords, k)
+				set.byKeyword = append(set.byKeyword, nil)
+			}
+			set.byKeyword[ki] = append(set.byKeyword[ki], i)
+			r.kwIdx = append(r.kwIdx, ki)
+		}
+	}
+	return set, nil
+}

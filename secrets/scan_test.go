@@ -1,0 +1,310 @@
+package secrets
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fnscan/fnscan/artifact"
+)
+
+// Secrets are generated at run time so that no live-looking credential
+// sits in the repository.
+func randomString(r *mrand.Rand, alphabet string, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[r.IntN(len(alphabet))]
+	}
+	return string(b)
+}
+
+const (
+	upperDigits = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	alnum       = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+)
+
+type planted struct {
+	awsKey, githubPAT, slackBot, dbPassword, privateKey string
+}
+
+func plant(t *testing.T, seed uint64) planted {
+	t.Helper()
+	r := mrand.New(mrand.NewPCG(seed, 42))
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return planted{
+		awsKey:     "AKIA" + randomString(r, upperDigits, 16),
+		githubPAT:  "ghp_" + randomString(r, alnum, 36),
+		slackBot:   fmt.Sprintf("xoxb-%d-%d-%s", 1000000000+r.IntN(1e9), 1000000000+r.IntN(1e9), randomString(r, alnum, 24)),
+		dbPassword: "Pw-" + randomString(r, alnum, 14),
+		privateKey: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+	}
+}
+
+func (p planted) all() []string {
+	return []string{p.awsKey, p.githubPAT, p.slackBot, p.dbPassword, strings.TrimSpace(p.privateKey)}
+}
+
+func plantedFiles(t *testing.T, p planted) []artifact.File {
+	return writeFiles(t, map[string]string{
+		"index.js": "const AWS = require('aws-sdk');\n" +
+			"const accessKeyId = '" + p.awsKey + "';\n" +
+			"const gh = \"" + p.githubPAT + "\";\n",
+		"config/slack.json":   `{"bot": "` + p.slackBot + `"}` + "\n",
+		".env":                "DB_PASSWORD=" + p.dbPassword + "\n",
+		"certs/service.pem":   p.privateKey,
+		"serverless.yml":      "provider:\n  environment:\n    AWS_KEY_SECRET: " + p.awsKey + "\n",
+		"node_modules/x/a.js": "module.exports = {slack: '" + p.slackBot + "'};\n",
+	})
+}
+
+// TestRedaction plants full secrets and checks that no rendering of any
+// finding, suppressed finding or warning contains one.
+func TestRedaction(t *testing.T) {
+	p := plant(t, 1)
+	res := scan(t, plantedFiles(t, p), DefaultConfig())
+	if len(res.Findings) < 6 {
+		logFindings(t, res.Findings)
+		t.Fatalf("want at least 6 findings, got %d", len(res.Findings))
+	}
+	var renderings []string
+	for _, f := range append(res.Findings, res.Suppressed...) {
+		j, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		renderings = append(renderings, string(j), fmt.Sprintf("%v", f), fmt.Sprintf("%+v", f), fmt.Sprintf("%#v", f))
+		if f.Line > 0 && (f.Length == 0 || !strings.Contains(f.Redacted, fmt.Sprintf("(%d chars)", f.Length))) {
+			t.Errorf("%s:%d redacted form %q does not give the length %d", f.Path, f.Line, f.Redacted, f.Length)
+		}
+	}
+	all, _ := json.Marshal(res)
+	renderings = append(renderings, string(all), fmt.Sprintf("%+v", res))
+	for _, r := range renderings {
+		for i, s := range p.all() {
+			if strings.Contains(r, s) {
+				t.Errorf("planted secret #%d appears in output", i)
+			}
+			// No long stretch of it either.
+			if len(s) >= 16 && strings.Contains(r, s[4:16]) {
+				t.Errorf("planted secret #%d is partly in output", i)
+			}
+		}
+	}
+}
+
+// TestPlantedFindings checks rule, line, path and source of planted
+// secrets, the vendored policy, and that the same secret on the same line
+// is reported once.
+func TestPlantedFindings(t *testing.T) {
+	p := plant(t, 2)
+	res := scan(t, plantedFiles(t, p), DefaultConfig())
+	type want struct {
+		path, rule string
+		line       int
+	}
+	got := map[want]int{}
+	for _, f := range res.Findings {
+		got[want{strings.TrimPrefix(f.Path, "fn.zip!"), f.RuleID, f.Line}]++
+	}
+	for _, w := range []want{
+		{"index.js", "aws-access-token", 2},
+		{"index.js", "github-pat", 3},
+		{"config/slack.json", "slack-bot-token", 1},
+		{".env", envVarRule, 1},
+		{"certs/service.pem", "private-key", 1},
+		{"serverless.yml", "aws-access-token", 3},
+		// Specific rules still run in vendored code.
+		{"node_modules/x/a.js", "slack-bot-token", 1},
+	} {
+		if got[w] != 1 {
+			t.Errorf("want exactly one %v, got %d", w, got[w])
+		}
+	}
+	// The AWS key in a secret-named serverless.yml variable: one finding.
+	n := 0
+	for _, f := range res.Findings {
+		if f.Path == "fn.zip!serverless.yml" {
+			n++
+		}
+	}
+	if n != 1 {
+		logFindings(t, res.Findings)
+		t.Errorf("serverless.yml: want the key reported once, got %d findings", n)
+	}
+	for i := 1; i < len(res.Findings); i++ {
+		a, b := res.Findings[i-1], res.Findings[i]
+		if a.Path > b.Path || (a.Path == b.Path && a.Line > b.Line) {
+			t.Errorf("findings not sorted: %s:%d before %s:%d", a.Path, a.Line, b.Path, b.Line)
+		}
+	}
+	// Fingerprints are stable across runs and differ between findings.
+	again := scan(t, plantedFiles(t, p), DefaultConfig())
+	seen := map[string]bool{}
+	for i, f := range res.Findings {
+		if again.Findings[i].Fingerprint != f.Fingerprint {
+			t.Errorf("fingerprint of %s:%d changed between runs", f.Path, f.Line)
+		}
+		if seen[f.Fingerprint] {
+			t.Errorf("duplicate fingerprint at %s:%d", f.Path, f.Line)
+		}
+		seen[f.Fingerprint] = true
+	}
+}
+
+// TestExampleCredentials: documentation keys and placeholders are never
+// findings, wherever they appear.
+func TestExampleCredentials(t *testing.T) {
+	tests := map[string]string{
+		"aws doc key id":      "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n",
+		"aws doc secret":      "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+		"aws doc key in code": "const creds = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };\n",
+		"sigv4 test suite":    "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request\n",
+		"sdk test literals":   "new AWS.Credentials({accessKeyId: 'akid', secretAccessKey: 'secret', sessionToken: 'session'});\n",
+		"angle placeholder":   "api_key = \"<your-api-key>\"\n",
+		"xxx placeholder":     "password: \"xxxxxxxxxxxx\"\n",
+		"stars":               "DB_PASSWORD='************'\n",
+		"changeme":            "admin_password = \"changeme\"\n",
+		"env interpolation":   "secret_token = \"${SECRET_TOKEN}\"\n",
+		"template":            "api_token: \"{{ api_token }}\"\n",
+		"repeated char":       "auth_token = \"aaaaaaaaaaaaaaaaaaaaaaaa\"\n",
+		"example word":        "stripe_secret = \"sk_live_example_1234567890abcdef\"\n",
+	}
+	for name, content := range tests {
+		t.Run(name, func(t *testing.T) {
+			res := scan(t, writeFiles(t, map[string]string{"app/settings.py": content, ".env": content}), DefaultConfig())
+			if len(res.Findings) > 0 {
+				logFindings(t, res.Findings)
+				t.Errorf("want no findings, got %d", len(res.Findings))
+			}
+		})
+	}
+}
+
+// TestSuppression covers inline fnscan:allow comments and baselines.
+func TestSuppression(t *testing.T) {
+	p := plant(t, 3)
+	files := writeFiles(t, map[string]string{
+		"a.js": "const k = '" + p.awsKey + "'; // fnscan:allow rotated, tracked in SEC-12\n" +
+			"const g = '" + p.githubPAT + "';\n",
+	})
+	res := scan(t, files, DefaultConfig())
+	if len(res.Findings) != 1 || res.Findings[0].RuleID != "github-pat" {
+		logFindings(t, res.Findings)
+		t.Fatalf("want only the GitHub token reported")
+	}
+	if len(res.Suppressed) != 1 || res.Suppressed[0].Reason != "fnscan:allow rotated, tracked in SEC-12" {
+		t.Fatalf("want the AWS key suppressed with its reason, got %+v", res.Suppressed)
+	}
+
+	// A baseline written from the previous report suppresses the rest.
+	report, err := json.Marshal(map[string]any{"secrets": res.Findings})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "report.json")
+	if err := os.WriteFile(path, report, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	baseline, err := LoadBaseline(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Baseline = baseline
+	res = scan(t, files, cfg)
+	if len(res.Findings) != 0 || len(res.Suppressed) != 2 {
+		t.Fatalf("with baseline: want 0 findings and 2 suppressed, got %d and %d", len(res.Findings), len(res.Suppressed))
+	}
+	reasons := map[string]bool{}
+	for _, s := range res.Suppressed {
+		reasons[s.Reason] = true
+	}
+	if !reasons["baseline"] {
+		t.Errorf("no finding suppressed by baseline: %v", reasons)
+	}
+	if _, err := LoadBaseline(filepath.Join(t.TempDir(), "missing.json")); err == nil {
+		t.Error("LoadBaseline of a missing file: want an error")
+	}
+}
+
+// TestLimitsAndBinary covers the size limits and binary detection.
+func TestLimitsAndBinary(t *testing.T) {
+	p := plant(t, 4)
+	line := "key = '" + p.awsKey + "'\n"
+	files := writeFiles(t, map[string]string{
+		"big.js":      strings.Repeat("// filler line of text\n", 2000) + line,
+		"small.js":    line,
+		"blob.dat":    line,
+		"nul.txt":     "\x00\x01\x02" + line,
+		"latin1.txt":  strings.Repeat("\xff\xfe\xfd", 100) + line,
+		"unicode.txt": "héllo wörld ünïcode\n" + line,
+	})
+	cfg := DefaultConfig()
+	cfg.MaxFileSize = 4096
+	res := scan(t, files, cfg)
+	paths := map[string]bool{}
+	for _, f := range res.Findings {
+		paths[strings.TrimPrefix(f.Path, "fn.zip!")] = true
+	}
+	if !paths["small.js"] || !paths["unicode.txt"] || len(paths) != 2 {
+		t.Errorf("want findings in small.js and unicode.txt only, got %v", paths)
+	}
+	if len(res.Warnings) != 1 || res.Warnings[0].Path != "fn.zip!big.js" || !strings.Contains(res.Warnings[0].Message, "per-file limit") {
+		t.Errorf("want one per-file limit warning for big.js, got %v", res.Warnings)
+	}
+
+	cfg = DefaultConfig()
+	cfg.MaxTotal = 100
+	res = scan(t, files, cfg)
+	total := 0
+	for _, w := range res.Warnings {
+		if strings.Contains(w.Message, "total scan limit") {
+			total++
+		}
+	}
+	if total == 0 || res.BytesScanned > 100 {
+		t.Errorf("total limit: %d warnings, %d bytes scanned", total, res.BytesScanned)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := map[string]string{
+		"AKIAABCDEFGHIJKLMNOP": "AKIA…(20 chars)",
+		"hunter22":             "hu…(8 chars)",
+		"admin":                "a…(5 chars)",
+		"abc":                  "…(3 chars)",
+	}
+	for in, want := range tests {
+		if got := redact(in); got != want {
+			t.Errorf("redact(%d chars) = %q, want %q", len(in), got, want)
+		}
+	}
+}
+
+func TestLooksBinary(t *testing.T) {
+	if looksBinary([]byte("plain text\nwith lines\n")) {
+		t.Error("text seen as binary")
+	}
+	if !looksBinary([]byte("ELF\x00\x01")) {
+		t.Error("NUL byte not seen as binary")
+	}
+	if !looksBinary([]byte(strings.Repeat("\xff\xfe", 50) + "abc")) {
+		t.Error("invalid UTF-8 not seen as binary")
+	}
+}

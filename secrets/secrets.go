@@ -1,0 +1,314 @@
+package secrets
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/fnscan/fnscan/artifact"
+)
+
+// Config tunes a Scanner.
+type Config struct {
+	// MaxFileSize skips larger files with a warning (default 10 MiB).
+	MaxFileSize int64
+	// MaxTotal stops reading once this many bytes were scanned, with a
+	// warning per skipped file (default 1 GiB; negative means no limit).
+	MaxTotal int64
+	// Workers is the number of files scanned at once (default GOMAXPROCS).
+	Workers int
+	// Baseline holds fingerprints to report as suppressed.
+	Baseline map[string]bool
+}
+
+// DefaultConfig returns the default limits.
+func DefaultConfig() Config {
+	return Config{
+		MaxFileSize: 10 << 20,
+		MaxTotal:    1 << 30,
+		Workers:     runtime.GOMAXPROCS(0),
+	}
+}
+
+// Finding sources.
+const (
+	sourceContent = "content"
+	sourceConfig  = "config"
+)
+
+// Finding is one secret, located and redacted. It never holds the secret.
+type Finding struct {
+	RuleID      string `json:"rule_id"`
+	Description string `json:"description"`
+	// Path is the virtual path, e.g. "fn.zip!config/app.jar!application.properties".
+	Path   string          `json:"path"`
+	Line   int             `json:"line"`
+	Origin artifact.Origin `json:"origin"`
+	// Fingerprint is a stable hex hash of rule, path and secret.
+	Fingerprint string `json:"fingerprint"`
+	// Redacted is a short prefix and the length, e.g. "AKIA…(20 chars)".
+	Redacted string `json:"redacted"`
+	Length   int    `json:"length"`
+	// Reason says why a suppressed finding was suppressed:
+	// "fnscan:allow <reason>" or "baseline".
+	Reason string `json:"reason,omitempty"`
+	// Source is "content" for the rule pass, "config" for a deployment
+	// config variable.
+	Source string `json:"source"`
+	// Variable names the deployment config variable, for Source "config".
+	Variable string `json:"variable,omitempty"`
+}
+
+// Result is the outcome of one Scan.
+type Result struct {
+	Findings []Finding
+	// Suppressed findings were allowed inline or by the baseline.
+	Suppressed   []Finding
+	Warnings     []artifact.Warning
+	BytesScanned int64
+}
+
+// Scanner finds secrets in files. It is safe for concurrent use.
+type Scanner struct {
+	cfg    Config
+	engine *engine
+}
+
+// New loads gitleaks' default rules (once per process) and fnscan's own.
+func New(cfg Config) (*Scanner, error) {
+	def := DefaultConfig()
+	if cfg.MaxFileSize <= 0 {
+		cfg.MaxFileSize = def.MaxFileSize
+	}
+	if cfg.MaxTotal == 0 {
+		cfg.MaxTotal = def.MaxTotal
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = def.Workers
+	}
+	set, err := defaultRules()
+	if err != nil {
+		return nil, fmt.Errorf("secrets: load rules: %w", err)
+	}
+	return &Scanner{cfg: cfg, engine: newEngine(set)}, nil
+}
+
+// fileResult is what one worker learns about one file.
+type fileResult struct {
+	hits     []hit
+	warnings []artifact.Warning
+	bytes    int64
+}
+
+// Scan reads each file's Real path and reports findings under its Virtual
+// path and Origin. Findings are sorted by path, line and rule.
+func (s *Scanner) Scan(ctx context.Context, files []artifact.File) (Result, error) {
+	results := make([]fileResult, len(files))
+	var total atomic.Int64
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(s.cfg.Workers, max(1, len(files))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] = s.scanFile(files[i], &total)
+			}
+		}()
+	}
+feed:
+	for i := range files {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+
+	var res Result
+	for i, fr := range results {
+		f := files[i]
+		res.Warnings = append(res.Warnings, fr.warnings...)
+		res.BytesScanned += fr.bytes
+		for _, h := range fr.hits {
+			out := Finding{
+				RuleID:      h.ruleID,
+				Description: h.description,
+				Path:        f.Virtual,
+				Line:        h.line,
+				Origin:      f.Origin,
+				Fingerprint: fingerprint(h.ruleID, f.Virtual, h.secret),
+				Source:      h.source,
+				Variable:    h.variable,
+			}
+			if h.line > 0 {
+				out.Redacted = redact(h.secret)
+				out.Length = len([]rune(h.secret))
+			}
+			switch {
+			case h.allow != "":
+				out.Reason = h.allow
+				res.Suppressed = append(res.Suppressed, out)
+			case s.cfg.Baseline[out.Fingerprint]:
+				out.Reason = "baseline"
+				res.Suppressed = append(res.Suppressed, out)
+			default:
+				res.Findings = append(res.Findings, out)
+			}
+		}
+	}
+	sortFindings(res.Findings)
+	sortFindings(res.Suppressed)
+	return res, nil
+}
+
+func sortFindings(fs []Finding) {
+	slices.SortFunc(fs, func(a, b Finding) int {
+		return cmp.Or(
+			cmp.Compare(a.Path, b.Path),
+			cmp.Compare(a.Line, b.Line),
+			cmp.Compare(a.RuleID, b.RuleID),
+			cmp.Compare(a.Fingerprint, b.Fingerprint),
+		)
+	})
+}
+
+func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64) fileResult {
+	var fr fileResult
+	warn := func(msg string) {
+		fr.warnings = append(fr.warnings, artifact.Warning{Path: f.Virtual, Message: msg})
+	}
+	p := normalizePath(cmp.Or(f.Path, f.Virtual))
+	vendored := isVendored(p)
+	test := isTestPath(p)
+	if vendored && (test || vendoredNoise(p)) {
+		return fr
+	}
+
+	hits := s.engine.matchPath(p)
+	// gitleaks skips vendored trees wholesale; fnscan scans them with
+	// specific rules only, so its path allowlist applies to first-party paths.
+	if !vendored && pathAllowed(s.engine.set.global, p) {
+		fr.hits = finish(hits)
+		return fr
+	}
+	if binaryByName(p) {
+		fr.hits = finish(hits)
+		return fr
+	}
+
+	size := f.Size
+	if st, err := os.Stat(f.Real); err == nil {
+		size = st.Size()
+	} else {
+		warn("cannot read file: " + err.Error())
+		fr.hits = finish(hits)
+		return fr
+	}
+	if size > s.cfg.MaxFileSize {
+		warn(fmt.Sprintf("skipped for secrets: %d bytes is over the per-file limit of %d", size, s.cfg.MaxFileSize))
+		fr.hits = finish(hits)
+		return fr
+	}
+	if s.cfg.MaxTotal > 0 && total.Add(size) > s.cfg.MaxTotal {
+		warn(fmt.Sprintf("skipped for secrets: total scan limit of %d bytes reached", s.cfg.MaxTotal))
+		fr.hits = finish(hits)
+		return fr
+	}
+	content, err := readLimited(f.Real, s.cfg.MaxFileSize)
+	if err != nil {
+		warn("cannot read file: " + err.Error())
+		fr.hits = finish(hits)
+		return fr
+	}
+	if looksBinary(content) {
+		fr.hits = finish(hits)
+		return fr
+	}
+	fr.bytes = int64(len(content))
+
+	opt := scanOptions{dropLow: vendored || test || isMinified(p, content)}
+	hits = append(hits, s.engine.scan(p, content, opt)...)
+	if !vendored {
+		cfgHits, cfgErr := scanConfig(p, content)
+		if cfgErr != nil {
+			warn(cfgErr.Error())
+		}
+		hits = mergeConfig(hits, cfgHits)
+	}
+	fr.hits = finish(hits)
+	return fr
+}
+
+func readLimited(name string, limit int64) ([]byte, error) {
+	fh, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return io.ReadAll(io.LimitReader(fh, limit+1))
+}
+
+// finish drops example credentials and repeated (line, secret) pairs.
+func finish(hits []hit) []hit {
+	type key struct {
+		line   int
+		secret string
+	}
+	seen := map[key]bool{}
+	out := hits[:0]
+	for _, h := range hits {
+		if h.line > 0 && isExampleSecret(h.secret) {
+			continue
+		}
+		k := key{h.line, h.secret}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, h)
+	}
+	return out
+}
+
+// mergeConfig keeps one hit per (line, secret): a specific content rule
+// beats the config variable check, which beats generic content rules.
+func mergeConfig(content, cfg []hit) []hit {
+	type key struct {
+		line   int
+		secret string
+	}
+	specific := map[key]bool{}
+	for _, h := range content {
+		if !h.low {
+			specific[key{h.line, h.secret}] = true
+		}
+	}
+	replaced := map[key]bool{}
+	var out []hit
+	for _, c := range cfg {
+		k := key{c.line, c.secret}
+		if !specific[k] {
+			replaced[k] = true
+			out = append(out, c)
+		}
+	}
+	for _, h := range content {
+		if h.low && replaced[key{h.line, h.secret}] {
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
+}
