@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/bodgit/sevenzip"
 )
 
 // nestedKind says whether a file name is an archive fnscan opens.
@@ -23,8 +25,13 @@ func nestedKind(name string) string {
 	case strings.HasSuffix(n, ".zip"), strings.HasSuffix(n, ".nupkg"):
 		return "zip"
 	case strings.HasSuffix(n, ".tar"), strings.HasSuffix(n, ".tar.gz"), strings.HasSuffix(n, ".tgz"),
-		strings.HasSuffix(n, ".tar.zst"), strings.HasSuffix(n, ".tzst"):
+		strings.HasSuffix(n, ".tar.zst"), strings.HasSuffix(n, ".tzst"), strings.HasSuffix(n, ".tar.xz"),
+		strings.HasSuffix(n, ".txz"), strings.HasSuffix(n, ".tar.bz2"), strings.HasSuffix(n, ".tbz2"):
 		return "tar"
+	case strings.HasSuffix(n, ".7z"):
+		return "7z"
+	case strings.HasSuffix(n, ".gz"), strings.HasSuffix(n, ".xz"), strings.HasSuffix(n, ".zst"), strings.HasSuffix(n, ".bz2"):
+		return "compressed" // one compressed file
 	}
 	return ""
 }
@@ -96,8 +103,13 @@ func (u *unpacker) extractNested(ctx context.Context, virtual, p, dir, kind stri
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if kind == "tar" {
+	switch kind {
+	case "tar":
 		return u.untarFile(ctx, virtual, p, dir)
+	case "7z":
+		return u.un7z(ctx, virtual, p, dir)
+	case "compressed":
+		return u.uncompress(virtual, p, dir)
 	}
 	zr, err := zip.OpenReader(p)
 	if err != nil {
@@ -110,4 +122,96 @@ func (u *unpacker) extractNested(ctx context.Context, virtual, p, dir, kind stri
 	}
 	defer root.Close()
 	return u.unzip(ctx, virtual, &zr.Reader, root)
+}
+
+// uncompress writes the content of a single compressed file (x.gz, x.xz,
+// x.zst, x.bz2) as one entry named without its extension.
+func (u *unpacker) uncompress(virtual, p, dir string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	dr, done, err := decompress(f)
+	if err != nil {
+		return fmt.Errorf("corrupt compressed file: %w", err)
+	}
+	defer done()
+	if err := u.b.entry(); err != nil {
+		return fmt.Errorf("%s: %w", virtual, err)
+	}
+	name := filepath.Base(p)
+	name = name[:len(name)-len(filepath.Ext(name))]
+	if name == "" || name == "." || name == ".." {
+		name = "content"
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	err = u.writeFile(root, name, dr, fi.Size())
+	if err != nil && !errors.Is(err, ErrLimit) {
+		return fmt.Errorf("corrupt compressed file: %w", err)
+	}
+	return err
+}
+
+// un7z extracts a 7z archive's regular files and directories.
+func (u *unpacker) un7z(ctx context.Context, virtual, p, dir string) error {
+	r, err := sevenzip.OpenReader(p)
+	if err != nil {
+		return fmt.Errorf("not a valid 7z archive: %w", err)
+	}
+	defer r.Close()
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	for _, f := range r.File {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := u.b.entry(); err != nil {
+			return fmt.Errorf("%s: %w", virtual, err)
+		}
+		name, err := cleanName(f.Name, false)
+		if err != nil {
+			u.refuse(virtual, f.Name, err)
+			continue
+		}
+		if name == "" {
+			continue
+		}
+		mode := f.Mode()
+		switch {
+		case mode.IsDir():
+			if err := root.MkdirAll(name, 0o755); err != nil {
+				u.refuse(virtual, f.Name, err)
+			}
+		case mode.IsRegular():
+			if int64(f.UncompressedSize) > u.b.limits.MaxEntryBytes {
+				return fmt.Errorf("%s!%s: %w: entry declares %d bytes (raise --max-entry-size)", virtual, f.Name, ErrLimit, f.UncompressedSize)
+			}
+			rc, err := f.Open()
+			if err != nil {
+				return fmt.Errorf("%s!%s: %w", virtual, f.Name, err)
+			}
+			err = u.writeFile(root, name, rc, 0)
+			rc.Close()
+			if err != nil {
+				if isRootEscape(err) {
+					u.refuse(virtual, f.Name, errors.New("path resolves outside the root through a symlink"))
+					continue
+				}
+				return fmt.Errorf("%s!%s: %w", virtual, f.Name, err)
+			}
+		}
+	}
+	return nil
 }

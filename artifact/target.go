@@ -5,6 +5,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"compress/bzip2"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -20,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
 )
 
 // Kind is how a target is opened.
@@ -133,7 +135,7 @@ func Detect(p string) (Kind, error) {
 	switch {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
 		return KindZip, nil
-	case isTarHeader(head), bytes.HasPrefix(head, []byte{0x1f, 0x8b}), bytes.HasPrefix(head, zstdMagic):
+	case isTarHeader(head), bytes.HasPrefix(head, []byte{0x1f, 0x8b}), bytes.HasPrefix(head, zstdMagic), bytes.HasPrefix(head, xzMagic):
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return "", err
 		}
@@ -146,7 +148,10 @@ func Detect(p string) (Kind, error) {
 	return "", errors.New("not a recognised target: expected a zip, a tar or image archive, a directory, or a CycloneDX/SPDX SBOM")
 }
 
-var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+var (
+	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	xzMagic   = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
+)
 
 func isTarHeader(b []byte) bool {
 	return len(b) >= 262 && string(b[257:262]) == "ustar"
@@ -155,7 +160,7 @@ func isTarHeader(b []byte) bool {
 // decompress returns a reader of r's content with gzip or zstd removed.
 func decompress(r io.Reader) (io.Reader, func(), error) {
 	br := bufio.NewReader(r)
-	head, _ := br.Peek(4)
+	head, _ := br.Peek(6)
 	switch {
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
 		zr, err := gzip.NewReader(br)
@@ -164,11 +169,19 @@ func decompress(r io.Reader) (io.Reader, func(), error) {
 		}
 		return zr, func() { zr.Close() }, nil
 	case bytes.HasPrefix(head, zstdMagic):
-		zr, err := zstd.NewReader(br)
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return nil, nil, err
 		}
 		return zr, zr.Close, nil
+	case bytes.HasPrefix(head, xzMagic):
+		zr, err := xz.NewReader(br)
+		if err != nil {
+			return nil, nil, err
+		}
+		return zr, func() {}, nil
+	case bytes.HasPrefix(head, []byte("BZh")):
+		return bzip2.NewReader(br), func() {}, nil
 	}
 	return br, func() {}, nil
 }

@@ -152,6 +152,8 @@ func Build(res *sbom.Result, vulns []vuln.Finding, pkgs []vuln.Package, sec secr
 		}
 		r.Components = append(r.Components, Component{Name: c.Name, Version: c.Version, PURL: c.PURL, Ecosystem: eco, Locations: c.Locations})
 	}
+	// One finding per (vulnerability, package, location): the same package
+	// in two layers is two things to fix.
 	for _, f := range vulns {
 		v := Vulnerability{
 			ID: f.ID, Aliases: nonNil(f.Aliases), Summary: f.Summary,
@@ -162,12 +164,25 @@ func Build(res *sbom.Result, vulns []vuln.Finding, pkgs []vuln.Package, sec secr
 		for _, c := range f.CVSS {
 			v.CVSS = append(v.CVSS, CVSS{Version: c.Version, Vector: c.Vector, Score: c.Score})
 		}
+		seen := map[string]bool{}
 		for _, i := range f.PackageIndex {
-			if i < len(res.Components) {
-				v.Locations = append(v.Locations, res.Components[i].Locations...)
+			if i >= len(res.Components) {
+				continue
+			}
+			for _, l := range res.Components[i].Locations {
+				if seen[l.Path] {
+					continue
+				}
+				seen[l.Path] = true
+				one := v
+				one.Locations = []sbom.Location{l}
+				r.Vulnerabilities = append(r.Vulnerabilities, one)
 			}
 		}
-		r.Vulnerabilities = append(r.Vulnerabilities, v)
+		if len(seen) == 0 {
+			v.Locations = []sbom.Location{}
+			r.Vulnerabilities = append(r.Vulnerabilities, v)
+		}
 	}
 	sort.SliceStable(r.Vulnerabilities, func(i, j int) bool {
 		a, b := r.Vulnerabilities[i], r.Vulnerabilities[j]
@@ -180,7 +195,10 @@ func Build(res *sbom.Result, vulns []vuln.Finding, pkgs []vuln.Package, sec secr
 		if a.Package.Version != b.Package.Version {
 			return a.Package.Version < b.Package.Version
 		}
-		return a.ID < b.ID
+		if a.ID != b.ID {
+			return a.ID < b.ID
+		}
+		return where(a.Locations) < where(b.Locations)
 	})
 	for _, s := range sec.Findings {
 		r.Secrets = append(r.Secrets, toSecret(s))

@@ -260,7 +260,9 @@ func readLimited(name string, limit int64) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(fh, limit+1))
 }
 
-// finish drops example credentials and repeated (line, secret) pairs.
+// finish drops example credentials, references to a secret store (the
+// content rules see "TOKEN=arn:aws:secretsmanager:…" as an assignment too)
+// and repeated (line, secret) pairs.
 func finish(hits []hit) []hit {
 	type key struct {
 		line   int
@@ -269,7 +271,7 @@ func finish(hits []hit) []hit {
 	seen := map[key]bool{}
 	out := hits[:0]
 	for _, h := range hits {
-		if h.line > 0 && isExampleSecret(h.secret) {
+		if h.line > 0 && (isExampleSecret(h.secret) || isReference(h.secret)) {
 			continue
 		}
 		k := key{h.line, h.secret}

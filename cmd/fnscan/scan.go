@@ -23,6 +23,8 @@ type scanFlags struct {
 	noSecrets bool
 	noVulns   bool
 	baseline  string
+	online    bool
+	onlineURL string
 }
 
 func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -44,6 +46,8 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 	if cmd == "scan" {
 		fs.StringVar(&sf.db, "db", vuln.DefaultDir(), "vulnerability database directory ($FNSCAN_DB)")
 		fs.BoolVar(&sf.noSecrets, "no-secrets", false, "skip the secrets stage")
+		fs.BoolVar(&sf.online, "online", false, "query the osv.dev API instead of the local database")
+		fs.StringVar(&sf.onlineURL, "online-url", vuln.DefaultAPIURL, "base URL of the OSV API for --online")
 	} else {
 		sf.noVulns = true
 	}
@@ -59,13 +63,15 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 	if err != nil {
 		return usageErr(err)
 	}
-	pol := policy.Config{FailOn: sf.failOn, Secrets: sf.failOn != ""}
+	// `fnscan secrets` fails on any secret, as gitleaks does; `scan` when a
+	// threshold is set.
+	pol := policy.Config{FailOn: sf.failOn, Secrets: sf.failOn != "" || cmd == "secrets"}
 	if err := pol.Validate(); err != nil {
 		return usageErr(err)
 	}
 	// Open the database first: a missing one is an error before any work.
 	var db *vuln.DB
-	if !sf.noVulns {
+	if !sf.noVulns && !sf.online {
 		if db, err = vuln.Open(sf.db); err != nil {
 			return err
 		}
@@ -90,7 +96,12 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 	}
 	pkgs := packages(res)
 	var found []vuln.Finding
-	if db != nil {
+	switch {
+	case sf.online && !sf.noVulns:
+		if found, err = vuln.OnlineMatch(ctx, sf.onlineURL, pkgs, nil); err != nil {
+			return fmt.Errorf("querying %s: %w", sf.onlineURL, err)
+		}
+	case db != nil:
 		if found, err = db.Match(ctx, pkgs); err != nil {
 			return fmt.Errorf("matching: %w", err)
 		}
