@@ -118,7 +118,7 @@ for c in "${cases[@]}"; do
   "$fnscan" sbom "${target[@]}" --quiet -o "cyclonedx-json=$sbom"
   "$fnscan" scan "sbom:$sbom" --db "$db" --no-secrets --quiet -o "json=$out/$c.fnscan.json"
   rc=0
-  XDG_CACHE_HOME=$xdg OSV_SCALIBR_LOCAL_DB_CACHE_DIRECTORY= HOME=$work/home \
+  env -u OSV_SCALIBR_LOCAL_DB_CACHE_DIRECTORY XDG_CACHE_HOME="$xdg" \
     "$osv" scan source --offline -L "$sbom" --all-packages --format json \
     --output-file "$out/$c.osv-scanner.json" >"$out/$c.osv-scanner.log" 2>&1 || rc=$?
   # 0: no vulnerabilities, 1: some; anything else is a failure.

@@ -30,7 +30,7 @@ type Config struct {
 // DefaultConfig returns the default limits.
 func DefaultConfig() Config {
 	return Config{
-		MaxFileSize: 10 << 20,
+		MaxFileSize: 64 << 20,
 		MaxTotal:    1 << 30,
 		Workers:     runtime.GOMAXPROCS(0),
 	}
