@@ -16,7 +16,7 @@ import (
 
 // Config tunes a Scanner.
 type Config struct {
-	// MaxFileSize skips larger files with a warning (default 10 MiB).
+	// MaxFileSize skips larger files with a warning (default 64 MiB).
 	MaxFileSize int64
 	// MaxTotal stops reading once this many bytes were scanned, with a
 	// warning per skipped file (default 1 GiB; negative means no limit).

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 func repoTestdata(parts ...string) string {
@@ -253,5 +255,28 @@ func TestScanWithoutDB(t *testing.T) {
 	_, stderr, code := fnscan(t, "scan", "--db", filepath.Join(t.TempDir(), "none"), repoTestdata("lambda", "dvsa-order-api.zip"))
 	if code != 2 || !strings.Contains(stderr, "fnscan db import") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// The JSON report validates against docs/report.schema.json.
+func TestReportJSONSchema(t *testing.T) {
+	c := jsonschema.NewCompiler()
+	s, err := c.Compile(filepath.Join("..", "..", "docs", "report.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := importDB(t, repoTestdata("osv", "ghsa-npm.zip"))
+	for _, target := range []string{repoTestdata("lambda", "dvsa-order-api.zip"), repoTestdata("images", "alpine-3.10-docker-archive.tar.gz")} {
+		out, stderr, code := fnscan(t, "scan", "--db", db, "-o", "json", target)
+		if code != 0 {
+			t.Fatalf("%s: exit %d %s", target, code, stderr)
+		}
+		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Validate(doc); err != nil {
+			t.Errorf("%s: report invalid: %v", target, err)
+		}
 	}
 }
