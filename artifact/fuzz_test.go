@@ -12,9 +12,8 @@ import (
 // must never panic, never leave a file outside its work dir, and clean up.
 func FuzzUnpack(f *testing.F) {
 	seeds, _ := filepath.Glob(testdata("malicious", "*"))
-	seeds = append(seeds, testdata("lambda", "serverless-goat-convert.zip"))
 	for _, s := range seeds {
-		if b, err := os.ReadFile(s); err == nil && len(b) < 1<<20 {
+		if b, err := os.ReadFile(s); err == nil && len(b) < 64<<10 {
 			f.Add(b)
 		}
 	}
@@ -27,7 +26,9 @@ func FuzzUnpack(f *testing.F) {
 		work := filepath.Join(parent, "work")
 		os.Mkdir(work, 0o755)
 		l := DefaultLimits()
-		l.MaxTotalBytes, l.MaxEntryBytes = 64<<20, 16<<20
+		// Small limits: instrumented decompression is slow, and a bomb only
+		// needs to reach the limit to exercise it.
+		l.MaxTotalBytes, l.MaxEntryBytes = 2<<20, 1<<20
 		for _, kind := range []string{"", "zip:", "docker-archive:", "oci-archive:"} {
 			tg, err := Open(context.Background(), kind+p, Options{TempDir: work, Limits: l})
 			if err != nil {

@@ -298,7 +298,7 @@ func (u *unpacker) untarLayer(ctx context.Context, layout *os.Root, blob, dir, d
 		return nil, "", fmt.Errorf("%s: %s: %w", display, blob, unwrapPathErr(err))
 	}
 	defer f.Close()
-	dr, done, err := decompress(f)
+	dr, done, err := decompress(f, u.b.limits.MaxTotalBytes)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: corrupt compressed layer: %w", display, err)
 	}
@@ -317,6 +317,8 @@ func (u *unpacker) untarLayer(ctx context.Context, layout *os.Root, blob, dir, d
 	if err != nil {
 		return nil, "", err
 	}
+	// Drain what tar did not read (padding, trailing data) to finish the
+	// diffID; capReader bounds it.
 	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return nil, "", fmt.Errorf("%s: %w", display, err)
 	}

@@ -136,7 +136,7 @@ func (u *unpacker) uncompress(virtual, p, dir string) error {
 	if err != nil {
 		return err
 	}
-	dr, done, err := decompress(f)
+	dr, done, err := decompress(f, u.b.limits.MaxTotalBytes)
 	if err != nil {
 		return fmt.Errorf("corrupt compressed file: %w", err)
 	}

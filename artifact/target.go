@@ -114,6 +114,10 @@ func ParseSpec(spec string) (Kind, string) {
 
 // Detect recognises a target from its content.
 func Detect(p string) (Kind, error) {
+	return detect(p, DefaultLimits().MaxTotalBytes)
+}
+
+func detect(p string, max int64) (Kind, error) {
 	fi, err := os.Stat(p)
 	if err != nil {
 		return "", err
@@ -139,7 +143,7 @@ func Detect(p string) (Kind, error) {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return "", err
 		}
-		return detectTar(f)
+		return detectTar(f, max)
 	}
 	t := bytes.TrimLeft(head, " \t\r\n\xef\xbb\xbf")
 	if bytes.HasPrefix(t, []byte("{")) || bytes.HasPrefix(t, []byte("<")) {
@@ -157,8 +161,34 @@ func isTarHeader(b []byte) bool {
 	return len(b) >= 262 && string(b[257:262]) == "ustar"
 }
 
-// decompress returns a reader of r's content with gzip or zstd removed.
-func decompress(r io.Reader) (io.Reader, func(), error) {
+// capReader fails once more than max bytes were read: decompressed streams
+// are read through it so that even bytes skipped, not written, are bounded
+// (zstd turns a few bytes into gigabytes).
+type capReader struct {
+	r      io.Reader
+	n, max int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.n > c.max {
+		return n, fmt.Errorf("%w: more than %d bytes decompressed (raise --max-total-size)", ErrLimit, c.max)
+	}
+	return n, err
+}
+
+// decompress returns a reader of r's content with gzip, zstd, xz or bzip2
+// removed, failing after max decompressed bytes.
+func decompress(r io.Reader, max int64) (io.Reader, func(), error) {
+	rd, done, err := decompressRaw(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &capReader{r: rd, max: max}, done, nil
+}
+
+func decompressRaw(r io.Reader) (io.Reader, func(), error) {
 	br := bufio.NewReader(r)
 	head, _ := br.Peek(6)
 	switch {
@@ -188,8 +218,8 @@ func decompress(r io.Reader) (io.Reader, func(), error) {
 
 // detectTar tells a docker-archive from an OCI archive from a plain tar by
 // the names of its top-level entries.
-func detectTar(r io.Reader) (Kind, error) {
-	dr, done, err := decompress(r)
+func detectTar(r io.Reader, max int64) (Kind, error) {
+	dr, done, err := decompress(r, max)
 	if err != nil {
 		return "", fmt.Errorf("corrupt compressed stream: %w", err)
 	}
@@ -202,6 +232,9 @@ func detectTar(r io.Reader) (Kind, error) {
 			return kind, nil
 		}
 		if err != nil {
+			if errors.Is(err, ErrLimit) {
+				return "", err
+			}
 			if i == 0 {
 				return "", fmt.Errorf("corrupt tar: %w", err)
 			}
@@ -229,7 +262,7 @@ func Open(ctx context.Context, spec string, opts Options) (*Target, error) {
 		return nil, fmt.Errorf("%s: %w", p, unwrapPathErr(err))
 	}
 	if kind == "" {
-		k, err := Detect(p)
+		k, err := detect(p, opts.Limits.MaxTotalBytes)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
@@ -382,7 +415,7 @@ func (u *unpacker) untarFile(ctx context.Context, display, p, dir string) error 
 		return err
 	}
 	defer f.Close()
-	dr, done, err := decompress(f)
+	dr, done, err := decompress(f, u.b.limits.MaxTotalBytes)
 	if err != nil {
 		return fmt.Errorf("%s: corrupt compressed stream: %w", display, err)
 	}

@@ -219,6 +219,9 @@ func (u *unpacker) untar(ctx context.Context, archive string, r io.Reader, root 
 			return wh, nil
 		}
 		if err != nil {
+			if errors.Is(err, ErrLimit) {
+				return wh, fmt.Errorf("%s: %w", archive, err)
+			}
 			return wh, fmt.Errorf("%s: corrupt tar: %w", archive, err)
 		}
 		if err := u.b.entry(); err != nil {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 func testdata(parts ...string) string {
@@ -322,6 +324,31 @@ func TestLimits(t *testing.T) {
 	}
 	if err := (Limits{}).Validate(); err == nil {
 		t.Error("zero limits validated")
+	}
+}
+
+// Bytes that are decompressed but never written (skipped entries, the tail
+// of a layer, detection) count too: a zstd bomb stops at the limit.
+func TestDecompressionBomb(t *testing.T) {
+	var raw bytes.Buffer
+	tw := tar.NewWriter(&raw)
+	tw.WriteHeader(&tar.Header{Name: "dev", Typeflag: tar.TypeChar, Mode: 0o644})
+	tw.WriteHeader(&tar.Header{Name: "zeros", Typeflag: tar.TypeReg, Mode: 0o644, Size: 200 << 20})
+	tw.Write(make([]byte, 200<<20))
+	tw.Close()
+	var zbuf bytes.Buffer
+	zw, _ := zstd.NewWriter(&zbuf, zstd.WithEncoderLevel(zstd.SpeedFastest))
+	zw.Write(raw.Bytes())
+	zw.Close()
+	p := writeTemp(t, "bomb.tar.zst", zbuf.Bytes())
+	l := DefaultLimits()
+	l.MaxTotalBytes = 8 << 20
+	_, _, err := openIn(t, p, Options{Limits: l})
+	if !errors.Is(err, ErrLimit) {
+		t.Errorf("zstd bomb (%d bytes): err = %v", zbuf.Len(), err)
+	}
+	if zbuf.Len() > 1<<20 {
+		t.Fatalf("bomb fixture is %d bytes: not a bomb", zbuf.Len())
 	}
 }
 
