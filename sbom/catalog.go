@@ -98,6 +98,17 @@ func selection() cataloging.SelectionRequest {
 		WithAdditions("javascript-lock-cataloger")
 }
 
+// Uncataloged describes a target without cataloging it (for stages that
+// only read its files, like the secrets scan).
+func Uncataloged(t *artifact.Target) *Result {
+	res := &Result{
+		Subject:  Subject{Name: t.Name, Kind: string(t.Kind), SHA256: t.SHA256, CodeSHA256: t.CodeSHA256, ImageID: t.ImageID, Size: t.Size},
+		Parts:    t.Parts,
+		Warnings: t.Warnings,
+	}
+	return res
+}
+
 // Catalog runs syft over every root of the target that holds packages and
 // merges the results into one document.
 func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, error) {

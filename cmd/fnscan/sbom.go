@@ -52,6 +52,12 @@ func usageErr(err error) error {
 // components, and the unpacked target (nil for an SBOM) for the caller to
 // scan further and Close.
 func catalog(ctx context.Context, spec string, tf *targetFlags, stderr io.Writer) (*sbom.Result, *artifact.Target, error) {
+	return openTarget(ctx, spec, tf, stderr, true)
+}
+
+// openTarget is catalog with cataloging optional: `fnscan secrets` only
+// reads files.
+func openTarget(ctx context.Context, spec string, tf *targetFlags, stderr io.Writer, withCatalog bool) (*sbom.Result, *artifact.Target, error) {
 	kind, p := artifact.ParseSpec(spec)
 	if kind == "" {
 		if k, err := artifact.Detect(p); err == nil && k == artifact.KindSBOM {
@@ -67,6 +73,9 @@ func catalog(ctx context.Context, spec string, tf *targetFlags, stderr io.Writer
 	t, err := artifact.Open(ctx, spec, opts)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !withCatalog {
+		return sbom.Uncataloged(t), t, nil
 	}
 	prog.status("cataloging packages")
 	cfg := sbom.DefaultConfig()

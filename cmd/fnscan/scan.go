@@ -83,7 +83,7 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 			return fmt.Errorf("--baseline %s: %w", sf.baseline, err)
 		}
 	}
-	res, t, err := catalog(ctx, spec, &sf.targetFlags, stderr)
+	res, t, err := openTarget(ctx, spec, &sf.targetFlags, stderr, cmd == "scan")
 	if err != nil {
 		return err
 	}
