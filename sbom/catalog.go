@@ -175,6 +175,12 @@ func displayRoot(r *artifact.Root) string {
 func mergeRoot(res *Result, merged, s *syftsbom.SBOM, r *artifact.Root) {
 	lockDirs := installedNodeDirs(s)
 	newID := map[syftart.ID]pkg.Package{}
+	// A lockfile beside node_modules is dropped as a package source, but its
+	// dependency edges are kept: they are moved onto the installed package
+	// of the same name and version.
+	lockKey := map[syftart.ID]string{}
+	installed := map[string]pkg.Package{}
+	npmByDir := map[string]pkg.Package{}
 	for p := range s.Artifacts.Packages.Enumerate() {
 		old := p.ID()
 		var locs []file.Location
@@ -193,28 +199,63 @@ func mergeRoot(res *Result, merged, s *syftsbom.SBOM, r *artifact.Root) {
 			where = append(where, Location{Path: virt, Origin: origin})
 		}
 		if dropped {
+			lockKey[old] = p.Name + "@" + p.Version
 			continue
 		}
 		p.Locations = file.NewLocationSet(locs...)
 		p.SetID()
 		newID[old] = p
+		if p.FoundBy == "javascript-package-cataloger" {
+			if _, dup := installed[p.Name+"@"+p.Version]; !dup {
+				installed[p.Name+"@"+p.Version] = p
+			}
+			if ls := s.Artifacts.Packages.Package(old); ls != nil {
+				for _, l := range ls.Locations.ToSlice() {
+					if strings.HasSuffix(l.RealPath, "/package.json") {
+						npmByDir[strings.TrimPrefix(path.Dir(l.RealPath), "/")] = p
+					}
+				}
+			}
+		}
 		res.origins[p.ID()] = append(res.origins[p.ID()], where...)
 		merged.Artifacts.Packages.Add(p)
 	}
-	for _, rel := range s.Relationships {
+	lookup := func(id syftart.ID) (pkg.Package, bool) {
+		if p, ok := newID[id]; ok {
+			return p, true
+		}
+		if k, ok := lockKey[id]; ok {
+			p, ok := installed[k]
+			return p, ok
+		}
+		return pkg.Package{}, false
+	}
+	seen := map[[2]syftart.ID]bool{}
+	rels := append(s.Relationships, npmDependencies(r.Dir, npmByDir)...)
+	for _, rel := range rels {
 		from, ok1 := rel.From.(pkg.Package)
 		to, ok2 := rel.To.(pkg.Package)
 		if !ok1 || !ok2 {
 			continue
 		}
-		nf, ok1 := newID[from.ID()]
-		nt, ok2 := newID[to.ID()]
-		if !ok1 || !ok2 {
+		nf, ok1 := lookupAny(lookup, from)
+		nt, ok2 := lookupAny(lookup, to)
+		if !ok1 || !ok2 || nf.ID() == nt.ID() || seen[[2]syftart.ID{nf.ID(), nt.ID()}] {
 			continue
 		}
+		seen[[2]syftart.ID{nf.ID(), nt.ID()}] = true
 		rel.From, rel.To = nf, nt
 		merged.Relationships = append(merged.Relationships, rel)
 	}
+}
+
+// lookupAny maps a package of this root's syft document, or one already
+// renumbered (npmDependencies works on renumbered packages), to the merged one.
+func lookupAny(lookup func(syftart.ID) (pkg.Package, bool), p pkg.Package) (pkg.Package, bool) {
+	if n, ok := lookup(p.ID()); ok {
+		return n, true
+	}
+	return p, p.ID() != ""
 }
 
 // installedNodeDirs lists directories whose node_modules syft cataloged, so

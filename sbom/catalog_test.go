@@ -96,6 +96,38 @@ func TestDVSANodeModules(t *testing.T) {
 			t.Errorf("%s appears %d times", p, seen[p])
 		}
 	}
+
+	// The dependency graph: request's declared dependencies, read from its
+	// own package.json in the zip, are its dependsOn in the SBOM.
+	var declared struct{ Dependencies map[string]string }
+	for _, f := range zr.File {
+		if f.Name == "node_modules/request/package.json" {
+			rc, _ := f.Open()
+			json.NewDecoder(rc).Decode(&declared)
+			rc.Close()
+		}
+	}
+	byRef := map[string]string{}
+	var requestRef string
+	for _, c := range res.Components {
+		byRef[c.Ref] = c.Name
+		if c.Name == "request" {
+			requestRef = c.Ref
+		}
+	}
+	deps := res.Dependencies()[requestRef]
+	got := map[string]bool{}
+	for _, d := range deps {
+		got[byRef[d]] = true
+	}
+	if len(declared.Dependencies) == 0 {
+		t.Fatal("request declares no dependencies in the fixture")
+	}
+	for name := range declared.Dependencies {
+		if !got[name] {
+			t.Errorf("request's dependency %s missing from the graph (got %v)", name, got)
+		}
+	}
 }
 
 // Acceptance 2: exactly the packages of the image's own apk database, with
