@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
@@ -280,7 +281,10 @@ func Open(ctx context.Context, spec string, opts Options) (*Target, error) {
 	}
 	t := &Target{Input: p, Name: filepath.Base(filepath.Clean(p)), Kind: kind, work: work}
 	seen := map[Warning]bool{}
+	var mu sync.Mutex // warnings come from parallel extraction
 	t.warn = func(w Warning) {
+		mu.Lock()
+		defer mu.Unlock()
 		if seen[w] {
 			return
 		}

@@ -11,7 +11,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // unpacker writes archive entries under one os.Root, which refuses any write
@@ -132,11 +135,15 @@ func (u *unpacker) symlink(root *os.Root, archive, name, target string) {
 
 // unzip extracts a zip. archive names it in messages. A limit hit or a corrupt
 // entry is an error; a refused entry is a warning and the rest goes on.
+//
+// Directories are made first, regular files are written in parallel (the
+// inflate is CPU-bound), symlinks last, so no file of the archive is written
+// through a link the archive itself made. When a name repeats, the last entry
+// wins, as with unzip.
 func (u *unpacker) unzip(ctx context.Context, archive string, zr *zip.Reader, root *os.Root) error {
-	for _, f := range zr.File {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	last := map[string]int{}
+	names := make([]string, len(zr.File))
+	for i, f := range zr.File {
 		if err := u.b.entry(); err != nil {
 			return fmt.Errorf("%s: %w", archive, err)
 		}
@@ -148,6 +155,15 @@ func (u *unpacker) unzip(ctx context.Context, archive string, zr *zip.Reader, ro
 		if name == "" {
 			continue
 		}
+		names[i] = name
+		last[name] = i
+	}
+	var files, links []int
+	for i, f := range zr.File {
+		name := names[i]
+		if name == "" || last[name] != i {
+			continue
+		}
 		mode := f.Mode()
 		switch {
 		case mode.IsDir():
@@ -155,31 +171,141 @@ func (u *unpacker) unzip(ctx context.Context, archive string, zr *zip.Reader, ro
 				u.refuse(archive, f.Name, err)
 			}
 		case mode&fs.ModeSymlink != 0:
-			target, err := readSmall(f, 4096)
-			if err != nil {
-				return fmt.Errorf("%s!%s: %w", archive, f.Name, err)
-			}
-			u.symlink(root, archive, name, target)
+			links = append(links, i)
 		case mode.IsRegular():
 			if int64(f.UncompressedSize64) > u.b.limits.MaxEntryBytes {
 				return fmt.Errorf("%s!%s: %w: entry declares %d bytes (raise --max-entry-size)", archive, f.Name, ErrLimit, f.UncompressedSize64)
 			}
-			rc, err := f.Open()
-			if err != nil {
-				return fmt.Errorf("%s!%s: %w", archive, f.Name, err)
-			}
-			err = u.writeFile(root, name, rc, int64(f.CompressedSize64))
-			rc.Close()
-			if err != nil {
-				if isRootEscape(err) {
-					u.refuse(archive, f.Name, errors.New("path resolves outside the root through a symlink"))
-					continue
-				}
-				return fmt.Errorf("%s!%s: %w", archive, f.Name, err)
-			}
+			files = append(files, i)
 		}
 	}
+	dirs := &dirCache{made: map[string]bool{}}
+	err := parallel(ctx, len(files), func(k int) error {
+		f := zr.File[files[k]]
+		name := names[files[k]]
+		rc, err := f.Open()
+		if err != nil {
+			return fmt.Errorf("%s!%s: %w", archive, f.Name, err)
+		}
+		err = u.createFile(root, dirs, name, rc, int64(f.CompressedSize64))
+		rc.Close()
+		if err != nil {
+			if isRootEscape(err) {
+				u.refuse(archive, f.Name, errors.New("path resolves outside the root through a symlink"))
+				return nil
+			}
+			return fmt.Errorf("%s!%s: %w", archive, f.Name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, i := range links {
+		f := zr.File[i]
+		target, err := readSmall(f, 4096)
+		if err != nil {
+			return fmt.Errorf("%s!%s: %w", archive, f.Name, err)
+		}
+		u.symlink(root, archive, names[i], target)
+	}
 	return nil
+}
+
+// dirCache remembers directories already made, so writing ten thousand files
+// does not cost ten thousand MkdirAll walks through the root.
+type dirCache struct {
+	mu   sync.Mutex
+	made map[string]bool
+}
+
+func (d *dirCache) ensure(root *os.Root, dir string) error {
+	if dir == "." {
+		return nil
+	}
+	d.mu.Lock()
+	ok := d.made[dir]
+	d.mu.Unlock()
+	if ok {
+		return nil
+	}
+	if err := root.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.made[dir] = true
+	d.mu.Unlock()
+	return nil
+}
+
+// createFile writes a new file; only when something is already there (a
+// duplicate name across nested content) does it pay for a removal.
+func (u *unpacker) createFile(root *os.Root, dirs *dirCache, name string, r io.Reader, compressed int64) error {
+	if err := dirs.ensure(root, path.Dir(name)); err != nil {
+		return err
+	}
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		if err := root.RemoveAll(name); err != nil {
+			return err
+		}
+		f, err = root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(&limitedWriter{w: f, b: u.b, compressed: compressed}, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// parallel runs do(0..n-1) on all cores and returns the first error; work
+// stops once one fails or ctx ends.
+func parallel(ctx context.Context, n int, do func(int) error) error {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := do(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var (
+		next     atomic.Int64
+		firstErr error
+		once     sync.Once
+		failed   atomic.Bool
+		wg       sync.WaitGroup
+	)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				err := ctx.Err()
+				if err == nil {
+					err = do(i)
+				}
+				if err != nil {
+					once.Do(func() { firstErr = err })
+					failed.Store(true)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
 }
 
 func readSmall(f *zip.File, max int64) (string, error) {

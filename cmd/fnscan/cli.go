@@ -149,10 +149,26 @@ func parseOutputs(specs []string, def string, valid func(string) bool, names str
 }
 
 // writeOutput writes to a temp file beside the destination and renames it
-// into place, so a failure never leaves a half-written report.
+// into place, so a failure never leaves a half-written report. A destination
+// that exists and is not a regular file (/dev/null, /dev/stdout, a pipe) is
+// written directly: renaming over it would replace the device.
 func writeOutput(o output, stdout io.Writer, write func(io.Writer) error) error {
 	if o.file == "" || o.file == "-" {
 		return write(stdout)
+	}
+	if fi, err := os.Stat(o.file); err == nil && !fi.Mode().IsRegular() {
+		if fi.IsDir() {
+			return fmt.Errorf("-o %s=%s: is a directory", o.format, o.file)
+		}
+		f, err := os.OpenFile(o.file, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("-o %s=%s: %w", o.format, o.file, err)
+		}
+		if err := write(f); err != nil {
+			f.Close()
+			return fmt.Errorf("writing %s: %w", o.file, err)
+		}
+		return f.Close()
 	}
 	dir := filepath.Dir(o.file)
 	tmp, err := os.CreateTemp(dir, ".fnscan-*")
