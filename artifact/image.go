@@ -338,7 +338,7 @@ func squash(work string, layers []*Root, whs [][]whiteout) (map[string]int, erro
 	if err := root.Mkdir("rootfs", 0o755); err != nil {
 		return nil, err
 	}
-	owner := map[string]int{}
+	rels := make([]string, len(layers))
 	for i, l := range layers {
 		for _, w := range whs[i] {
 			target := path.Join("rootfs", w.dir)
@@ -347,19 +347,17 @@ func squash(work string, layers []*Root, whs [][]whiteout) (map[string]int, erro
 				for _, e := range entries {
 					root.RemoveAll(path.Join(target, e.Name()))
 				}
-				dropOwned(owner, w.dir, true)
 				continue
 			}
 			root.RemoveAll(path.Join(target, w.name))
-			dropOwned(owner, path.Join(w.dir, w.name), false)
 		}
 		lrel, _ := filepath.Rel(work, l.Dir)
-		lrel = filepath.ToSlash(lrel)
-		err := fs.WalkDir(root.FS(), lrel, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || p == lrel {
+		rels[i] = filepath.ToSlash(lrel)
+		err := fs.WalkDir(root.FS(), rels[i], func(p string, d fs.DirEntry, err error) error {
+			if err != nil || p == rels[i] {
 				return err
 			}
-			rel := strings.TrimPrefix(p, lrel+"/")
+			rel := strings.TrimPrefix(p, rels[i]+"/")
 			dst := path.Join("rootfs", rel)
 			if d.IsDir() {
 				if fi, err := root.Lstat(dst); err == nil && !fi.IsDir() {
@@ -375,30 +373,35 @@ func squash(work string, layers []*Root, whs [][]whiteout) (map[string]int, erro
 				if err != nil {
 					return err
 				}
-				if err := root.Symlink(target, dst); err != nil {
-					return err
-				}
-			} else if d.Type().IsRegular() {
-				if err := root.Link(p, dst); err != nil {
-					return err
-				}
-			} else {
-				return nil
+				return root.Symlink(target, dst)
 			}
-			owner[rel] = i
+			if d.Type().IsRegular() {
+				return root.Link(p, dst)
+			}
 			return nil
 		})
 		if err != nil {
 			return nil, fmt.Errorf("squashing layer %d: %w", i+1, err)
 		}
 	}
-	return owner, nil
-}
-
-func dropOwned(owner map[string]int, p string, onlyChildren bool) {
-	for k := range owner {
-		if (!onlyChildren && k == p) || strings.HasPrefix(k, p+"/") || (p == "." && onlyChildren) {
-			delete(owner, k)
-		}
+	// The owner of a path still in the squashed filesystem is the highest
+	// layer that holds it: a lower copy was either overwritten or deleted
+	// and re-added above. One pass, whatever the number of whiteouts.
+	owner := map[string]int{}
+	for i := len(layers) - 1; i >= 0; i-- {
+		fs.WalkDir(root.FS(), rels[i], func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			rel := strings.TrimPrefix(p, rels[i]+"/")
+			if _, done := owner[rel]; done {
+				return nil
+			}
+			if _, err := root.Lstat(path.Join("rootfs", rel)); err == nil {
+				owner[rel] = i
+			}
+			return nil
+		})
 	}
+	return owner, nil
 }
