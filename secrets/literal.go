@@ -154,6 +154,49 @@ func finite(re *syntax.Regexp) ([]string, bool) {
 	return nil, false
 }
 
+// prefixes lists, lowercased, strings one of which starts every match of
+// re. Where finite gives up on a wide piece (a class like [A-Z0-9]), the
+// prefix simply ends there: "a3t" + anything still starts with "a3t".
+func prefixes(re *syntax.Regexp) []string {
+	if s, ok := finite(re); ok {
+		return s
+	}
+	switch re.Op {
+	case syntax.OpCapture:
+		return prefixes(re.Sub[0])
+	case syntax.OpPlus:
+		return prefixes(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return prefixes(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		acc := []string{""}
+		for _, sub := range re.Sub {
+			if f, ok := finite(sub); ok {
+				if acc = product(acc, f); acc == nil {
+					return []string{""}
+				}
+				continue
+			}
+			if acc = product(acc, prefixes(sub)); acc == nil {
+				return []string{""}
+			}
+			break
+		}
+		return acc
+	case syntax.OpAlternate:
+		var out []string
+		for _, sub := range re.Sub {
+			out = append(out, prefixes(sub)...)
+		}
+		if len(out) <= maxFinite {
+			return out
+		}
+	}
+	return []string{""}
+}
+
 func product(a, b []string) []string {
 	if len(a)*len(b) > maxFinite {
 		return nil
@@ -271,6 +314,12 @@ func required(re *syntax.Regexp, keywords []string) (reach, bool) {
 			for j := i; j < len(subs); j++ {
 				s, ok := finite(subs[j])
 				if !ok {
+					// A wide piece ends the run; its prefixes may still
+					// complete a keyword.
+					if p := product(acc, prefixes(subs[j])); p != nil && allHaveKeyword(p, keywords) {
+						n := nlIn(p)
+						consider(reach{addCap(sum(0, i), n), addCap(n, sum(j, len(subs)))})
+					}
 					break
 				}
 				if acc = product(acc, s); acc == nil {
