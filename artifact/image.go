@@ -216,20 +216,35 @@ func readOCILayout(root *os.Root) (*image, error) {
 	if idx.SchemaVersion != 2 {
 		return nil, fmt.Errorf("OCI layout: index.json: schemaVersion %d, want 2", idx.SchemaVersion)
 	}
-	var problems []string
-	img := findManifest(root, idx.Manifests, 0, &problems)
+	w := &manifestWalk{root: root, seen: map[string]bool{}}
+	img := w.find(idx.Manifests, 0)
 	if img == nil {
-		if len(problems) == 0 {
-			problems = append(problems, "index.json lists no manifests")
+		if len(w.problems) == 0 {
+			w.problems = append(w.problems, "index.json lists no manifests")
 		}
-		return nil, fmt.Errorf("OCI layout: no valid image manifest: %s", strings.Join(problems, "; "))
+		if len(w.problems) > 3 {
+			w.problems = append(w.problems[:3], fmt.Sprintf("and %d more", len(w.problems)-3))
+		}
+		return nil, fmt.Errorf("OCI layout: no valid image manifest: %s", strings.Join(w.problems, "; "))
 	}
 	return img, nil
 }
 
-// findManifest picks the first usable image manifest, preferring linux/amd64
+// maxDescriptors bounds how many index entries one layout may make fnscan
+// read: a hostile index can fan out exponentially through nested indexes.
+const maxDescriptors = 1024
+
+type manifestWalk struct {
+	root     *os.Root
+	seen     map[string]bool
+	visited  int
+	problems []string
+}
+
+// find picks the first usable image manifest, preferring linux/amd64
 // in multi-platform indexes.
-func findManifest(root *os.Root, descs []ociDescriptor, depth int, problems *[]string) *image {
+func (w *manifestWalk) find(descs []ociDescriptor, depth int) *image {
+	root, problems := w.root, &w.problems
 	if depth > 4 {
 		*problems = append(*problems, "indexes nested too deep")
 		return nil
@@ -243,6 +258,14 @@ func findManifest(root *os.Root, descs []ociDescriptor, depth int, problems *[]s
 		}
 	}
 	for _, d := range ordered {
+		if w.seen[d.Digest] {
+			continue
+		}
+		w.seen[d.Digest] = true
+		if w.visited++; w.visited > maxDescriptors {
+			*problems = append(*problems, fmt.Sprintf("more than %d descriptors", maxDescriptors))
+			return nil
+		}
 		b, err := readVerified(root, d.Digest)
 		if err != nil {
 			*problems = append(*problems, err.Error())
@@ -254,7 +277,7 @@ func findManifest(root *os.Root, descs []ociDescriptor, depth int, problems *[]s
 			continue
 		}
 		if len(m.Manifests) > 0 {
-			if img := findManifest(root, m.Manifests, depth+1, problems); img != nil {
+			if img := w.find(m.Manifests, depth+1); img != nil {
 				return img
 			}
 			continue
@@ -298,7 +321,7 @@ func (u *unpacker) untarLayer(ctx context.Context, layout *os.Root, blob, dir, d
 		return nil, "", fmt.Errorf("%s: %s: %w", display, blob, unwrapPathErr(err))
 	}
 	defer f.Close()
-	dr, done, err := decompress(f, u.b.limits.MaxTotalBytes)
+	dr, done, err := u.decompress(f)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: corrupt compressed layer: %w", display, err)
 	}
@@ -338,18 +361,29 @@ func squash(work string, layers []*Root, whs [][]whiteout) (map[string]int, erro
 	if err := root.Mkdir("rootfs", 0o755); err != nil {
 		return nil, err
 	}
+	// Every change to the squashed tree goes through a root on rootfs
+	// itself: a symlink an earlier layer left there can lead nowhere else
+	// (not even to the other layers' directories).
+	fsroot, err := os.OpenRoot(filepath.Join(work, "rootfs"))
+	if err != nil {
+		return nil, err
+	}
+	defer fsroot.Close()
+	rootfsAbs := filepath.Join(work, "rootfs")
 	rels := make([]string, len(layers))
 	for i, l := range layers {
 		for _, w := range whs[i] {
-			target := path.Join("rootfs", w.dir)
 			if w.opaque {
-				entries, _ := fs.ReadDir(root.FS(), target)
+				entries, err := fs.ReadDir(fsroot.FS(), w.dir)
+				if err != nil {
+					continue
+				}
 				for _, e := range entries {
-					root.RemoveAll(path.Join(target, e.Name()))
+					fsroot.RemoveAll(path.Join(w.dir, e.Name()))
 				}
 				continue
 			}
-			root.RemoveAll(path.Join(target, w.name))
+			fsroot.RemoveAll(path.Join(w.dir, w.name))
 		}
 		lrel, _ := filepath.Rel(work, l.Dir)
 		rels[i] = filepath.ToSlash(lrel)
@@ -358,14 +392,19 @@ func squash(work string, layers []*Root, whs [][]whiteout) (map[string]int, erro
 				return err
 			}
 			rel := strings.TrimPrefix(p, rels[i]+"/")
-			dst := path.Join("rootfs", rel)
 			if d.IsDir() {
-				if fi, err := root.Lstat(dst); err == nil && !fi.IsDir() {
-					root.RemoveAll(dst)
+				if fi, err := fsroot.Lstat(rel); err == nil && !fi.IsDir() {
+					fsroot.RemoveAll(rel)
 				}
-				return root.MkdirAll(dst, 0o755)
+				if err := fsroot.MkdirAll(rel, 0o755); err != nil && !isRootEscape(err) {
+					return err
+				}
+				return nil
 			}
-			if err := prepare(root, dst); err != nil {
+			if err := prepare(fsroot, rel); err != nil {
+				if isRootEscape(err) {
+					return nil // its directory leads out of rootfs: not in the image
+				}
 				return err
 			}
 			if d.Type()&fs.ModeSymlink != 0 {
@@ -373,10 +412,18 @@ func squash(work string, layers []*Root, whs [][]whiteout) (map[string]int, erro
 				if err != nil {
 					return err
 				}
-				return root.Symlink(target, dst)
+				return fsroot.Symlink(target, rel)
 			}
 			if d.Type().IsRegular() {
-				return root.Link(p, dst)
+				// A hardlink needs both names in one root; the parent was
+				// just resolved inside rootfs, and no absolute symlink exists
+				// there (they are rewritten relative), so the absolute path
+				// resolves the same way.
+				parent, err := fsroot.Lstat(path.Dir(rel))
+				if err != nil || !parent.IsDir() {
+					return nil
+				}
+				return os.Link(filepath.Join(work, filepath.FromSlash(p)), filepath.Join(rootfsAbs, filepath.FromSlash(rel)))
 			}
 			return nil
 		})
@@ -397,7 +444,7 @@ func squash(work string, layers []*Root, whs [][]whiteout) (map[string]int, erro
 			if _, done := owner[rel]; done {
 				return nil
 			}
-			if _, err := root.Lstat(path.Join("rootfs", rel)); err == nil {
+			if _, err := fsroot.Lstat(rel); err == nil {
 				owner[rel] = i
 			}
 			return nil

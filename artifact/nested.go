@@ -9,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/bodgit/sevenzip"
 )
 
 // nestedKind says whether a file name is an archive fnscan opens.
@@ -99,7 +97,14 @@ func (t *Target) inFinalImage(rel string, o Origin) bool {
 	return false
 }
 
-func (u *unpacker) extractNested(ctx context.Context, virtual, p, dir, kind string) error {
+func (u *unpacker) extractNested(ctx context.Context, virtual, p, dir, kind string) (err error) {
+	// Archive readers are third-party code fed hostile bytes; a panic in one
+	// (bodgit/sevenzip has some) is a corrupt archive, not a crash.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("archive reader failed: %v", r)
+		}
+	}()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -136,7 +141,7 @@ func (u *unpacker) uncompress(virtual, p, dir string) error {
 	if err != nil {
 		return err
 	}
-	dr, done, err := decompress(f, u.b.limits.MaxTotalBytes)
+	dr, done, err := u.decompress(f)
 	if err != nil {
 		return fmt.Errorf("corrupt compressed file: %w", err)
 	}
@@ -159,59 +164,4 @@ func (u *unpacker) uncompress(virtual, p, dir string) error {
 		return fmt.Errorf("corrupt compressed file: %w", err)
 	}
 	return err
-}
-
-// un7z extracts a 7z archive's regular files and directories.
-func (u *unpacker) un7z(ctx context.Context, virtual, p, dir string) error {
-	r, err := sevenzip.OpenReader(p)
-	if err != nil {
-		return fmt.Errorf("not a valid 7z archive: %w", err)
-	}
-	defer r.Close()
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	for _, f := range r.File {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := u.b.entry(); err != nil {
-			return fmt.Errorf("%s: %w", virtual, err)
-		}
-		name, err := cleanName(f.Name, false)
-		if err != nil {
-			u.refuse(virtual, f.Name, err)
-			continue
-		}
-		if name == "" {
-			continue
-		}
-		mode := f.Mode()
-		switch {
-		case mode.IsDir():
-			if err := root.MkdirAll(name, 0o755); err != nil {
-				u.refuse(virtual, f.Name, err)
-			}
-		case mode.IsRegular():
-			if int64(f.UncompressedSize) > u.b.limits.MaxEntryBytes {
-				return fmt.Errorf("%s!%s: %w: entry declares %d bytes (raise --max-entry-size)", virtual, f.Name, ErrLimit, f.UncompressedSize)
-			}
-			rc, err := f.Open()
-			if err != nil {
-				return fmt.Errorf("%s!%s: %w", virtual, f.Name, err)
-			}
-			err = u.writeFile(root, name, rc, 0)
-			rc.Close()
-			if err != nil {
-				if isRootEscape(err) {
-					u.refuse(virtual, f.Name, errors.New("path resolves outside the root through a symlink"))
-					continue
-				}
-				return fmt.Errorf("%s!%s: %w", virtual, f.Name, err)
-			}
-		}
-	}
-	return nil
 }

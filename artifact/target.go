@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
@@ -166,16 +167,38 @@ func isTarHeader(b []byte) bool {
 // are read through it so that even bytes skipped, not written, are bounded
 // (zstd turns a few bytes into gigabytes).
 type capReader struct {
-	r      io.Reader
-	n, max int64
+	r          io.Reader
+	n          int64
+	max        int64         // decompressed bytes of this stream
+	shared     *atomic.Int64 // decompressed bytes of every stream of the target
+	compressed *countReader  // bytes read underneath, for the ratio
+	ratio      int64
 }
 
 func (c *capReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
-	if c.n > c.max {
+	total := int64(0)
+	if c.shared != nil {
+		total = c.shared.Add(int64(n))
+	}
+	if c.n > c.max || total > c.max {
 		return n, fmt.Errorf("%w: more than %d bytes decompressed (raise --max-total-size)", ErrLimit, c.max)
 	}
+	if c.ratio > 0 && c.n > 1<<20 && c.compressed.n > 0 && c.n/c.compressed.n > c.ratio {
+		return n, fmt.Errorf("%w: compression ratio above %d:1 (decompression bomb?)", ErrLimit, c.ratio)
+	}
+	return n, err
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
 	return n, err
 }
 
@@ -187,6 +210,22 @@ func decompress(r io.Reader, max int64) (io.Reader, func(), error) {
 		return nil, nil, err
 	}
 	return &capReader{r: rd, max: max}, done, nil
+}
+
+// decompress for a target: every stream draws on one shared budget (bytes
+// skipped, not written, count too) and a compressed stream is held to the
+// ratio limit as a whole, as zip entries are one by one.
+func (u *unpacker) decompress(r io.Reader) (io.Reader, func(), error) {
+	cr := &countReader{r: r}
+	rd, done, err := decompressRaw(cr)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &capReader{r: rd, max: u.b.limits.MaxTotalBytes, shared: &u.b.read, compressed: cr}
+	if _, plain := rd.(*bufio.Reader); !plain {
+		c.ratio = u.b.limits.MaxRatio
+	}
+	return c, done, nil
 }
 
 func decompressRaw(r io.Reader) (io.Reader, func(), error) {
@@ -251,7 +290,7 @@ func detectTar(r io.Reader, max int64) (Kind, error) {
 }
 
 // Open unpacks a target into a new private work directory.
-func Open(ctx context.Context, spec string, opts Options) (*Target, error) {
+func Open(ctx context.Context, spec string, opts Options) (t *Target, err error) {
 	if opts.Limits == (Limits{}) {
 		opts.Limits = DefaultLimits()
 	}
@@ -279,7 +318,14 @@ func Open(ctx context.Context, spec string, opts Options) (*Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating work dir: %w", err)
 	}
-	t := &Target{Input: p, Name: filepath.Base(filepath.Clean(p)), Kind: kind, work: work}
+	t = &Target{Input: p, Name: filepath.Base(filepath.Clean(p)), Kind: kind, work: work}
+	// Whatever happens below, a failed Open leaves nothing behind.
+	defer func() {
+		if r := recover(); r != nil {
+			t.Close()
+			t, err = nil, fmt.Errorf("%s: unpacking failed: %v", p, r)
+		}
+	}()
 	seen := map[Warning]bool{}
 	var mu sync.Mutex // warnings come from parallel extraction
 	t.warn = func(w Warning) {
@@ -419,7 +465,7 @@ func (u *unpacker) untarFile(ctx context.Context, display, p, dir string) error 
 		return err
 	}
 	defer f.Close()
-	dr, done, err := decompress(f, u.b.limits.MaxTotalBytes)
+	dr, done, err := u.decompress(f)
 	if err != nil {
 		return fmt.Errorf("%s: corrupt compressed stream: %w", display, err)
 	}

@@ -180,6 +180,10 @@ func (u *unpacker) unzip(ctx context.Context, archive string, zr *zip.Reader, ro
 		}
 	}
 	dirs := &dirCache{made: map[string]bool{}}
+	ratio := &archiveRatio{}
+	for _, i := range files {
+		ratio.deflated.Add(int64(zr.File[i].CompressedSize64))
+	}
 	err := parallel(ctx, len(files), func(k int) error {
 		f := zr.File[files[k]]
 		name := names[files[k]]
@@ -187,7 +191,7 @@ func (u *unpacker) unzip(ctx context.Context, archive string, zr *zip.Reader, ro
 		if err != nil {
 			return fmt.Errorf("%s!%s: %w", archive, f.Name, err)
 		}
-		err = u.createFile(root, dirs, name, rc, int64(f.CompressedSize64))
+		err = u.createFile(root, dirs, name, rc, int64(f.CompressedSize64), ratio)
 		rc.Close()
 		if err != nil {
 			if isRootEscape(err) {
@@ -240,7 +244,7 @@ func (d *dirCache) ensure(root *os.Root, dir string) error {
 
 // createFile writes a new file; only when something is already there (a
 // duplicate name across nested content) does it pay for a removal.
-func (u *unpacker) createFile(root *os.Root, dirs *dirCache, name string, r io.Reader, compressed int64) error {
+func (u *unpacker) createFile(root *os.Root, dirs *dirCache, name string, r io.Reader, compressed int64, ratio *archiveRatio) error {
 	if err := dirs.ensure(root, path.Dir(name)); err != nil {
 		return err
 	}
@@ -254,7 +258,7 @@ func (u *unpacker) createFile(root *os.Root, dirs *dirCache, name string, r io.R
 	if err != nil {
 		return err
 	}
-	_, err = io.Copy(&limitedWriter{w: f, b: u.b, compressed: compressed}, r)
+	_, err = io.Copy(&limitedWriter{w: f, b: u.b, compressed: compressed, archive: ratio}, r)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -368,7 +372,12 @@ func (u *unpacker) untar(ctx context.Context, archive string, r io.Reader, root 
 				continue
 			}
 			if strings.HasPrefix(base, ".wh.") {
-				wh = append(wh, whiteout{dir: path.Dir(name), name: strings.TrimPrefix(base, ".wh.")})
+				target := strings.TrimPrefix(base, ".wh.")
+				if target == "" || target == "." || target == ".." || strings.Contains(target, "/") {
+					u.refuse(archive, hdr.Name, errors.New("invalid whiteout name"))
+					continue
+				}
+				wh = append(wh, whiteout{dir: path.Dir(name), name: target})
 				continue
 			}
 		}

@@ -1,0 +1,159 @@
+package artifact
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/bodgit/sevenzip"
+)
+
+// 7z headers can make the reader allocate whatever size they declare (a
+// 17 GB make from a 1 KB file): a fatal out-of-memory no recover() stops.
+// So 7z archives are extracted in a child process of this same binary with
+// its address space limited; if the child dies, the archive is corrupt.
+
+const sevenZipChildArg = "__fnscan-extract-7z"
+
+// sevenZipMemory is the child's address-space limit.
+const sevenZipMemory = 2 << 30
+
+func init() {
+	if len(os.Args) == 6 && os.Args[1] == sevenZipChildArg {
+		os.Exit(sevenZipChild(os.Args[2], os.Args[3], os.Args[4], os.Args[5]))
+	}
+}
+
+// un7z extracts p into dir through the child and charges what it wrote.
+func (u *unpacker) un7z(ctx context.Context, virtual, p, dir string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	remaining := u.b.limits.MaxTotalBytes - u.b.bytes.Load()
+	cmd := exec.CommandContext(ctx, exe, sevenZipChildArg, p, dir, strconv.FormatInt(remaining, 10), strconv.FormatInt(u.b.limits.MaxEntryBytes, 10))
+	cmd.Env = append(os.Environ(), "GOMEMLIMIT=1GiB")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	// The child reports "entry NAME", "refuse NAME\tREASON", "bytes N", "limit MSG".
+	var written int64
+	var limitMsg string
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		kind, rest, _ := strings.Cut(sc.Text(), " ")
+		switch kind {
+		case "entry":
+			if err := u.b.entry(); err != nil {
+				limitMsg = err.Error()
+			}
+		case "refuse":
+			name, reason, _ := strings.Cut(rest, "\t")
+			u.refuse(virtual, name, errors.New(reason))
+		case "bytes":
+			written, _ = strconv.ParseInt(rest, 10, 64)
+		case "limit":
+			limitMsg = rest
+		}
+	}
+	werr := cmd.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := u.b.add(written); err != nil {
+		return fmt.Errorf("%s: %w", virtual, err)
+	}
+	if limitMsg != "" {
+		return fmt.Errorf("%s: %w: %s", virtual, ErrLimit, strings.TrimPrefix(limitMsg, ErrLimit.Error()+": "))
+	}
+	if werr != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if i := strings.IndexByte(msg, '\n'); i > 0 {
+			msg = msg[:i]
+		}
+		return fmt.Errorf("not a valid 7z archive: %s", msg)
+	}
+	return nil
+}
+
+// sevenZipChild runs in the child: it extracts with the same rules as the
+// parent (os.Root, cleaned names, regular files and dirs only).
+func sevenZipChild(p, dir, remainingArg, entryArg string) int {
+	lim := syscall.Rlimit{Cur: sevenZipMemory, Max: sevenZipMemory}
+	syscall.Setrlimit(syscall.RLIMIT_AS, &lim)
+	remaining, _ := strconv.ParseInt(remainingArg, 10, 64)
+	maxEntry, _ := strconv.ParseInt(entryArg, 10, 64)
+	w := bufio.NewWriter(os.Stdout)
+	defer w.Flush()
+	b := &budget{limits: DefaultLimits()}
+	b.limits.MaxTotalBytes, b.limits.MaxEntryBytes = max(remaining, 1), max(maxEntry, 1)
+	r, err := sevenzip.OpenReader(p)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer r.Close()
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer root.Close()
+	dirs := &dirCache{made: map[string]bool{}}
+	defer func() { fmt.Fprintf(w, "bytes %d\n", b.bytes.Load()) }()
+	for _, f := range r.File {
+		fmt.Fprintf(w, "entry %s\n", oneLineName(f.Name))
+		name, err := cleanName(f.Name, false)
+		if err != nil {
+			fmt.Fprintf(w, "refuse %s\t%s\n", oneLineName(f.Name), err)
+			continue
+		}
+		if name == "" {
+			continue
+		}
+		mode := f.Mode()
+		switch {
+		case mode.IsDir():
+			root.MkdirAll(name, 0o755)
+		case mode.IsRegular():
+			rc, err := f.Open()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			u := &unpacker{b: b}
+			err = u.createFile(root, dirs, name, rc, 0, nil)
+			rc.Close()
+			if errors.Is(err, ErrLimit) {
+				fmt.Fprintf(w, "limit %s\n", err)
+				return 0
+			}
+			if isRootEscape(err) {
+				fmt.Fprintf(w, "refuse %s\tpath resolves outside the root through a symlink\n", oneLineName(f.Name))
+				continue
+			}
+			if err != nil && !errors.Is(err, io.EOF) {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+		}
+	}
+	return 0
+}
+
+func oneLineName(s string) string {
+	return strings.NewReplacer("\n", `\n`, "\t", `\t`, "\r", `\r`).Replace(s)
+}
