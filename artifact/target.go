@@ -298,6 +298,11 @@ func Open(ctx context.Context, spec string, opts Options) (t *Target, err error)
 		return nil, err
 	}
 	kind, p := ParseSpec(spec)
+	for _, scheme := range []string{"registry:", "docker:", "podman:", "containerd:"} {
+		if strings.HasPrefix(spec, scheme) {
+			return nil, fmt.Errorf("%s: %s targets are not supported yet: save the image with `docker save` or `skopeo copy ... oci-archive:` and scan the file", spec, strings.TrimSuffix(scheme, ":"))
+		}
+	}
 	if _, err := os.Stat(p); err != nil {
 		return nil, fmt.Errorf("%s: %w", p, unwrapPathErr(err))
 	}

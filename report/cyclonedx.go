@@ -3,6 +3,7 @@ package report
 import (
 	"io"
 	"strings"
+	"time"
 
 	cyclonedx "github.com/CycloneDX/cyclonedx-go"
 
@@ -108,7 +109,11 @@ func Vulnerabilities(r *Report) []cyclonedx.Vulnerability {
 }
 
 func (f cyclonedxFormat) Write(w io.Writer, r *Report) error {
-	bom := r.SBOM.CycloneDX(sbom.Meta{ToolVersion: r.Tool.Version})
+	m := sbom.Meta{ToolVersion: r.Tool.Version, Reproducible: r.Reproducible}
+	if !m.Reproducible {
+		m.Timestamp = time.Now().UTC().Format(time.RFC3339)
+	}
+	bom := r.SBOM.CycloneDX(m)
 	if vs := Vulnerabilities(r); len(vs) > 0 {
 		bom.Vulnerabilities = &vs
 	}

@@ -34,6 +34,8 @@ type Report struct {
 
 	// SBOM is the cataloged target, for the CycloneDX format.
 	SBOM *sbom.Result `json:"-"`
+	// Reproducible fixes the CycloneDX serial number and omits its timestamp.
+	Reproducible bool `json:"-"`
 }
 
 // Tool names the scanner.

@@ -381,6 +381,9 @@ func TestOutputsValidAndDeterministic(t *testing.T) {
 	} else {
 		t.Log("xmllint not installed: XML checked for determinism only")
 	}
+	if !bytes.Equal(encode("spdx-json"), encode("spdx-json")) {
+		t.Error("SPDX not deterministic with Reproducible")
+	}
 	var spdx struct {
 		SPDXVersion string `json:"spdxVersion"`
 		Packages    []any  `json:"packages"`

@@ -75,8 +75,14 @@ type Meta struct {
 // CycloneDX returns the document for res with metadata filled in. Callers
 // may add sections (vulnerabilities) before encoding.
 func (res *Result) CycloneDX(m Meta) *cyclonedx.BOM {
+	if res.bom == nil {
+		res.bom = cyclonedx.NewBOM()
+	}
 	bom := *res.bom
-	comps := append([]cyclonedx.Component(nil), (*res.bom.Components)...)
+	var comps []cyclonedx.Component
+	if res.bom.Components != nil {
+		comps = append(comps, (*res.bom.Components)...)
+	}
 	bom.Components = &comps
 	bom.SpecVersion = cyclonedx.SpecVersion1_6
 	bom.JSONSchema = "http://cyclonedx.org/schema/bom-1.6.schema.json"
@@ -125,6 +131,15 @@ func (res *Result) CycloneDX(m Meta) *cyclonedx.BOM {
 	}
 	if !m.Reproducible {
 		bom.Metadata.Timestamp = m.Timestamp
+	}
+	// Warnings (refused entries, skipped corrupt archives) travel with the
+	// SBOM, so a reader knows what it may not cover.
+	if len(res.Warnings) > 0 {
+		var wp []cyclonedx.Property
+		for _, w := range res.Warnings {
+			wp = append(wp, cyclonedx.Property{Name: "fnscan:warning", Value: w.String()})
+		}
+		bom.Metadata.Properties = &wp
 	}
 	if res.inputMeta != nil {
 		// An SBOM read back keeps its own subject, which its dependencies name.

@@ -11,6 +11,7 @@ import (
 
 	cyclonedx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/anchore/syft/syft/format/spdxjson"
+	"github.com/anchore/syft/syft/sbom"
 )
 
 // Formats lists the SBOM formats fnscan writes.
@@ -64,7 +65,10 @@ func (res *Result) Encode(w io.Writer, format string, m Meta) error {
 		}
 		s := *res.syft
 		s.Descriptor.Version = m.ToolVersion
-		return enc.Encode(w, s)
+		if !m.Reproducible {
+			return enc.Encode(w, s)
+		}
+		return encodeReproducibleSPDX(w, enc, s, res)
 	}
 	return fmt.Errorf("unknown SBOM format %q (want one of %s)", format, strings.Join(Formats, ", "))
 }
@@ -83,4 +87,25 @@ func (res *Result) Dependencies() map[string][]string {
 		}
 	}
 	return out
+}
+
+// encodeReproducibleSPDX fixes the two fields syft varies per run: the
+// document namespace (a random UUID) and the creation time.
+func encodeReproducibleSPDX(w io.Writer, enc sbom.FormatEncoder, s sbom.SBOM, res *Result) error {
+	var buf bytes.Buffer
+	if err := enc.Encode(&buf, s); err != nil {
+		return err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		return err
+	}
+	doc["documentNamespace"] = "https://github.com/fnscan/fnscan/spdx/" + strings.TrimPrefix(serial(res, true), "urn:uuid:")
+	if ci, ok := doc["creationInfo"].(map[string]any); ok {
+		ci["created"] = "1970-01-01T00:00:00Z"
+	}
+	out := json.NewEncoder(w)
+	out.SetIndent("", " ")
+	out.SetEscapeHTML(false)
+	return out.Encode(doc)
 }

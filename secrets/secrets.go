@@ -221,11 +221,6 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64) fileResult {
 		fr.hits = finish(hits)
 		return fr
 	}
-	if s.cfg.MaxTotal > 0 && total.Add(size) > s.cfg.MaxTotal {
-		warn(fmt.Sprintf("skipped for secrets: total scan limit of %d bytes reached", s.cfg.MaxTotal))
-		fr.hits = finish(hits)
-		return fr
-	}
 	content, err := readLimited(f.Real, size, s.cfg.MaxFileSize)
 	if err != nil {
 		warn("cannot read file: " + err.Error())
@@ -233,6 +228,13 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64) fileResult {
 		return fr
 	}
 	if looksBinary(content) {
+		fr.hits = finish(hits)
+		return fr
+	}
+	// Charged only for text actually scanned: binary blobs must not use up
+	// the budget before the application's own files are reached.
+	if s.cfg.MaxTotal > 0 && total.Add(int64(len(content))) > s.cfg.MaxTotal {
+		warn(fmt.Sprintf("skipped for secrets: total scan limit of %d bytes reached", s.cfg.MaxTotal))
 		fr.hits = finish(hits)
 		return fr
 	}

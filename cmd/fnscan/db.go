@@ -51,6 +51,9 @@ func cmdDB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if st.Read == 0 && st.Withdrawn == 0 {
+		return &codeError{code: exitError, err: fmt.Errorf("%s: no OSV records found in %v", *dir, pos)}
+	}
 	fmt.Fprintf(stdout, "%s: %d records read, %d added, %d updated, %d unchanged, %d withdrawn ignored, %d removed, %d skipped\n",
 		*dir, st.Read, st.Added, st.Updated, st.Unchanged, st.Withdrawn, st.Removed, st.Skipped)
 	return nil

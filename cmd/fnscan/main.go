@@ -11,7 +11,11 @@ import (
 
 func main() {
 	// Ctrl-C cancels the context; deferred cleanups then remove work dirs.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A second Ctrl-C kills at once. A closed pipe is a write error, so
+	// `fnscan scan ... | head` still cleans up.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() { <-ctx.Done(); stop() }()
+	signal.Ignore(syscall.SIGPIPE)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

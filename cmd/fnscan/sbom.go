@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/fnscan/fnscan/artifact"
@@ -80,11 +82,31 @@ func openTarget(ctx context.Context, spec string, tf *targetFlags, stderr io.Wri
 	prog.status("cataloging packages")
 	cfg := sbom.DefaultConfig()
 	cfg.ToolVersion = version
+	// syft unpacks jars into os.TempDir(); keep that inside the work dir,
+	// which Close removes.
+	restore := tempDirInside(t.WorkDir())
 	res, err := sbom.Catalog(ctx, t, cfg)
+	restore()
 	prog.clear()
 	if err != nil {
 		t.Close()
 		return nil, nil, err
 	}
 	return res, t, nil
+}
+
+func tempDirInside(work string) func() {
+	dir := filepath.Join(work, "tmp")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return func() {}
+	}
+	old, had := os.LookupEnv("TMPDIR")
+	os.Setenv("TMPDIR", dir)
+	return func() {
+		if had {
+			os.Setenv("TMPDIR", old)
+		} else {
+			os.Unsetenv("TMPDIR")
+		}
+	}
 }

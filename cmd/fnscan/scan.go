@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/fnscan/fnscan/artifact"
@@ -106,6 +107,15 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 			return fmt.Errorf("matching: %w", err)
 		}
 	}
+	if t == nil && cmd == "secrets" {
+		return &codeError{code: exitError, err: fmt.Errorf("%s: an SBOM has no files to scan for secrets; give the package, directory or image", spec)}
+	}
+	if t == nil && !sf.noSecrets {
+		warnings = append(warnings, artifact.Warning{Path: res.Subject.Name, Message: "secrets not scanned: the target is an SBOM"})
+	}
+	if db != nil {
+		warnings = append(warnings, missingEcosystems(sf.db, pkgs)...)
+	}
 	var sec secrets.Result
 	if !sf.noSecrets && t != nil {
 		scanner, err := secrets.New(scfg)
@@ -125,7 +135,20 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 			}
 		}
 	}
+	// Nothing below reads the unpacked files: remove them before writing,
+	// so an output error or a closed pipe cannot leave them behind.
+	if t != nil {
+		t.Close()
+	}
+	if !sf.quiet {
+		for _, w := range warnings {
+			if w.Path == res.Subject.Name || strings.HasPrefix(w.Message, "no vulnerability records") {
+				fmt.Fprintf(stderr, "fnscan: warning: %s\n", w)
+			}
+		}
+	}
 	rep := report.Build(res, found, pkgs, sec, warnings, version)
+	rep.Reproducible = sf.reproducible
 	verdict := policy.Evaluate(found, sec.Findings, pol)
 	rep.Verdict = &verdict
 	for _, o := range outs {
@@ -135,9 +158,45 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 		}
 	}
 	if !verdict.Pass {
+		fmt.Fprintf(stderr, "fnscan: policy failed: %s\n", strings.Join(verdict.Reasons, "; "))
 		return &codeError{code: exitPolicy, err: errors.New(strings.Join(verdict.Reasons, "; "))}
 	}
 	return nil
+}
+
+// missingEcosystems warns about components whose ecosystem has no records
+// in the database: a clean result for them would mean nothing.
+func missingEcosystems(dir string, pkgs []vuln.Package) []artifact.Warning {
+	st, err := vuln.Status(dir)
+	if err != nil {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, e := range st {
+		have[strings.SplitN(e.Ecosystem, ":", 2)[0]] = true
+	}
+	count := map[string]int{}
+	for _, p := range pkgs {
+		if eco := vuln.EcosystemOf(p); eco != "" {
+			if base := strings.SplitN(eco, ":", 2)[0]; !have[base] {
+				count[base]++
+			}
+		}
+	}
+	var out []artifact.Warning
+	for _, eco := range sortedKeys(count) {
+		out = append(out, artifact.Warning{Path: dir, Message: fmt.Sprintf("no vulnerability records for %s (%d components not checked): run `fnscan db import` or `fnscan db update --ecosystem %s`", eco, count[eco], eco)})
+	}
+	return out
+}
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // packages turns components into match input, index for index.

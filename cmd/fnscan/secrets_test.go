@@ -15,6 +15,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/fnscan/fnscan/report"
 	"github.com/fnscan/fnscan/sbom"
 )
 
@@ -180,10 +181,22 @@ func TestSecretsPlanted(t *testing.T) {
 		t.Errorf("secret in a layer deleted later: %+v", img.Secrets)
 	}
 
-	// No format, and not stderr, shows a planted secret in full.
-	for _, format := range []string{"table", "json", "sarif", "markdown", "cyclonedx-json", "cyclonedx-xml"} {
+	// No format of any command, and not stderr, shows a planted secret in
+	// full or most of one.
+	db := importDB(t, repoTestdata("osv", "ghsa-npm.zip"))
+	var runs [][]string
+	for _, format := range report.Names() {
 		for _, target := range [][]string{{fn, "--layer", layer}, {image}} {
-			args := append([]string{"scan", "--db", importDB(t, repoTestdata("osv", "ghsa-npm.zip")), "-o", format}, target...)
+			runs = append(runs, append([]string{"scan", "--db", db, "-o", format}, target...))
+			runs = append(runs, append([]string{"secrets", "-o", format}, target...))
+		}
+	}
+	for _, format := range sbom.Formats {
+		runs = append(runs, []string{"sbom", "-o", format, fn, "--layer", layer})
+	}
+	for _, args := range runs {
+		format := strings.Join(args, " ")
+		{
 			out, stderr, _ := fnscan(t, args...)
 			for name, s := range v {
 				if strings.Contains(out, s) || strings.Contains(stderr, s) {
