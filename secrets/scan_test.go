@@ -308,3 +308,18 @@ func TestLooksBinary(t *testing.T) {
 		t.Error("invalid UTF-8 not seen as binary")
 	}
 }
+
+// With a key, fingerprints are HMACs: stable for the same key, different
+// from the unkeyed hash and from another key's.
+func TestFingerprintKey(t *testing.T) {
+	plain := fingerprint("r", "p", "hunter2hunter2")
+	t.Setenv(FingerprintKeyEnv, "k1")
+	k1 := fingerprint("r", "p", "hunter2hunter2")
+	if k1 == plain || k1 != fingerprint("r", "p", "hunter2hunter2") {
+		t.Errorf("keyed fingerprint %s vs plain %s", k1, plain)
+	}
+	t.Setenv(FingerprintKeyEnv, "k2")
+	if fingerprint("r", "p", "hunter2hunter2") == k1 {
+		t.Error("two keys gave the same fingerprint")
+	}
+}
