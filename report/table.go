@@ -46,7 +46,14 @@ func (tableFormat) Write(w io.Writer, r *Report) error {
 		tw.Flush()
 	}
 	if len(r.Warnings) > 0 {
-		fmt.Fprintf(w, "\n%d warnings (see -o json)\n", len(r.Warnings))
+		fmt.Fprintf(w, "\n%d warnings:\n", len(r.Warnings))
+		for i, wn := range r.Warnings {
+			if i == 20 {
+				fmt.Fprintf(w, "  … and %d more (see -o json)\n", len(r.Warnings)-20)
+				break
+			}
+			fmt.Fprintf(w, "  %s\n", wn)
+		}
 	}
 	if v := r.Verdict; v != nil {
 		if v.Pass {
