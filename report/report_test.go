@@ -33,8 +33,8 @@ func sample() *Report {
 	pkgs := []vuln.Package{{Name: "qs", Version: "0.6.6", PURL: "pkg:npm/qs@0.6.6"}, {Name: "qs", Version: "0.6.6", PURL: "pkg:npm/qs@0.6.6"}}
 	found := []vuln.Finding{{
 		ID: "GHSA-hrpp-h998-j3pp", Aliases: []string{"CVE-2022-24999"}, Summary: "qs vulnerable to Prototype Pollution",
-		Severity: vuln.Severity{Level: "HIGH", Score: 7.5, Source: "CVSS:3.1"},
-		CVSS:     []vuln.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", Score: 7.5}},
+		Severity:      vuln.Severity{Level: "HIGH", Score: 7.5, Source: "CVSS:3.1"},
+		CVSS:          []vuln.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", Score: 7.5}},
 		FixedVersions: []string{"6.2.4"}, PackageIndex: []int{0, 1}, Package: pkgs[0],
 	}}
 	sec := secrets.Result{Findings: []secrets.Finding{{
