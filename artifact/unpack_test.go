@@ -2,7 +2,6 @@ package artifact
 
 import (
 	"archive/tar"
-	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
@@ -12,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/fnscan/fnscan/internal/fixture"
 )
 
 func testdata(parts ...string) string {
@@ -143,63 +144,14 @@ func TestEscapeLayerInImage(t *testing.T) {
 	assertContained(t, tg.WorkDir())
 }
 
-// dockerArchive writes a minimal `docker save` tar holding the given layer tars.
 func dockerArchive(t *testing.T, layers [][]byte) string {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	add := func(name string, b []byte) {
-		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg})
-		tw.Write(b)
-	}
-	var names, diffs []string
-	for i, l := range layers {
-		name := "layer" + string(rune('0'+i)) + ".tar"
-		add(name, l)
-		names = append(names, `"`+name+`"`)
-		diffs = append(diffs, `"`+sha256hex(l)+`"`)
-	}
-	add("config.json", []byte(`{"rootfs":{"type":"layers","diff_ids":[`+strings.Join(diffs, ",")+`]}}`))
-	add("manifest.json", []byte(`[{"Config":"config.json","RepoTags":["test:latest"],"Layers":[`+strings.Join(names, ",")+`]}]`))
-	tw.Close()
-	p := filepath.Join(t.TempDir(), "image.tar")
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return writeTemp(t, "image.tar", fixture.DockerArchive("test:latest", layers))
 }
 
-func tarBytes(t *testing.T, entries map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, name := range sortedKeys(entries) {
-		body := entries[name]
-		if target, ok := strings.CutPrefix(body, "->"); ok {
-			tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeSymlink, Linkname: target, Mode: 0o777})
-			continue
-		}
-		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg})
-		tw.Write([]byte(body))
-	}
-	tw.Close()
-	return buf.Bytes()
-}
+func tarBytes(t *testing.T, entries map[string]string) []byte { return fixture.Tar(entries) }
 
-func zipBytes(t *testing.T, entries map[string][]byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, name := range sortedKeys(entries) {
-		w, err := zw.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(entries[name])
-	}
-	zw.Close()
-	return buf.Bytes()
-}
+func zipBytes(t *testing.T, entries map[string][]byte) []byte { return fixture.Zip(entries) }
 
 func writeTemp(t *testing.T, name string, b []byte) string {
 	t.Helper()

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/fnscan/fnscan/artifact"
+	"github.com/fnscan/fnscan/internal/fixture"
 )
 
 func testdata(parts ...string) string {
@@ -211,19 +212,9 @@ func apkInstalled(t *testing.T, img string) map[string]string {
 func writeZip(t *testing.T, name string, files map[string][]byte) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
-	f, err := os.Create(p)
-	if err != nil {
+	if err := os.WriteFile(p, fixture.Zip(files), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	zw := zip.NewWriter(f)
-	for n, b := range files {
-		w, _ := zw.Create(n)
-		w.Write(b)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
 	return p
 }
 

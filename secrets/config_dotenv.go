@@ -60,27 +60,15 @@ func closedDouble(s string) bool {
 	return false
 }
 
-// unescapeDouble returns the text up to the closing quote.
+// unescapeDouble returns the text up to the closing quote, unescaped.
 func unescapeDouble(s string) string {
-	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '"' {
-			break
-		}
-		if c == '\\' && i+1 < len(s) {
+		switch s[i] {
+		case '\\':
 			i++
-			switch s[i] {
-			case 'n':
-				b.WriteByte('\n')
-			case 't':
-				b.WriteByte('\t')
-			default:
-				b.WriteByte(s[i])
-			}
-			continue
+		case '"':
+			return unescapeBackslashes(s[:i])
 		}
-		b.WriteByte(c)
 	}
-	return b.String()
+	return unescapeBackslashes(s)
 }

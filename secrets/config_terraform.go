@@ -129,6 +129,12 @@ func tfLex(src string) ([]tfTok, error) {
 }
 
 func tfUnquote(s string) string {
+	return unescapeBackslashes(s)
+}
+
+// unescapeBackslashes resolves \n, \t and \x (any other character stands
+// for itself), as .env and HCL strings write them.
+func unescapeBackslashes(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}

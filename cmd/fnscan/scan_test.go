@@ -1,18 +1,18 @@
 package main
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/fnscan/fnscan/internal/fixture"
 )
 
 func repoTestdata(parts ...string) string {
@@ -77,22 +77,9 @@ func scanJSON(t *testing.T, args ...string) jsonReport {
 func zipFile(t *testing.T, name string, files map[string][]byte) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
-	f, err := os.Create(p)
-	if err != nil {
+	if err := os.WriteFile(p, fixture.Zip(files), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	zw := zip.NewWriter(f)
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		w, _ := zw.Create(n)
-		w.Write(files[n])
-	}
-	zw.Close()
-	f.Close()
 	return p
 }
 

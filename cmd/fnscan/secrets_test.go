@@ -1,11 +1,7 @@
 package main
 
 import (
-	"archive/tar"
-	"bytes"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"math/big"
 	"os"
@@ -15,6 +11,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/fnscan/fnscan/internal/fixture"
 	"github.com/fnscan/fnscan/report"
 	"github.com/fnscan/fnscan/sbom"
 )
@@ -65,48 +62,16 @@ func secretsFixtures(t *testing.T, v map[string]string) (fn, layer, image string
 	return fn, layer, image
 }
 
-func zipBytes(t *testing.T, files map[string][]byte) []byte {
-	t.Helper()
-	b, err := os.ReadFile(zipFile(t, "x.zip", files))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func zipBytes(t *testing.T, files map[string][]byte) []byte { return fixture.Zip(files) }
 
-func tarOf(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for name, body := range files {
-		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg})
-		tw.Write([]byte(body))
-	}
-	tw.Close()
-	return buf.Bytes()
-}
+func tarOf(t *testing.T, files map[string]string) []byte { return fixture.Tar(files) }
 
 func dockerArchiveFile(t *testing.T, layers [][]byte) string {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	add := func(name string, b []byte) {
-		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg})
-		tw.Write(b)
-	}
-	var names, diffs []string
-	for i, l := range layers {
-		name := "layer" + string(rune('0'+i)) + ".tar"
-		add(name, l)
-		sum := sha256.Sum256(l)
-		names = append(names, `"`+name+`"`)
-		diffs = append(diffs, `"sha256:`+hex.EncodeToString(sum[:])+`"`)
-	}
-	add("config.json", []byte(`{"rootfs":{"type":"layers","diff_ids":[`+strings.Join(diffs, ",")+`]}}`))
-	add("manifest.json", []byte(`[{"Config":"config.json","RepoTags":["orders:1"],"Layers":[`+strings.Join(names, ",")+`]}]`))
-	tw.Close()
 	p := filepath.Join(t.TempDir(), "image.tar")
-	os.WriteFile(p, buf.Bytes(), 0o644)
+	if err := os.WriteFile(p, fixture.DockerArchive("orders:1", layers), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 
