@@ -82,7 +82,7 @@ func (t *Target) openImage(ctx context.Context, u *unpacker, p string) error {
 		}
 		// Each layer root is checked alone too: it is kept for the
 		// secrets scan, so it must not hold a way out either.
-		if err := u.checkLinks(dir, "", "/"); err != nil {
+		if err := u.checkLinks(dir, fmt.Sprintf("%s layer %d:", t.Name, i+1), "/"); err != nil {
 			return err
 		}
 		o := Origin{Kind: OriginImageLayer, Name: diffID, SHA256: strings.TrimPrefix(diffID, "sha256:"), Index: i + 1}

@@ -34,17 +34,17 @@ func DefaultLimits() Limits {
 func (l Limits) Validate() error {
 	switch {
 	case l.MaxTotalBytes <= 0:
-		return errors.New("max total bytes must be positive")
+		return errors.New("--max-total-size must be positive")
 	case l.MaxEntries <= 0:
-		return errors.New("max entries must be positive")
+		return errors.New("--max-entries must be positive")
 	case l.MaxEntryBytes <= 0:
-		return errors.New("max entry size must be positive")
+		return errors.New("--max-entry-size must be positive")
 	case l.MaxRatio <= 0:
-		return errors.New("max compression ratio must be positive")
+		return errors.New("--max-ratio must be positive")
 	case l.MaxDepth < 0:
-		return errors.New("max depth must not be negative")
+		return errors.New("--max-depth must not be negative")
 	case l.MaxLinkHops <= 0:
-		return errors.New("max symlink hops must be positive")
+		return errors.New("--max-symlink-depth must be positive")
 	}
 	return nil
 }
