@@ -142,6 +142,9 @@ func (e *engine) scan(path string, content []byte, opt scanOptions) []hit {
 // matches finds r's matches, on keyword windows where that is exact.
 func (e *engine) matches(r *rule, text string, ln *lines, hitsByKw [][]int) [][]int {
 	if !r.window.ok {
+		if r.run != nil && !r.run.present(text) {
+			return nil
+		}
 		return r.re.FindAllStringIndex(text, -1)
 	}
 	var spans [][2]int
@@ -171,6 +174,9 @@ func (e *engine) matches(r *rule, text string, ln *lines, hitsByKw [][]int) [][]
 		covered += s[1] - s[0]
 	}
 	if covered*10 > len(text)*7 {
+		if r.run != nil && !r.run.present(text) {
+			return nil
+		}
 		return r.re.FindAllStringIndex(text, -1)
 	}
 	var out [][]int

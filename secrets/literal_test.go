@@ -23,3 +23,23 @@ func TestAnalyzeWindow(t *testing.T) {
 		}
 	}
 }
+
+// The run prefilter: facebook's token needs 15 digits in a row,
+// sourcegraph's 40 hex characters in every branch; a rule with no long
+// required run gets none.
+func TestAnalyzeRun(t *testing.T) {
+	fb := analyzeRun(`(?i)\b(\d{15,16}(\||%)[0-9a-z\-_]{27,40})(?:[\x60'"\s;]|\\[nr]|$)`)
+	if fb == nil || fb.min < 15 {
+		t.Fatalf("facebook: %+v", fb)
+	}
+	if fb.present("id=12345678901234 short") || !fb.present("x 123456789012345|abc") {
+		t.Error("facebook run check wrong")
+	}
+	sg := analyzeRun(`(?i)\b(\b(sgp_(?:[a-fA-F0-9]{16}|local)_[a-fA-F0-9]{40}|sgp_[a-fA-F0-9]{40}|[a-fA-F0-9]{40})\b)`)
+	if sg == nil || sg.min != 40 || !sg.class['A'] || sg.class['g'] {
+		t.Fatalf("sourcegraph: %+v", sg)
+	}
+	if r := analyzeRun(`\bcurl\b.*(?:-u|--user)`); r != nil {
+		t.Errorf("curl rule got a run requirement %+v", r)
+	}
+}

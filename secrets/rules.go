@@ -29,7 +29,8 @@ type rule struct {
 	// gitleaks rule wins a tie.
 	extra  bool
 	window window
-	kwIdx  []int // indexes into ruleSet.keywords
+	run    *runReq // a run every match holds; nil when none is useful
+	kwIdx  []int   // indexes into ruleSet.keywords
 }
 
 // ruleSet is immutable after load and shared by every Scanner.
@@ -132,6 +133,7 @@ func buildRuleSet(cfg config.Config, extra []*rule) (*ruleSet, error) {
 			continue
 		}
 		r.window = analyzeWindow(r.re.String(), r.keywords)
+		r.run = analyzeRun(r.re.String())
 		if len(r.keywords) == 0 {
 			set.always = append(set.always, i)
 			continue
