@@ -27,8 +27,8 @@ type Report struct {
 	Target          Target             `json:"target"`
 	Components      []Component        `json:"components"`
 	Vulnerabilities []Vulnerability    `json:"vulnerabilities"`
-	Secrets         []Secret           `json:"secrets"`
-	Suppressed      []Secret           `json:"suppressedSecrets,omitempty"`
+	Secrets         []secrets.Finding  `json:"secrets"`
+	Suppressed      []secrets.Finding  `json:"suppressedSecrets,omitempty"`
 	Warnings        []artifact.Warning `json:"warnings"`
 	Verdict         *policy.Verdict    `json:"verdict,omitempty"`
 
@@ -93,21 +93,6 @@ type Vulnerability struct {
 	References     []string        `json:"references,omitempty"`
 }
 
-// Secret is a redacted secret finding.
-type Secret struct {
-	RuleID      string          `json:"ruleId"`
-	Description string          `json:"description"`
-	Path        string          `json:"path"`
-	Line        int             `json:"line"`
-	Origin      artifact.Origin `json:"origin"`
-	Fingerprint string          `json:"fingerprint"`
-	Redacted    string          `json:"redacted"`
-	Length      int             `json:"length"`
-	Source      string          `json:"source"`
-	Variable    string          `json:"variable,omitempty"`
-	Reason      string          `json:"reason,omitempty"`
-}
-
 // Format writes a Report in one output format.
 type Format interface {
 	Name() string
@@ -143,7 +128,7 @@ func Build(res *sbom.Result, vulns []vuln.Finding, pkgs []vuln.Package, sec secr
 			CodeSHA256: res.Subject.CodeSHA256, Parts: res.Parts},
 		Components:      []Component{},
 		Vulnerabilities: []Vulnerability{},
-		Secrets:         []Secret{},
+		Secrets:         []secrets.Finding{},
 		Warnings:        append([]artifact.Warning{}, warnings...),
 		SBOM:            res,
 	}
@@ -202,19 +187,10 @@ func Build(res *sbom.Result, vulns []vuln.Finding, pkgs []vuln.Package, sec secr
 		}
 		return where(a.Locations) < where(b.Locations)
 	})
-	for _, s := range sec.Findings {
-		r.Secrets = append(r.Secrets, toSecret(s))
-	}
-	for _, s := range sec.Suppressed {
-		r.Suppressed = append(r.Suppressed, toSecret(s))
-	}
+	r.Secrets = append(r.Secrets, sec.Findings...)
+	r.Suppressed = sec.Suppressed
 	r.Warnings = append(r.Warnings, sec.Warnings...)
 	return r
-}
-
-func toSecret(s secrets.Finding) Secret {
-	return Secret{RuleID: s.RuleID, Description: s.Description, Path: s.Path, Line: s.Line, Origin: s.Origin,
-		Fingerprint: s.Fingerprint, Redacted: s.Redacted, Length: s.Length, Source: s.Source, Variable: s.Variable, Reason: s.Reason}
 }
 
 func nonNil(s []string) []string {

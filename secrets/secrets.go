@@ -44,7 +44,7 @@ const (
 
 // Finding is one secret, located and redacted. It never holds the secret.
 type Finding struct {
-	RuleID      string `json:"rule_id"`
+	RuleID      string `json:"ruleId"`
 	Description string `json:"description"`
 	// Path is the virtual path, e.g. "fn.zip!config/app.jar!application.properties".
 	Path   string          `json:"path"`
