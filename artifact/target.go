@@ -384,6 +384,9 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 			return err
 		}
 	case KindDir:
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return fmt.Errorf("%s: not a directory (drop the dir: prefix to detect the kind)", p)
+		}
 		abs, err := filepath.Abs(p)
 		if err != nil {
 			return err

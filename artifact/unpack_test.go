@@ -321,6 +321,7 @@ func TestBrokenTargets(t *testing.T) {
 		{"zip:" + writeTemp(t, "notzip.zip", []byte("hello")), "notzip.zip: not a valid zip archive"},
 		{writeTemp(t, "junk.bin", []byte{0, 1, 2, 3}), "junk.bin: not a recognised target"},
 		{filepath.Join(t.TempDir(), "missing.zip"), "missing.zip: no such file or directory"},
+		{"dir:" + testdata("lambda", "dvsa-order-api.zip"), "dvsa-order-api.zip: not a directory"},
 	}
 	for _, c := range cases {
 		_, parent, err := openIn(t, c.spec, Options{})
