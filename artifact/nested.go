@@ -159,7 +159,7 @@ func (u *unpacker) uncompress(virtual, p, dir string) error {
 		return err
 	}
 	defer root.Close()
-	err = u.writeFile(root, name, dr, fi.Size())
+	err = u.createFile(root, &dirCache{made: map[string]bool{}}, name, dr, fi.Size(), nil)
 	if err != nil && !errors.Is(err, ErrLimit) {
 		return fmt.Errorf("corrupt compressed file: %w", err)
 	}

@@ -105,21 +105,6 @@ func prepare(root *os.Root, name string) error {
 	return nil
 }
 
-func (u *unpacker) writeFile(root *os.Root, name string, r io.Reader, compressed int64) error {
-	if err := prepare(root, name); err != nil {
-		return err
-	}
-	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(&limitedWriter{w: f, b: u.b, compressed: compressed}, r)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 func (u *unpacker) symlink(root *os.Root, archive, name, target string) {
 	rel, err := linkTarget(name, target)
 	if err == nil {
@@ -249,6 +234,17 @@ func (u *unpacker) createFile(root *os.Root, dirs *dirCache, name string, r io.R
 		return err
 	}
 	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil && !errors.Is(err, fs.ErrExist) && !isRootEscape(err) {
+		// A later entry may have replaced a cached directory: make it again.
+		if dir := path.Dir(name); dir != "." {
+			dirs.mu.Lock()
+			delete(dirs.made, dir)
+			dirs.mu.Unlock()
+			if prepare(root, dir) == nil && root.Mkdir(dir, 0o755) == nil {
+				f, err = root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+			}
+		}
+	}
 	if errors.Is(err, fs.ErrExist) {
 		if err := root.RemoveAll(name); err != nil {
 			return err
@@ -339,6 +335,7 @@ type whiteout struct {
 // docker does) and whiteout markers are returned instead of written.
 func (u *unpacker) untar(ctx context.Context, archive string, r io.Reader, root *os.Root, image bool) ([]whiteout, error) {
 	var wh []whiteout
+	dirs := &dirCache{made: map[string]bool{}}
 	tr := tar.NewReader(r)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -403,7 +400,7 @@ func (u *unpacker) untar(ctx context.Context, archive string, r io.Reader, root 
 			if hdr.Size > u.b.limits.MaxEntryBytes {
 				return wh, fmt.Errorf("%s!%s: %w: entry declares %d bytes (raise --max-entry-size)", archive, hdr.Name, ErrLimit, hdr.Size)
 			}
-			if err := u.writeFile(root, name, tr, 0); err != nil {
+			if err := u.createFile(root, dirs, name, tr, 0, nil); err != nil {
 				if isRootEscape(err) {
 					u.refuse(archive, hdr.Name, errors.New("path resolves outside the root through a symlink"))
 					continue

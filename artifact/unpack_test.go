@@ -370,3 +370,27 @@ func TestCleanName(t *testing.T) {
 		t.Errorf("image mode: %q %v", got, err)
 	}
 }
+
+// A tar that replaces a directory with a file and then with a directory
+// again unpacks like tar does: the last entries win.
+func TestTarReplacesDirectory(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	add := func(name string, typ byte, body string) {
+		tw.WriteHeader(&tar.Header{Name: name, Typeflag: typ, Mode: 0o755, Size: int64(len(body))})
+		tw.Write([]byte(body))
+	}
+	add("a/b/one", tar.TypeReg, "1")
+	add("a/b", tar.TypeReg, "file now")
+	add("a/b/two", tar.TypeReg, "2")
+	tw.Close()
+	tg, _, err := openIn(t, writeTemp(t, "replace.tar", buf.Bytes()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	files, _ := tg.Files()
+	if got := virtuals(files); len(got) != 1 || got[0] != "replace.tar!a/b/two" {
+		t.Errorf("files %v, want only a/b/two", got)
+	}
+}
