@@ -96,12 +96,14 @@ func (lw *limitedWriter) Write(p []byte) (int, error) {
 		return 0, fmt.Errorf("%w: entry larger than %d bytes (raise --max-entry-size)", ErrLimit, lw.b.limits.MaxEntryBytes)
 	}
 	if lw.compressed > 0 && lw.n > 1<<20 && lw.n/lw.compressed > lw.b.limits.MaxRatio {
-		return 0, fmt.Errorf("%w: compression ratio above %d:1 (zip bomb?)", ErrLimit, lw.b.limits.MaxRatio)
+		return 0, fmt.Errorf("%w: compression ratio above %d:1 (zip bomb? raise --max-ratio)", ErrLimit, lw.b.limits.MaxRatio)
 	}
 	if a := lw.archive; a != nil {
 		in := a.inflated.Add(int64(len(p)))
-		if d := a.deflated.Load(); d > 0 && in > 1<<20 && in/d > lw.b.limits.MaxRatio {
-			return 0, fmt.Errorf("%w: archive compression ratio above %d:1 (zip bomb?)", ErrLimit, lw.b.limits.MaxRatio)
+		// Past 256 MiB: more than AWS Lambda itself unpacks, so a zip that
+		// inflates beyond it at this ratio is a bomb, not a package.
+		if d := a.deflated.Load(); d > 0 && in > 256<<20 && in/d > lw.b.limits.MaxRatio {
+			return 0, fmt.Errorf("%w: archive compression ratio above %d:1 (zip bomb? raise --max-ratio)", ErrLimit, lw.b.limits.MaxRatio)
 		}
 	}
 	if err := lw.b.add(int64(len(p))); err != nil {

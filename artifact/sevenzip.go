@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/bodgit/sevenzip"
 )
@@ -26,8 +27,8 @@ const sevenZipChildArg = "__fnscan-extract-7z"
 const sevenZipMemory = 2 << 30
 
 func init() {
-	if len(os.Args) == 6 && os.Args[1] == sevenZipChildArg {
-		os.Exit(sevenZipChild(os.Args[2], os.Args[3], os.Args[4], os.Args[5]))
+	if len(os.Args) == 7 && os.Args[1] == sevenZipChildArg {
+		os.Exit(sevenZipChild(os.Args[2], os.Args[3], os.Args[4], os.Args[5], os.Args[6]))
 	}
 }
 
@@ -38,7 +39,9 @@ func (u *unpacker) un7z(ctx context.Context, virtual, p, dir string) error {
 		return err
 	}
 	remaining := u.b.limits.MaxTotalBytes - u.b.bytes.Load()
-	cmd := exec.CommandContext(ctx, exe, sevenZipChildArg, p, dir, strconv.FormatInt(remaining, 10), strconv.FormatInt(u.b.limits.MaxEntryBytes, 10))
+	entries := u.b.limits.MaxEntries - u.b.entries.Load()
+	cmd := exec.CommandContext(ctx, exe, sevenZipChildArg, p, dir, strconv.FormatInt(remaining, 10),
+		strconv.FormatInt(u.b.limits.MaxEntryBytes, 10), strconv.FormatInt(entries, 10))
 	cmd.Env = append(os.Environ(), "GOMEMLIMIT=1GiB")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -49,11 +52,11 @@ func (u *unpacker) un7z(ctx context.Context, virtual, p, dir string) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	// The child reports "entry NAME", "refuse NAME\tREASON", "bytes N", "limit MSG".
-	var written int64
+	// The child reports "entry NAME", "refuse NAME\tREASON", "limit MSG".
 	var limitMsg string
 	sc := bufio.NewScanner(out)
-	for sc.Scan() {
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for limitMsg == "" && sc.Scan() {
 		kind, rest, _ := strings.Cut(sc.Text(), " ")
 		switch kind {
 		case "entry":
@@ -63,21 +66,30 @@ func (u *unpacker) un7z(ctx context.Context, virtual, p, dir string) error {
 		case "refuse":
 			name, reason, _ := strings.Cut(rest, "\t")
 			u.refuse(virtual, name, errors.New(reason))
-		case "bytes":
-			written, _ = strconv.ParseInt(rest, 10, 64)
 		case "limit":
 			limitMsg = rest
 		}
 	}
+	if limitMsg != "" || sc.Err() != nil {
+		// Over a limit, or a report we cannot read: stop the child now
+		// rather than let it fill the pipe and wait forever.
+		cmd.Process.Kill()
+	}
+	io.Copy(io.Discard, out)
 	werr := cmd.Wait()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := u.b.add(written); err != nil {
+	// Charge what is on disk, not what the child said: a child that died
+	// cannot report.
+	if err := u.b.add(dirSize(dir)); err != nil {
 		return fmt.Errorf("%s: %w", virtual, err)
 	}
 	if limitMsg != "" {
 		return fmt.Errorf("%s: %w: %s", virtual, ErrLimit, strings.TrimPrefix(limitMsg, ErrLimit.Error()+": "))
+	}
+	if sc.Err() != nil {
+		return fmt.Errorf("not a valid 7z archive: %v", sc.Err())
 	}
 	if werr != nil {
 		msg := strings.TrimSpace(stderr.String())
@@ -91,15 +103,15 @@ func (u *unpacker) un7z(ctx context.Context, virtual, p, dir string) error {
 
 // sevenZipChild runs in the child: it extracts with the same rules as the
 // parent (os.Root, cleaned names, regular files and dirs only).
-func sevenZipChild(p, dir, remainingArg, entryArg string) int {
-	lim := syscall.Rlimit{Cur: sevenZipMemory, Max: sevenZipMemory}
-	syscall.Setrlimit(syscall.RLIMIT_AS, &lim)
+func sevenZipChild(p, dir, remainingArg, entryArg, entriesArg string) int {
+	limitMemory(sevenZipMemory)
 	remaining, _ := strconv.ParseInt(remainingArg, 10, 64)
 	maxEntry, _ := strconv.ParseInt(entryArg, 10, 64)
+	maxEntries, _ := strconv.ParseInt(entriesArg, 10, 64)
 	w := bufio.NewWriter(os.Stdout)
 	defer w.Flush()
 	b := &budget{limits: DefaultLimits()}
-	b.limits.MaxTotalBytes, b.limits.MaxEntryBytes = max(remaining, 1), max(maxEntry, 1)
+	b.limits.MaxTotalBytes, b.limits.MaxEntryBytes, b.limits.MaxEntries = max(remaining, 1), max(maxEntry, 1), max(maxEntries, 1)
 	r, err := sevenzip.OpenReader(p)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -113,8 +125,11 @@ func sevenZipChild(p, dir, remainingArg, entryArg string) int {
 	}
 	defer root.Close()
 	dirs := &dirCache{made: map[string]bool{}}
-	defer func() { fmt.Fprintf(w, "bytes %d\n", b.bytes.Load()) }()
 	for _, f := range r.File {
+		if err := b.entry(); err != nil {
+			fmt.Fprintf(w, "limit %s\n", err)
+			return 0
+		}
 		fmt.Fprintf(w, "entry %s\n", oneLineName(f.Name))
 		name, err := cleanName(f.Name, false)
 		if err != nil {
@@ -154,6 +169,23 @@ func sevenZipChild(p, dir, remainingArg, entryArg string) int {
 	return 0
 }
 
+// oneLineName makes a name safe for one report line, and short.
 func oneLineName(s string) string {
+	if len(s) > 1024 {
+		s = s[:1024] + "…"
+	}
 	return strings.NewReplacer("\n", `\n`, "\t", `\t`, "\r", `\r`).Replace(s)
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }

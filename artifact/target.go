@@ -185,11 +185,17 @@ func (c *capReader) Read(p []byte) (int, error) {
 	if c.n > c.max || total > c.max {
 		return n, fmt.Errorf("%w: more than %d bytes decompressed (raise --max-total-size)", ErrLimit, c.max)
 	}
-	if c.ratio > 0 && c.n > 1<<20 && c.compressed.n > 0 && c.n/c.compressed.n > c.ratio {
-		return n, fmt.Errorf("%w: compression ratio above %d:1 (decompression bomb?)", ErrLimit, c.ratio)
+	// A whole stream is held to the ratio only past a large floor: layers
+	// legitimately hold zero-filled files that compress beyond 1000:1.
+	if c.ratio > 0 && c.n > streamRatioFloor && c.compressed.n > 0 && c.n/c.compressed.n > c.ratio {
+		return n, fmt.Errorf("%w: compression ratio above %d:1 over %d bytes (decompression bomb? raise --max-ratio)", ErrLimit, c.ratio, c.n)
 	}
 	return n, err
 }
+
+// streamRatioFloor is where a compressed stream starts to be held to
+// --max-ratio as a whole.
+const streamRatioFloor = 1 << 30
 
 type countReader struct {
 	r io.Reader
