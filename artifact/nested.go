@@ -80,7 +80,7 @@ func (t *Target) openNested(ctx context.Context, u *unpacker) error {
 			t.Roots = append(t.Roots, &Root{
 				Dir: dir, Virtual: virtual, Sep: "!", Origin: origin, Depth: r.Depth + 1,
 				// syft reads jars itself, nested jars included.
-				Catalog: catalog && kind != "jar", Scan: true, ArchiveKind: kind,
+				Catalog: catalog && kind != "jar", Scan: true,
 			})
 		}
 	}

@@ -80,8 +80,6 @@ type Root struct {
 	Depth   int
 	Catalog bool // syft catalogs it
 	Scan    bool // its files are read for secrets and nested archives
-	// Kind of nested archive ("zip", "jar", "tar"...); empty for top-level roots.
-	ArchiveKind string
 	// owner maps a path in a squashed image to the index of the layer that
 	// wrote it, for attribution.
 	owner  map[string]int

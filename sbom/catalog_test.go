@@ -211,8 +211,8 @@ func apkInstalled(t *testing.T, img string) map[string]string {
 
 func writeZip(t *testing.T, name string, files map[string][]byte) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, fixture.Zip(files), 0o644); err != nil {
+	p, err := fixture.WriteZip(t.TempDir(), name, files)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return p

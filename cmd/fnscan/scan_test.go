@@ -76,8 +76,8 @@ func scanJSON(t *testing.T, args ...string) jsonReport {
 
 func zipFile(t *testing.T, name string, files map[string][]byte) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, fixture.Zip(files), 0o644); err != nil {
+	p, err := fixture.WriteZip(t.TempDir(), name, files)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return p
