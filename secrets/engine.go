@@ -130,7 +130,7 @@ func (e *engine) scan(path string, content []byte, opt scanOptions) []hit {
 		if r.path != nil && !r.path.MatchString(path) {
 			continue
 		}
-		for _, m := range e.matches(r, text, ln, hitsByKw) {
+		for _, m := range e.matches(r, text, lower, ln, hitsByKw) {
 			if h, ok := evaluate(set, r, path, text, ln, m); ok {
 				out = append(out, h)
 			}
@@ -140,7 +140,12 @@ func (e *engine) scan(path string, content []byte, opt scanOptions) []hit {
 }
 
 // matches finds r's matches, on keyword windows where that is exact.
-func (e *engine) matches(r *rule, text string, ln *lines, hitsByKw [][]int) [][]int {
+func (e *engine) matches(r *rule, text string, lower []byte, ln *lines, hitsByKw [][]int) [][]int {
+	if r.lead != nil && r.lead.usable(text) {
+		if ms, ok := r.lead.findAll(text, r.lead.starts(text, lower)); ok {
+			return ms
+		}
+	}
 	if !r.window.ok {
 		if r.run != nil && !r.run.present(text) {
 			return nil

@@ -30,6 +30,7 @@ type rule struct {
 	extra  bool
 	window window
 	run    *runReq // a run every match holds; nil when none is useful
+	lead   *lead   // how every match begins; nil when unknown
 	kwIdx  []int   // indexes into ruleSet.keywords
 }
 
@@ -134,6 +135,7 @@ func buildRuleSet(cfg config.Config, extra []*rule) (*ruleSet, error) {
 		}
 		r.window = analyzeWindow(r.re.String(), r.keywords)
 		r.run = analyzeRun(r.re.String())
+		r.lead = analyzeLead(r.re.String())
 		if len(r.keywords) == 0 {
 			set.always = append(set.always, i)
 			continue

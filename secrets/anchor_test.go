@@ -1,0 +1,287 @@
+package secrets
+
+import (
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"regexp/syntax"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestLeadItems(t *testing.T) {
+	for _, tc := range []struct {
+		expr string
+		want string // items as lit/fold/boundary or run:min/boundary; "" = no lead
+	}{
+		{`\b(ey[a-zA-Z0-9]{17,}\.ey)`, "ey b"},
+		{`\b((?:hvs\.[\w-]{90,120}|s\.(?i:[a-z0-9]{24})))`, "hvs. b|s. b"},
+		{`(?i)\b(\d{15,16}(\||%)[0-9a-z]{27,40})`, "run:15 b"},
+		{`(?i)sgp_[a-f0-9]{40}|[a-f0-9]{40}`, "sgp_ fold|run:40"},
+		{`\bcurl\b.*-u`, "curl b"},
+		{`(?i)[\w.-]{0,50}?(?:key)[ \t]*=`, ""}, // may begin with nothing
+		{`a[0-9]{20}`, ""},                       // a one-byte literal finds too much
+		{`[a-z]{4}x`, ""},                        // a short run finds too much
+		{`(?i)[a-z]{20}`, ""},                    // (?i)[a-z] holds K and ſ
+		{`^abc`, ""},                             // only \b is handled before the lead
+		{`(?:xy)?zw`, ""},                        // optional first piece
+	} {
+		l := analyzeLead(tc.expr)
+		var got []string
+		if l != nil {
+			for _, it := range l.items {
+				s := it.lit
+				if it.run != nil {
+					s = fmt.Sprintf("run:%d", it.min)
+				}
+				if it.fold {
+					s += " fold"
+				}
+				if it.boundary {
+					s += " b"
+				}
+				got = append(got, s)
+			}
+		}
+		if g := strings.Join(got, "|"); g != tc.want {
+			t.Errorf("%s: lead %q, want %q", tc.expr, g, tc.want)
+		}
+	}
+}
+
+// leadCorpus is real text full of true positives: gitleaks' rule sources
+// hold each rule's sample secrets, and its testdata holds more.
+func leadCorpus(t testing.TB) []string {
+	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/zricethezav/gitleaks/v8").Output()
+	if err != nil {
+		t.Fatalf("gitleaks module: %v", err)
+	}
+	var out []string
+	for _, rel := range []string{"cmd/generate/config/rules", "testdata"} {
+		root := filepath.Join(strings.TrimSpace(string(dir)), rel)
+		for _, f := range dirFiles(t, root, "x") {
+			b, err := os.ReadFile(f.Real)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, string(b))
+		}
+	}
+	if len(out) < 100 {
+		t.Fatalf("gitleaks sources: only %d files", len(out))
+	}
+	return out
+}
+
+// sample writes a random string shaped by re: usually a match, but an
+// empty-width assertion is not checked, so sometimes a near miss.
+func sample(r *mrand.Rand, re *syntax.Regexp, sb *strings.Builder) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		for _, c := range re.Rune {
+			if re.Flags&syntax.FoldCase != 0 && r.IntN(2) == 0 {
+				c = []rune(strings.ToUpper(string(c)))[0]
+			}
+			sb.WriteRune(c)
+		}
+	case syntax.OpCharClass:
+		if len(re.Rune) == 0 {
+			return
+		}
+		i := 2 * r.IntN(len(re.Rune)/2)
+		lo, hi := re.Rune[i], min(re.Rune[i+1], max(re.Rune[i], 0x7f))
+		sb.WriteRune(lo + r.Int32N(hi-lo+1))
+	case syntax.OpAnyCharNotNL, syntax.OpAnyChar:
+		sb.WriteByte("abc XYZ019_-.:/="[r.IntN(16)])
+	case syntax.OpCapture:
+		sample(r, re.Sub[0], sb)
+	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
+		lo, hi := 0, 3
+		switch re.Op {
+		case syntax.OpPlus:
+			lo = 1
+		case syntax.OpQuest:
+			hi = 1
+		case syntax.OpRepeat:
+			lo, hi = re.Min, re.Max
+			if hi < 0 {
+				hi = lo + 3
+			}
+		}
+		for range lo + r.IntN(min(hi, lo+40)-lo+1) {
+			sample(r, re.Sub[0], sb)
+		}
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			sample(r, sub, sb)
+		}
+	case syntax.OpAlternate:
+		sample(r, re.Sub[r.IntN(len(re.Sub))], sb)
+	}
+}
+
+// mutate cuts and splices text around lead literals and class runs, where
+// anchoring's edge cases are: boundaries, runs cut short, matches that
+// abut or overlap, folded letters outside ASCII, invalid UTF-8.
+func mutate(r *mrand.Rand, text string, pieces []string) string {
+	var sb strings.Builder
+	for range 1 + r.IntN(8) {
+		switch r.IntN(7) {
+		case 0, 1:
+			i := r.IntN(len(text) + 1)
+			j := min(len(text), i+r.IntN(400))
+			sb.WriteString(text[i:j])
+		case 2, 6:
+			sb.WriteString(pieces[r.IntN(len(pieces))])
+		case 3:
+			const alphabet = "0123456789abcdefABCDEF_-./+=\"' \n\t|%:;"
+			for range r.IntN(50) {
+				sb.WriteByte(alphabet[r.IntN(len(alphabet))])
+			}
+		case 4:
+			sb.WriteString([]string{"ſ", "K", "é", "\xff", "\xc5", "\n", "\r\n", "\\n", "`"}[r.IntN(9)])
+		case 5:
+			sb.WriteString(strings.ToUpper(text[r.IntN(len(text)/2+1):][:min(len(text)/2, 60)]))
+		}
+	}
+	return sb.String()
+}
+
+// TestLeadEqualsFindAll: for every rule with a lead, the anchored search
+// returns exactly what the plain search returns.
+func TestLeadEqualsFindAll(t *testing.T) {
+	set, err := defaultRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	corpus := leadCorpus(t)
+	var pieces []string
+	leads := 0
+	for _, ru := range set.rules {
+		if ru.lead == nil {
+			continue
+		}
+		leads++
+		for _, it := range ru.lead.items {
+			if it.run == nil {
+				pieces = append(pieces, it.lit, strings.ToUpper(it.lit), " "+it.lit, "x"+it.lit)
+			}
+		}
+	}
+	if leads < 20 {
+		t.Fatalf("only %d rules have a lead; the analysis regressed", leads)
+	}
+	rnd := mrand.New(mrand.NewPCG(1, 2))
+	for _, ru := range set.rules {
+		if ru.lead == nil {
+			continue
+		}
+		re, err := syntax.Parse(ru.re.String(), syntax.Perl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 5 {
+			var sb strings.Builder
+			sample(rnd, re, &sb)
+			pieces = append(pieces, sb.String(), " "+sb.String()+"\n")
+		}
+	}
+	texts := slices.Clone(corpus)
+	n := 3000
+	if testing.Short() {
+		n = 300
+	}
+	for range n {
+		texts = append(texts, mutate(rnd, corpus[rnd.IntN(len(corpus))], pieces))
+	}
+	matched := map[string]int{}
+	for _, text := range texts {
+		lower := asciiLower([]byte(text))
+		for _, ru := range set.rules {
+			if ru.lead == nil || !ru.lead.usable(text) {
+				continue
+			}
+			got, ok := ru.lead.findAll(text, ru.lead.starts(text, lower))
+			if !ok {
+				continue
+			}
+			want := ru.re.FindAllStringIndex(text, -1)
+			if !slices.EqualFunc(got, want, slices.Equal) {
+				t.Fatalf("%s: anchored %v, plain %v on %q", ru.id, got, want, text)
+			}
+			matched[ru.id] += len(want)
+		}
+	}
+	// The corpus must exercise the rules, or equality proves little.
+	hit := 0
+	for _, ru := range set.rules {
+		if ru.lead != nil && matched[ru.id] > 0 {
+			hit++
+		}
+	}
+	if hit*10 < leads*8 {
+		t.Fatalf("only %d of %d lead rules matched anything", hit, leads)
+	}
+	t.Logf("%d texts, %d lead rules, %d matched", len(texts), leads, hit)
+}
+
+// A hostile file must not make anchoring quadratic: each anchored run
+// here reads six lines (curl-auth-user lets "-u" come five lines later),
+// so the read budget runs out and the plain search is used instead.
+func TestLeadBudget(t *testing.T) {
+	const expr = `\bcurl\b(?:.*|.*(?:[\r\n]{1,2}.*){1,5})[ \t\n\r](?:-u|--user)(?:=|[ \t]{0,5})("(:[^"]{3,}|[^:"]{3,}:|[^:"]{3,}:[^"]{3,})"|'([^:']{3,}:[^']{3,})')`
+	l := analyzeLead(expr)
+	if l == nil {
+		t.Fatal("no lead for curl-auth-user")
+	}
+	text := strings.Repeat("curl x\n", 20000)
+	starts := l.starts(text, asciiLower([]byte(text)))
+	if len(starts) != 20000 {
+		t.Fatalf("%d starts, want 20000", len(starts))
+	}
+	if _, ok := l.findAll(text, starts); ok {
+		t.Fatal("anchored search read six lines per start without running out of budget")
+	}
+	// Where each start reads about one line, it stays within the budget.
+	short := strings.Repeat("curl -u \"user:pass\"\n", 1000)
+	got, ok := l.findAll(short, l.starts(short, asciiLower([]byte(short))))
+	want := regexp.MustCompile(expr).FindAllStringIndex(short, -1)
+	if !ok || !slices.EqualFunc(got, want, slices.Equal) || len(got) != 1000 {
+		t.Fatalf("ok=%v, %d matches, want %d", ok, len(got), len(want))
+	}
+}
+
+// FuzzLead checks anchored against plain search for every lead rule.
+func FuzzLead(f *testing.F) {
+	set, err := defaultRules()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{
+		"token: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijk",
+		"curl -u \"admin:hunter22\" https://x\n",
+		"1234567890123456|abcdefghijklmnopqrstuvwxyz0123",
+		"s.abcdefghijklmnopqrstuvwx ſ.abc K",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		lower := asciiLower([]byte(text))
+		for _, ru := range set.rules {
+			if ru.lead == nil || !ru.lead.usable(text) {
+				continue
+			}
+			got, ok := ru.lead.findAll(text, ru.lead.starts(text, lower))
+			if !ok {
+				continue
+			}
+			if want := ru.re.FindAllStringIndex(text, -1); !slices.EqualFunc(got, want, slices.Equal) {
+				t.Fatalf("%s: anchored %v, plain %v", ru.id, got, want)
+			}
+		}
+	})
+}
