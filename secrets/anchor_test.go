@@ -24,11 +24,11 @@ func TestLeadItems(t *testing.T) {
 		{`(?i)sgp_[a-f0-9]{40}|[a-f0-9]{40}`, "sgp_ fold|run:40"},
 		{`\bcurl\b.*-u`, "curl b"},
 		{`(?i)[\w.-]{0,50}?(?:key)[ \t]*=`, ""}, // may begin with nothing
-		{`a[0-9]{20}`, ""},                       // a one-byte literal finds too much
-		{`[a-z]{4}x`, ""},                        // a short run finds too much
-		{`(?i)[a-z]{20}`, ""},                    // (?i)[a-z] holds K and ſ
-		{`^abc`, ""},                             // only \b is handled before the lead
-		{`(?:xy)?zw`, ""},                        // optional first piece
+		{`a[0-9]{20}`, ""},                      // a one-byte literal finds too much
+		{`[a-z]{4}x`, ""},                       // a short run finds too much
+		{`(?i)[a-z]{20}`, ""},                   // (?i)[a-z] holds K and ſ
+		{`^abc`, ""},                            // only \b is handled before the lead
+		{`(?:xy)?zw`, ""},                       // optional first piece
 	} {
 		l := analyzeLead(tc.expr)
 		var got []string
