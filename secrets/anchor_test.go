@@ -200,7 +200,7 @@ func TestLeadEqualsFindAll(t *testing.T) {
 	}
 	matched := map[string]int{}
 	for _, text := range texts {
-		lower := asciiLower([]byte(text))
+		lower := asciiLower(text)
 		for _, ru := range set.rules {
 			if ru.lead == nil || !ru.lead.usable(text) {
 				continue
@@ -239,7 +239,7 @@ func TestLeadBudget(t *testing.T) {
 		t.Fatal("no lead for curl-auth-user")
 	}
 	text := strings.Repeat("curl x\n", 20000)
-	starts := l.starts(text, asciiLower([]byte(text)))
+	starts := l.starts(text, asciiLower(text))
 	if len(starts) != 20000 {
 		t.Fatalf("%d starts, want 20000", len(starts))
 	}
@@ -248,7 +248,7 @@ func TestLeadBudget(t *testing.T) {
 	}
 	// Where each start reads about one line, it stays within the budget.
 	short := strings.Repeat("curl -u \"user:pass\"\n", 1000)
-	got, ok := l.findAll(short, l.starts(short, asciiLower([]byte(short))))
+	got, ok := l.findAll(short, l.starts(short, asciiLower(short)))
 	want := regexp.MustCompile(expr).FindAllStringIndex(short, -1)
 	if !ok || !slices.EqualFunc(got, want, slices.Equal) || len(got) != 1000 {
 		t.Fatalf("ok=%v, %d matches, want %d", ok, len(got), len(want))
@@ -270,7 +270,7 @@ func FuzzLead(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		lower := asciiLower([]byte(text))
+		lower := asciiLower(text)
 		for _, ru := range set.rules {
 			if ru.lead == nil || !ru.lead.usable(text) {
 				continue

@@ -134,7 +134,7 @@ func TestDifferentialGitleaks(t *testing.T) {
 				var hits []hit
 				hits = append(hits, eng.matchPath(f.rel)...)
 				if !pathAllowed(set.global, f.rel) {
-					hits = append(hits, eng.scan(f.rel, f.content, scanOptions{})...)
+					hits = append(hits, eng.scan(f.rel, string(f.content), scanOptions{})...)
 				}
 				for _, h := range hits {
 					got[key(f.rel, h.ruleID, h.line, h.secret)] = true

@@ -4,6 +4,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	ahocorasick "github.com/BobuSumisu/aho-corasick"
 	"github.com/zricethezav/gitleaks/v8/config"
@@ -98,13 +100,21 @@ func (l *lines) end(line int) int {
 // scanOptions narrows the rules for one file.
 type scanOptions struct {
 	dropLow bool // vendored, minified or test code
+	// vendored regions inside the file (a bundle's inlined node_modules),
+	// where low-confidence rules do not report.
+	vendored []span
+	// par runs the rules of a large file on this many goroutines.
+	par int
 }
 
+// parallelMin is the file size from which one file's rules are spread
+// over several goroutines: a bundled Lambda is often a single large file.
+const parallelMin = 2 << 20
+
 // scan runs every candidate content rule over text, in one keyword pass.
-func (e *engine) scan(path string, content []byte, opt scanOptions) []hit {
+func (e *engine) scan(path, text string, opt scanOptions) []hit {
 	set := e.set
-	text := string(content)
-	lower := asciiLower(content)
+	lower := asciiLower(text)
 	hitsByKw := make([][]int, len(set.keywords))
 	candidate := make([]bool, len(set.rules))
 	e.trie.Walk(lower, func(end, n, pattern int64) bool {
@@ -117,32 +127,77 @@ func (e *engine) scan(path string, content []byte, opt scanOptions) []hit {
 	for _, ri := range set.always {
 		candidate[ri] = true
 	}
+	// Low-confidence rules only look at keyword hits outside vendored regions.
+	lowHits := hitsByKw
+	if len(opt.vendored) > 0 {
+		lowHits = make([][]int, len(hitsByKw))
+		for k, h := range hitsByKw {
+			lowHits[k] = outsideSpans(opt.vendored, h)
+		}
+	}
 
-	ln := &lines{text: text}
-	var out []hit
+	var todo []*rule
 	for ri, r := range set.rules {
 		if !candidate[ri] || r.re == nil || (opt.dropLow && r.low) {
 			continue
 		}
-		if pathAllowed(r.allowlists, path) {
+		if pathAllowed(r.allowlists, path) || (r.path != nil && !r.path.MatchString(path)) {
 			continue
 		}
-		if r.path != nil && !r.path.MatchString(path) {
-			continue
+		todo = append(todo, r)
+	}
+
+	ln := &lines{text: text}
+	results := make([][]hit, len(todo))
+	run := func(i int) {
+		r := todo[i]
+		hits, vendored := hitsByKw, []span(nil)
+		if r.low {
+			hits, vendored = lowHits, opt.vendored
 		}
-		for _, m := range e.matches(r, text, lower, ln, hitsByKw) {
+		for _, m := range e.matches(r, text, lower, ln, hits, vendored) {
+			if vendored != nil && inSpans(vendored, m[0]) {
+				continue
+			}
 			if h, ok := evaluate(set, r, path, text, ln, m); ok {
-				out = append(out, h)
+				results[i] = append(results[i], h)
 			}
 		}
+	}
+	if par := min(opt.par, len(todo)); par > 1 && len(text) >= parallelMin {
+		ln.index() // built once, before the goroutines share it
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range par {
+			wg.Go(func() {
+				for i := int(next.Add(1) - 1); i < len(todo); i = int(next.Add(1) - 1) {
+					run(i)
+				}
+			})
+		}
+		wg.Wait()
+	} else {
+		for i := range todo {
+			run(i)
+		}
+	}
+	var out []hit
+	for _, h := range results {
+		out = append(out, h...)
 	}
 	return preferSpecific(out)
 }
 
-// matches finds r's matches, on keyword windows where that is exact.
-func (e *engine) matches(r *rule, text string, lower []byte, ln *lines, hitsByKw [][]int) [][]int {
+// matches finds r's matches: anchored at the places a match can begin,
+// on keyword windows, or on the whole text, whichever is exact and
+// cheapest. Starts inside vendored spans are skipped.
+func (e *engine) matches(r *rule, text string, lower []byte, ln *lines, hitsByKw [][]int, vendored []span) [][]int {
 	if r.lead != nil && r.lead.usable(text) {
-		if ms, ok := r.lead.findAll(text, r.lead.starts(text, lower)); ok {
+		starts := r.lead.starts(text, lower)
+		if vendored != nil {
+			starts = outsideSpans(vendored, starts)
+		}
+		if ms, ok := r.lead.findAll(text, starts); ok {
 			return ms
 		}
 	}
@@ -233,7 +288,7 @@ func evaluate(set *ruleSet, r *rule, path, text string, ln *lines, m []int) (hit
 		extra:       r.extra,
 		line:        first + 1,
 		offset:      start,
-		secret:      secret,
+		secret:      strings.Clone(secret), // not a view pinning the whole file
 		allow:       inlineAllow(lineText),
 		source:      sourceContent,
 	}, true
@@ -346,9 +401,10 @@ func shannonEntropy(s string) float64 {
 
 // asciiLower keeps byte offsets aligned with the original, which
 // strings.ToLower does not for some non-ASCII text.
-func asciiLower(b []byte) []byte {
-	out := make([]byte, len(b))
-	for i, c := range b {
+func asciiLower(s string) []byte {
+	out := make([]byte, len(s))
+	for i := range len(s) {
+		c := s[i]
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/fnscan/fnscan/artifact"
 )
@@ -240,8 +241,14 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64) fileResult {
 	}
 	fr.bytes = int64(len(content))
 
-	opt := scanOptions{dropLow: vendored || test || isMinified(p, content)}
-	hits = append(hits, s.engine.scan(p, content, opt)...)
+	// content is never written again: share its bytes instead of copying
+	// every file once more.
+	text := unsafe.String(unsafe.SliceData(content), len(content))
+	opt := scanOptions{dropLow: vendored || test || isMinified(p, content), par: s.cfg.Workers}
+	if !opt.dropLow {
+		opt.vendored = bundleVendored(p, text)
+	}
+	hits = append(hits, s.engine.scan(p, text, opt)...)
 	if !vendored {
 		cfgHits, cfgErr := scanConfig(p, content)
 		if cfgErr != nil {
