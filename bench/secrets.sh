@@ -29,21 +29,28 @@ toml = open(sys.argv[1]).read()
 lines = [l for l in toml.splitlines() if not re.search(r"node_modules|vendor", l)]
 open(sys.argv[2], "w").write("\n".join(lines) + "\n")
 PY
-bytes=$(du -sb "$tree" | cut -f1)
 cores=$(nproc)
 best() { sort -n | head -1; }
-ft=(); gt=()
-for i in $(seq "$runs"); do
-  read -r t m < <(python3 "$here/measure.py" "$out/fnscan" secrets "dir:$tree" -o json --quiet || true); ft+=("$t")
-  read -r t m < <(python3 "$here/measure.py" "$out/gitleaks" dir "$tree" --config "$out/gitleaks-no-nm.toml" --no-banner --exit-code 0 --report-format json --report-path /dev/null --log-level error); gt+=("$t")
-done
-f=$(printf '%s\n' "${ft[@]}" | best); g=$(printf '%s\n' "${gt[@]}" | best)
-fn_count=$("$out/fnscan" secrets "dir:$tree" -o json --quiet 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["secrets"]))' || true)
-gl_count=$("$out/gitleaks" dir "$tree" --config "$out/gitleaks-no-nm.toml" --no-banner --exit-code 0 --report-format json --report-path "$out/gitleaks.json" --log-level error >/dev/null 2>&1; python3 -c "import json; print(len(json.load(open(\"$out/gitleaks.json\"))))")
-python3 - <<PY
+# compare NAME DIR: both tools on the same unpacked files, best of $runs.
+compare() {
+  local name=$1 dir=$2 bytes ft=() gt=() t m f g fn_count gl_count
+  bytes=$(du -sb "$dir" | cut -f1)
+  for i in $(seq "$runs"); do
+    read -r t m < <(python3 "$here/measure.py" "$out/fnscan" secrets "dir:$dir" -o json --quiet || true); ft+=("$t")
+    read -r t m < <(python3 "$here/measure.py" "$out/gitleaks" dir "$dir" --config "$out/gitleaks-no-nm.toml" --no-banner --exit-code 0 --report-format json --report-path /dev/null --log-level error); gt+=("$t")
+  done
+  f=$(printf '%s\n' "${ft[@]}" | best); g=$(printf '%s\n' "${gt[@]}" | best)
+  fn_count=$("$out/fnscan" secrets "dir:$dir" -o json --quiet 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["secrets"]))' || true)
+  gl_count=$("$out/gitleaks" dir "$dir" --config "$out/gitleaks-no-nm.toml" --no-banner --exit-code 0 --report-format json --report-path "$out/gitleaks.json" --log-level error >/dev/null 2>&1; python3 -c "import json; print(len(json.load(open(\"$out/gitleaks.json\"))))")
+  python3 - <<PY
 b=$bytes; f=$f; g=$g; c=$cores
-print(f"tree: {b/1e6:.0f} MB, {c} cores")
-print(f"fnscan:   {f:6.2f} s  {b/1e6/f:7.1f} MB/s  {b/1e6/f/c:6.1f} MB/s/core  findings: $fn_count")
-print(f"gitleaks: {g:6.2f} s  {b/1e6/g:7.1f} MB/s  {b/1e6/g/c:6.1f} MB/s/core  findings: $gl_count")
-print(f"speedup fnscan vs gitleaks: {g/f:.1f}x")
+print(f"$name: {b/1e6:.0f} MB, {c} cores")
+print(f"  fnscan:   {f:6.2f} s  {b/1e6/f:7.1f} MB/s  {b/1e6/f/c:6.1f} MB/s/core  findings: $fn_count")
+print(f"  gitleaks: {g:6.2f} s  {b/1e6/g:7.1f} MB/s  {b/1e6/g/c:6.1f} MB/s/core  findings: $gl_count")
+print(f"  speedup fnscan vs gitleaks: {g/f:.1f}x")
 PY
+}
+compare "node_modules tree" "$tree"
+# The same code bundled by esbuild into one unminified file (CDK's default).
+"$here/build-bundle.sh" "$out" >/dev/null
+compare "esbuild bundle" "$out/bundle"

@@ -59,6 +59,7 @@ type lines struct {
 func (l *lines) index() []int {
 	if !l.done {
 		l.done = true
+		l.nl = make([]int, 0, strings.Count(l.text, "\n"))
 		for i := 0; i < len(l.text); {
 			j := strings.IndexByte(l.text[i:], '\n')
 			if j < 0 {
