@@ -115,15 +115,20 @@ func (db *DB) Get(id string) (*Entry, error) {
 	return e, err
 }
 
-// Status reports the records per ecosystem, sorted by ecosystem.
+// Status opens the database in dir and reports its records per ecosystem.
 func Status(dir string) ([]EcosystemStatus, error) {
 	db, err := Open(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
+	return db.Status()
+}
+
+// Status reports the records per ecosystem, sorted by ecosystem.
+func (db *DB) Status() ([]EcosystemStatus, error) {
 	var out []EcosystemStatus
-	err = db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.bolt.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMeta)
 		if b == nil {
 			return nil
@@ -133,7 +138,7 @@ func Status(dir string) ([]EcosystemStatus, error) {
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			var s EcosystemStatus
 			if err := json.Unmarshal(v, &s); err != nil {
-				return fmt.Errorf("vulnerability database %s: status %q: %w", dir, k, err)
+				return fmt.Errorf("vulnerability database %s: status %q: %w", db.dir, k, err)
 			}
 			if s.Records > 0 {
 				out = append(out, s)

@@ -114,7 +114,7 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 		warnings = append(warnings, artifact.Warning{Path: res.Subject.Name, Message: "secrets not scanned: the target is an SBOM"})
 	}
 	if db != nil {
-		warnings = append(warnings, missingEcosystems(sf.db, pkgs)...)
+		warnings = append(warnings, missingEcosystems(db, sf.db, pkgs)...)
 	}
 	var sec secrets.Result
 	if !sf.noSecrets && t != nil {
@@ -166,8 +166,8 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 
 // missingEcosystems warns about components whose ecosystem has no records
 // in the database: a clean result for them would mean nothing.
-func missingEcosystems(dir string, pkgs []vuln.Package) []artifact.Warning {
-	st, err := vuln.Status(dir)
+func missingEcosystems(db *vuln.DB, dir string, pkgs []vuln.Package) []artifact.Warning {
+	st, err := db.Status()
 	if err != nil {
 		return nil
 	}
