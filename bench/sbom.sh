@@ -2,19 +2,15 @@
 # SBOM time and peak memory: fnscan vs the syft CLI on the same large Node.js
 # Lambda zip, run side by side (alternating, best of N). Target: ratio <= 1.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
-out=${TMPDIR:-/tmp}/fnscan-bench
-runs=${RUNS:-3}
+source "$(dirname "$0")/lib.sh"
 zipf=$("$here/build-node-lambda.sh" "$out")
 syft=$("$here/build-syft.sh" "$out")
-(cd "$repo" && go build -o "$out/fnscan" ./cmd/fnscan)
+build_fnscan
 python3 - "$zipf" <<'PY'
 import sys, zipfile
 z = zipfile.ZipFile(sys.argv[1]); n = len(z.infolist()); s = sum(i.file_size for i in z.infolist())
 print(f"target: {sys.argv[1]}: {n} entries, {s/1e6:.0f} MB unpacked")
 PY
-best() { sort -n | head -1; }
 ft=(); fm=(); st=(); sm=()
 for i in $(seq "$runs"); do
   read -r t m < <(python3 "$here/measure.py" "$out/fnscan" sbom "$zipf" -o cyclonedx-json --quiet); ft+=("$t"); fm+=("$m")

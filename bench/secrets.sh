@@ -5,14 +5,11 @@
 # path allowlist removed, so both read the same files.
 # Targets (issue): fnscan >= 50 MB/s per core and >= 20x gitleaks.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
-out=${TMPDIR:-/tmp}/fnscan-bench
-runs=${RUNS:-3}
+source "$(dirname "$0")/lib.sh"
 zipf=$("$here/build-node-lambda.sh" "$out")
 tree="$out/node-lambda"
 if [ ! -d "$tree" ]; then mkdir -p "$tree" && (cd "$tree" && unzip -q "$zipf"); fi
-(cd "$repo" && go build -o "$out/fnscan" ./cmd/fnscan)
+build_fnscan
 
 ver=$(cd "$repo" && go list -m -f '{{.Version}}' github.com/zricethezav/gitleaks/v8)
 if [ ! -x "$out/gitleaks" ]; then
@@ -30,7 +27,6 @@ lines = [l for l in toml.splitlines() if not re.search(r"node_modules|vendor", l
 open(sys.argv[2], "w").write("\n".join(lines) + "\n")
 PY
 cores=$(nproc)
-best() { sort -n | head -1; }
 # compare NAME DIR: both tools on the same unpacked files, best of $runs.
 compare() {
   local name=$1 dir=$2 bytes ft=() gt=() t m f g fn_count gl_count
