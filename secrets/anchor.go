@@ -102,18 +102,20 @@ func leadItems(re *syntax.Regexp) ([]leadItem, bool) {
 		}
 		return out, true
 	case syntax.OpLiteral:
-		// ASCII first byte: a match start is then always a rune boundary.
-		if len(re.Rune) < minLeadLit || re.Rune[0] >= utf8.RuneSelf {
+		// ASCII only: a match start is then a rune boundary, and a byte
+		// search finds what the regexp's decoding finds (an invalid byte
+		// decodes as U+FFFD, which a search for its encoding would miss).
+		if len(re.Rune) < minLeadLit {
 			return nil, false
+		}
+		for _, r := range re.Rune {
+			if r >= utf8.RuneSelf {
+				return nil, false
+			}
 		}
 		fold := re.Flags&syntax.FoldCase != 0
 		s := string(re.Rune)
 		if fold {
-			for _, r := range re.Rune {
-				if r >= utf8.RuneSelf {
-					return nil, false
-				}
-			}
 			s = strings.ToLower(s)
 		}
 		return []leadItem{{lit: s, fold: fold}}, true
@@ -150,12 +152,17 @@ func boundaryAt(text string, p int) bool {
 	return before != after
 }
 
-// starts lists, ascending, every position where a match can begin.
-func (l *lead) starts(text string, lower []byte) []int {
-	var out []int
+// starts lists, ascending, every position where a match can begin. ok is
+// false when there are so many that anchoring cannot pay (a long base64
+// run for a rule that starts with a class run).
+func (l *lead) starts(text string, lower []byte) (out []int, ok bool) {
+	limit := len(text)/8 + 1024
 	for _, it := range l.items {
+		if len(out) > limit {
+			return nil, false
+		}
 		if it.run != nil {
-			out = appendRunStarts(out, text, it)
+			out = appendRunStarts(out, text, it, limit)
 			continue
 		}
 		var from int
@@ -171,17 +178,22 @@ func (l *lead) starts(text string, lower []byte) []int {
 			}
 			p := from + i
 			if !it.boundary || boundaryAt(text, p) {
-				out = append(out, p)
+				if out = append(out, p); len(out) > limit {
+					return nil, false
+				}
 			}
 			from = p + 1
 		}
 	}
+	if len(out) > limit {
+		return nil, false
+	}
 	slices.Sort(out)
-	return slices.Compact(out)
+	return slices.Compact(out), true
 }
 
-func appendRunStarts(out []int, text string, it leadItem) []int {
-	for i := 0; i < len(text); {
+func appendRunStarts(out []int, text string, it leadItem, limit int) []int {
+	for i := 0; i < len(text) && len(out) <= limit; {
 		if !it.run[text[i]] {
 			i++
 			continue

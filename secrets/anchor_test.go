@@ -29,6 +29,8 @@ func TestLeadItems(t *testing.T) {
 		{`(?i)[a-z]{20}`, ""},                   // (?i)[a-z] holds K and ſ
 		{`^abc`, ""},                            // only \b is handled before the lead
 		{`(?:xy)?zw`, ""},                       // optional first piece
+		{`ab\x{FFFD}c`, ""},                     // U+FFFD also matches an invalid byte
+		{`(?i)\bcafé[0-9]`, ""},                 // non-ASCII literal
 	} {
 		l := analyzeLead(tc.expr)
 		var got []string
@@ -198,17 +200,19 @@ func TestLeadEqualsFindAll(t *testing.T) {
 	for range n {
 		texts = append(texts, mutate(rnd, corpus[rnd.IntN(len(corpus))], pieces))
 	}
-	matched := map[string]int{}
+	matched, anchored, skipped := map[string]int{}, 0, 0
 	for _, text := range texts {
 		lower := asciiLower(text)
 		for _, ru := range set.rules {
 			if ru.lead == nil || !ru.lead.usable(text) {
 				continue
 			}
-			got, ok := ru.lead.findAll(text, ru.lead.starts(text, lower))
+			got, ok := leadFindAll(ru.lead, text, lower)
 			if !ok {
+				skipped++
 				continue
 			}
+			anchored++
 			want := ru.re.FindAllStringIndex(text, -1)
 			if !slices.EqualFunc(got, want, slices.Equal) {
 				t.Fatalf("%s: anchored %v, plain %v on %q", ru.id, got, want, text)
@@ -226,7 +230,11 @@ func TestLeadEqualsFindAll(t *testing.T) {
 	if hit*10 < leads*8 {
 		t.Fatalf("only %d of %d lead rules matched anything", hit, leads)
 	}
-	t.Logf("%d texts, %d lead rules, %d matched", len(texts), leads, hit)
+	// Falling back to the plain search proves nothing about anchoring.
+	if skipped*100 > anchored {
+		t.Fatalf("anchoring gave up on %d of %d searches", skipped, anchored+skipped)
+	}
+	t.Logf("%d texts, %d lead rules, %d matched; %d anchored searches, %d fell back", len(texts), leads, hit, anchored, skipped)
 }
 
 // A hostile file must not make anchoring quadratic: each anchored run
@@ -238,21 +246,50 @@ func TestLeadBudget(t *testing.T) {
 	if l == nil {
 		t.Fatal("no lead for curl-auth-user")
 	}
-	text := strings.Repeat("curl x\n", 20000)
-	starts := l.starts(text, asciiLower(text))
-	if len(starts) != 20000 {
-		t.Fatalf("%d starts, want 20000", len(starts))
+	re := regexp.MustCompile(expr)
+	text := strings.Repeat("curl xx\n", 20000) + "curl -u \"user:pass\"\n"
+	starts, ok := l.starts(text, asciiLower(text))
+	if !ok || len(starts) != 20001 {
+		t.Fatalf("%d starts, want 20001", len(starts))
 	}
 	if _, ok := l.findAll(text, starts); ok {
 		t.Fatal("anchored search read six lines per start without running out of budget")
 	}
+	// The engine then searches the plain way, with the same result.
+	e := newEngine(&ruleSet{})
+	ru := &rule{re: re, lead: l}
+	got := e.matches(ru, text, asciiLower(text), &lines{text: text}, nil, nil)
+	if want := re.FindAllStringIndex(text, -1); len(want) != 1 || !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("after the budget ran out: %v, want %v", got, want)
+	}
 	// Where each start reads about one line, it stays within the budget.
 	short := strings.Repeat("curl -u \"user:pass\"\n", 1000)
-	got, ok := l.findAll(short, l.starts(short, asciiLower(short)))
-	want := regexp.MustCompile(expr).FindAllStringIndex(short, -1)
+	got, ok = leadFindAll(l, short, asciiLower(short))
+	want := re.FindAllStringIndex(short, -1)
 	if !ok || !slices.EqualFunc(got, want, slices.Equal) || len(got) != 1000 {
 		t.Fatalf("ok=%v, %d matches, want %d", ok, len(got), len(want))
 	}
+}
+
+// Too many possible starts (a long run for a rule that begins with a
+// class run and no \b) are not collected: the plain search is used.
+func TestLeadTooManyStarts(t *testing.T) {
+	l := analyzeLead(`[a-f0-9]{40}:x`)
+	if l == nil {
+		t.Fatal("no lead")
+	}
+	text := strings.Repeat("0123456789abcdef", 1<<16)
+	if _, ok := l.starts(text, asciiLower(text)); ok {
+		t.Fatal("a 1 MiB hex run gave a start per byte")
+	}
+}
+
+func leadFindAll(l *lead, text string, lower []byte) ([][]int, bool) {
+	starts, ok := l.starts(text, lower)
+	if !ok {
+		return nil, false
+	}
+	return l.findAll(text, starts)
 }
 
 // FuzzLead checks anchored against plain search for every lead rule.
@@ -275,7 +312,7 @@ func FuzzLead(f *testing.F) {
 			if ru.lead == nil || !ru.lead.usable(text) {
 				continue
 			}
-			got, ok := ru.lead.findAll(text, ru.lead.starts(text, lower))
+			got, ok := leadFindAll(ru.lead, text, lower)
 			if !ok {
 				continue
 			}

@@ -15,20 +15,34 @@ import (
 
 type span struct{ start, end int }
 
-// minBundleMarkers: fewer path comments are ordinary comments, not a bundle.
-const minBundleMarkers = 2
+// bundlerMarks are written by the bundlers themselves (esbuild's module
+// helpers, webpack's runtime). Without one, path comments are just comments.
+var bundlerMarks = []string{"__commonJS(", "__toESM(", "__esm(", "__export(", "__webpack_require__", "webpackBootstrap"}
 
-// bundleVendored returns the vendored regions of a bundle, by offset.
+// bundleVendored returns the vendored regions of a bundle, by offset. A
+// region runs from a node_modules module's marker to the next marker of any
+// kind; a marker this code does not recognise as a module path still ends
+// it, so first-party code is never swallowed by the module before it.
 func bundleVendored(p, text string) []span {
 	switch strings.ToLower(path.Ext(p)) {
 	case ".js", ".mjs", ".cjs":
 	default:
 		return nil
 	}
+	marked := false
+	for _, m := range bundlerMarks {
+		if strings.Contains(text, m) {
+			marked = true
+			break
+		}
+	}
+	if !marked {
+		return nil
+	}
 	var (
-		out     []span
-		markers int
-		open    = -1 // start of the current vendored region
+		out        []span
+		firstParty bool // a first-party module follows the vendored ones
+		open       = -1 // start of the current vendored region
 	)
 	for i := 0; i < len(text); {
 		j := strings.IndexByte(text[i:], '\n')
@@ -36,51 +50,56 @@ func bundleVendored(p, text string) []span {
 		if j >= 0 {
 			end = i + j
 		}
-		src, runtime := bundleMarker(text[i:end])
-		if src != "" || runtime {
-			markers++
+		if src, ok := bundleMarker(text[i:end]); ok {
 			if open >= 0 {
 				out = append(out, span{open, i})
 				open = -1
 			}
-			if src != "" && isVendored(normalizePath(src)) {
+			// Only a plain path opens a vendored region: a comment that
+			// mentions node_modules must not swallow the code after it.
+			if !strings.ContainsAny(src, " \t") && isVendored(normalizePath(src)) && isModuleFile(src) {
 				open = i
+			} else if len(out) > 0 {
+				firstParty = true
 			}
 		}
 		i = end + 1
 	}
-	if open >= 0 {
-		out = append(out, span{open, len(text)})
-	}
-	if markers < minBundleMarkers {
+	// The entry module comes last; a bundle that ends inside vendored code,
+	// or has no first-party module after one, is not understood: treat it
+	// all as first-party.
+	if open >= 0 || !firstParty {
 		return nil
 	}
 	return mergeSpans(out)
 }
 
-// bundleMarker reads a module marker line: esbuild's "// path/to/file.js",
-// webpack's `/***/ "./path":` and its "!*** ./path ***!" banner. runtime is
-// webpack's own bootstrap ("/******/"), which ends a module.
-func bundleMarker(line string) (src string, runtime bool) {
+// bundleMarker reads a marker line: esbuild's "// path" (any path ends a
+// module; the caller decides whether it starts a vendored one),
+// webpack's `/***/ "./path":`, its "!*** ./path ***!" banner and its own
+// runtime ("/******/", src empty).
+func bundleMarker(line string) (src string, ok bool) {
 	line = strings.TrimSuffix(line, "\r")
 	switch {
 	case strings.HasPrefix(line, "// "):
+		// Paths may hold spaces; a file extension at the end is required.
 		s := line[3:]
-		if strings.ContainsAny(s, " \t") || !isModuleFile(s) {
+		ext := path.Ext(s)
+		if len(ext) < 2 || len(ext) > 6 || strings.ContainsAny(ext, " \t") || strings.Contains(s, "\t") {
 			return "", false
 		}
-		return s, false
+		return s, true
 	case strings.HasPrefix(line, `/***/ "`):
 		s := line[len(`/***/ "`):]
 		if k := strings.Index(s, `":`); k > 0 {
-			return s[:k], false
+			return s[:k], true
 		}
 	case strings.HasPrefix(line, "/******/"):
 		return "", true
 	default:
 		t := strings.TrimLeft(line, " \t")
 		if strings.HasPrefix(t, "!*** ") && strings.HasSuffix(t, " ***!") {
-			return t[len("!*** ") : len(t)-len(" ***!")], false
+			return t[len("!*** ") : len(t)-len(" ***!")], true
 		}
 	}
 	return "", false

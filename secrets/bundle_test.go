@@ -35,8 +35,34 @@ func TestBundleVendored(t *testing.T) {
 	if bundleVendored("dist/index.py", text) != nil {
 		t.Error("only JavaScript files are bundles")
 	}
-	if got := bundleVendored("a.js", "// see node_modules/x/README.md\n// node_modules/x/index.js\ncode\n"); got != nil {
-		t.Errorf("one path comment is a comment, not a bundle: %v", got)
+	for name, text := range map[string]string{
+		// Path comments without a bundler's helpers are just comments.
+		"no bundler": "// config.json\n// node_modules/foo/patched.js\nconst password = 'x';\n",
+		// A bundle that ends in vendored code has no handler we can see.
+		"ends vendored": "var a = __commonJS({});\n// src/a.js\nx();\n// node_modules/x/index.js\ny();\n",
+		// Only vendored modules: nothing is known to be first-party.
+		"all vendored": "var a = __commonJS({});\n// node_modules/x/index.js\ny();\n",
+	} {
+		if got := bundleVendored("dist/index.js", text); got != nil {
+			t.Errorf("%s: regions %v, want none", name, got)
+		}
+	}
+	// esbuild marks every file it inlines: text-loaded files (.env, .pem)
+	// and paths with spaces end the module before them, and a comment
+	// mentioning node_modules opens nothing.
+	text = "var a = __commonJS({});\n" +
+		"// node_modules/a/index.js\nvendor1();\n" +
+		"// src/secrets.env\nvar secrets_default = 'K=v';\n" +
+		"// node_modules/b/index.js\nvendor2();\n" +
+		"// src/my handler.ts\nhandler();\n" +
+		"// copied from node_modules/c/index.js\nmine();\n"
+	got = bundleVendored("dist/index.js", text)
+	want := []span{
+		{strings.Index(text, "// node_modules/a"), strings.Index(text, "// src/secrets.env")},
+		{strings.Index(text, "// node_modules/b"), strings.Index(text, "// src/my handler.ts")},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("esbuild with text files and spaces: regions %v, want %v", got, want)
 	}
 
 	// webpack (development mode, pathinfo on) marks modules twice and
