@@ -33,7 +33,7 @@ type imageConfig struct {
 // openImage unpacks each layer into its own root (so a file a later layer
 // deletes is still scanned, with the layer that holds it) and squashes them
 // into the filesystem a container would see, which syft catalogs.
-func (t *Target) openImage(ctx context.Context, u *unpacker, p string) error {
+func (t *Target) openImage(ctx context.Context, u *unpacker, p, platform string) error {
 	layout := p
 	if t.Kind != KindOCIDir {
 		if err := t.hashFile(p); err != nil {
@@ -44,6 +44,11 @@ func (t *Target) openImage(ctx context.Context, u *unpacker, p string) error {
 			return err
 		}
 	}
+	return t.readImage(ctx, u, p, layout, platform)
+}
+
+// readImage opens the image in an unpacked docker archive or OCI layout.
+func (t *Target) readImage(ctx context.Context, u *unpacker, p, layout, platform string) error {
 	root, err := os.OpenRoot(layout)
 	if err != nil {
 		return fmt.Errorf("%s: %w", p, err)
@@ -53,7 +58,7 @@ func (t *Target) openImage(ctx context.Context, u *unpacker, p string) error {
 	if t.Kind == KindDockerArchive {
 		img, err = readDockerManifest(root)
 	} else {
-		img, err = readOCILayout(root)
+		img, err = readOCILayout(root, platform)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", p, err)
@@ -186,13 +191,25 @@ func readDockerManifest(root *os.Root) (*image, error) {
 }
 
 type ociDescriptor struct {
-	MediaType string `json:"mediaType"`
-	Digest    string `json:"digest"`
-	Platform  *struct {
-		OS           string `json:"os"`
-		Architecture string `json:"architecture"`
-	} `json:"platform,omitempty"`
+	MediaType   string            `json:"mediaType"`
+	Digest      string            `json:"digest"`
+	Platform    *ociPlatform      `json:"platform,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+type ociPlatform struct {
+	OS           string `json:"os"`
+	Architecture string `json:"architecture"`
+	Variant      string `json:"variant,omitempty"`
+}
+
+// matches compares with "os/arch[/variant]"; no variant asked matches any.
+func (p *ociPlatform) matches(want string) bool {
+	parts := strings.SplitN(want, "/", 3)
+	if len(parts) < 2 || p.OS != parts[0] || p.Architecture != parts[1] {
+		return false
+	}
+	return len(parts) < 3 || p.Variant == parts[2]
 }
 
 type ociIndex struct {
@@ -204,7 +221,7 @@ type ociIndex struct {
 	Layers []ociDescriptor `json:"layers"`
 }
 
-func readOCILayout(root *os.Root) (*image, error) {
+func readOCILayout(root *os.Root, platform string) (*image, error) {
 	b, err := readLimited(root, "index.json", 16<<20)
 	if err != nil {
 		return nil, fmt.Errorf("OCI layout: index.json: %w", unwrapPathErr(err))
@@ -216,7 +233,7 @@ func readOCILayout(root *os.Root) (*image, error) {
 	if idx.SchemaVersion != 2 {
 		return nil, fmt.Errorf("OCI layout: index.json: schemaVersion %d, want 2", idx.SchemaVersion)
 	}
-	w := &manifestWalk{root: root, seen: map[string]bool{}}
+	w := &manifestWalk{root: root, seen: map[string]bool{}, platform: platform}
 	img := w.find(idx.Manifests, 0)
 	if img == nil {
 		if len(w.problems) == 0 {
@@ -239,10 +256,11 @@ type manifestWalk struct {
 	seen     map[string]bool
 	visited  int
 	problems []string
+	platform string // "os/arch[/variant]", preferred in indexes
 }
 
-// find picks the first usable image manifest, preferring linux/amd64
-// in multi-platform indexes.
+// find picks the first usable image manifest, preferring the platform
+// asked for in multi-platform indexes.
 func (w *manifestWalk) find(descs []ociDescriptor, depth int) *image {
 	root, problems := w.root, &w.problems
 	if depth > 4 {
@@ -251,7 +269,7 @@ func (w *manifestWalk) find(descs []ociDescriptor, depth int) *image {
 	}
 	ordered := make([]ociDescriptor, 0, len(descs))
 	for _, d := range descs {
-		if d.Platform != nil && d.Platform.OS == "linux" && d.Platform.Architecture == "amd64" {
+		if d.Platform != nil && d.Platform.matches(w.platform) {
 			ordered = append([]ociDescriptor{d}, ordered...)
 		} else {
 			ordered = append(ordered, d)

@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -36,10 +37,11 @@ const (
 	KindDockerArchive Kind = "docker-archive"
 	KindOCIArchive    Kind = "oci-archive"
 	KindOCIDir        Kind = "oci-dir"
+	KindRegistry      Kind = "registry"
 	KindSBOM          Kind = "sbom"
 )
 
-var kinds = []Kind{KindZip, KindDir, KindTar, KindDockerArchive, KindOCIArchive, KindOCIDir, KindSBOM}
+var kinds = []Kind{KindZip, KindDir, KindTar, KindDockerArchive, KindOCIArchive, KindOCIDir, KindRegistry, KindSBOM}
 
 // Options configure Open.
 type Options struct {
@@ -48,6 +50,9 @@ type Options struct {
 	TempDir string        // parent of the private work dir; "" means os.TempDir
 	Warn    func(Warning) // called for each warning as it happens; may be nil
 	Status  func(string)  // progress messages; may be nil
+	// Platform ("os/arch[/variant]") picks the image of a multi-platform
+	// index; "" means DefaultPlatform.
+	Platform string
 }
 
 // Target is an opened, unpacked target. Close removes everything it wrote.
@@ -302,13 +307,21 @@ func Open(ctx context.Context, spec string, opts Options) (t *Target, err error)
 		return nil, err
 	}
 	kind, p := ParseSpec(spec)
-	for _, scheme := range []string{"registry:", "docker:", "podman:", "containerd:"} {
+	for _, scheme := range []string{"docker:", "podman:", "containerd:"} {
 		if strings.HasPrefix(spec, scheme) {
-			return nil, fmt.Errorf("%s: %s targets are not supported yet: save the image with `docker save` or `skopeo copy ... oci-archive:` and scan the file", spec, strings.TrimSuffix(scheme, ":"))
+			return nil, fmt.Errorf("%s: %s daemon images are not supported: scan it from its registry (registry:REF), or save it with `docker save` and scan the file", spec, strings.TrimSuffix(scheme, ":"))
 		}
 	}
-	if _, err := os.Stat(p); err != nil {
-		return nil, fmt.Errorf("%s: %w", p, unwrapPathErr(err))
+	if opts.Platform == "" {
+		opts.Platform = DefaultPlatform
+	}
+	if parts := strings.Split(opts.Platform, "/"); len(parts) < 2 || len(parts) > 3 || slices.Contains(parts, "") {
+		return nil, fmt.Errorf("platform %q: want os/arch or os/arch/variant, e.g. linux/arm64", opts.Platform)
+	}
+	if kind != KindRegistry {
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, unwrapPathErr(err))
+		}
 	}
 	if kind == "" {
 		k, err := detect(p, opts.Limits.MaxTotalBytes)
@@ -416,7 +429,20 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 		t.Roots = append(t.Roots, &Root{Dir: dir, Virtual: t.Name, Sep: "!", Origin: o, Catalog: true, Scan: true})
 	case KindDockerArchive, KindOCIArchive, KindOCIDir:
 		status("unpacking image " + t.Name)
-		if err := t.openImage(ctx, u, p); err != nil {
+		if err := t.openImage(ctx, u, p, opts.Platform); err != nil {
+			return err
+		}
+	case KindRegistry:
+		t.Name = p
+		status("pulling " + p)
+		dir := filepath.Join(t.work, "registry")
+		digest, err := pullImage(ctx, p, opts.Platform, dir, u.b.limits)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		t.SHA256 = strings.TrimPrefix(digest, "sha256:")
+		status("unpacking image " + t.Name)
+		if err := t.readImage(ctx, u, p, dir, opts.Platform); err != nil {
 			return err
 		}
 	}

@@ -96,7 +96,8 @@ func (res *Result) CycloneDX(m Meta) *cyclonedx.BOM {
 		Type:   cyclonedx.ComponentTypeApplication,
 		Name:   res.Subject.Name,
 	}
-	if res.Subject.Kind == "docker-archive" || res.Subject.Kind == "oci-archive" || res.Subject.Kind == "oci-dir" {
+	switch res.Subject.Kind {
+	case "docker-archive", "oci-archive", "oci-dir", "registry":
 		subject.Type = cyclonedx.ComponentTypeContainer
 	}
 	var props []cyclonedx.Property

@@ -42,8 +42,10 @@ Usage:
   fnscan version
 
 TARGET is a Lambda zip, a directory, a container image archive (docker save,
-OCI archive or layout) or an SBOM; force the kind with a prefix: zip:, dir:,
-docker-archive:, oci-archive:, oci-dir:, sbom:.
+OCI archive or layout), an image in a registry (registry:REF, e.g.
+registry:123456789012.dkr.ecr.us-east-1.amazonaws.com/fn:1; --platform picks
+from a multi-platform index) or an SBOM; force the kind with a prefix: zip:,
+dir:, docker-archive:, oci-archive:, oci-dir:, registry:, sbom:.
 Exit status: 0 pass, 1 policy failure, 2 error.
 `
 
@@ -202,6 +204,7 @@ type targetFlags struct {
 	maxLinks     int
 	tempDir      string
 	reproducible bool
+	platform     string
 }
 
 func (tf *targetFlags) register(fs *flag.FlagSet) {
@@ -219,6 +222,7 @@ func (tf *targetFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&tf.maxLinks, "max-symlink-depth", d.MaxLinkHops, "symlinks followed to resolve one path")
 	fs.StringVar(&tf.tempDir, "temp-dir", "", "parent directory for the private work dir")
 	fs.BoolVar(&tf.reproducible, "reproducible", false, "same input, same bytes: derived serial number, no timestamp")
+	fs.StringVar(&tf.platform, "platform", artifact.DefaultPlatform, "image to pick from a multi-platform index, os/arch[/variant]")
 }
 
 func (tf *targetFlags) options(p *progress) artifact.Options {
@@ -228,9 +232,10 @@ func (tf *targetFlags) options(p *progress) artifact.Options {
 			MaxTotalBytes: tf.maxTotal, MaxEntries: tf.maxEntries, MaxEntryBytes: tf.maxEntrySize,
 			MaxRatio: tf.maxRatio, MaxDepth: tf.maxDepth, MaxLinkHops: tf.maxLinks,
 		},
-		TempDir: tf.tempDir,
-		Warn:    p.warn,
-		Status:  p.status,
+		TempDir:  tf.tempDir,
+		Warn:     p.warn,
+		Status:   p.status,
+		Platform: tf.platform,
 	}
 }
 
