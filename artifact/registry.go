@@ -88,6 +88,17 @@ func pullImage(ctx context.Context, ref, platform, dir string, limits Limits) (s
 	return digest.String(), nil
 }
 
+// looksLikeImageRef: a missing "file" that is an image reference with an
+// explicit tag or digest, such as "myrepo/fn:1".
+func looksLikeImageRef(s string) bool {
+	last := s[strings.LastIndex(s, "/")+1:]
+	if !strings.Contains(last, ":") && !strings.Contains(s, "@") {
+		return false
+	}
+	_, err := name.ParseReference(s)
+	return err == nil
+}
+
 // registryError keeps the registry's own words (MANIFEST_UNKNOWN,
 // UNAUTHORIZED) and drops the request dump around them.
 func registryError(err error) error {

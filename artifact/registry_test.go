@@ -162,6 +162,7 @@ func TestRegistryErrors(t *testing.T) {
 		"registry:127.0.0.1:1/x:1":       "connection refused",
 		"registry:Not A Reference":       "not an image reference",
 		"docker:alpine:3.10":             "registry:REF",
+		"myorg/fn:1":                     "use registry:myorg/fn:1",
 		"registry:" + ref + "@sha256:00": "not an image reference",
 	} {
 		_, _, err := openIn(t, spec, Options{})

@@ -320,6 +320,9 @@ func Open(ctx context.Context, spec string, opts Options) (t *Target, err error)
 	}
 	if kind != KindRegistry {
 		if _, err := os.Stat(p); err != nil {
+			if kind == "" && errors.Is(err, fs.ErrNotExist) && looksLikeImageRef(p) {
+				return nil, fmt.Errorf("%s: no such file (an image in a registry? use registry:%s)", p, p)
+			}
 			return nil, fmt.Errorf("%s: %w", p, unwrapPathErr(err))
 		}
 	}
