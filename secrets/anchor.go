@@ -52,12 +52,15 @@ func analyzeLead(expr string) *lead {
 	if err != nil {
 		return nil
 	}
-	items, ok := leadItems(re)
+	items, _, ok := leadItems(re)
 	if !ok || len(items) == 0 {
 		return nil
 	}
 	l := &lead{items: items}
 	for _, it := range items {
+		if it.run == nil && len(it.lit) < minLeadLit {
+			return nil // a one-byte literal finds too much
+		}
 		if it.fold && strings.ContainsAny(it.lit, "ks") {
 			l.foldKS = true
 		}
@@ -73,8 +76,14 @@ func analyzeLead(expr string) *lead {
 	return l
 }
 
-// leadItems lists what every match of re begins with.
-func leadItems(re *syntax.Regexp) ([]leadItem, bool) {
+// maxLeadItems bounds the literals a lead is extended to.
+const maxLeadItems = 64
+
+// leadItems lists what every match of re begins with. exact means the
+// items are literals and re matches nothing but them, so what follows re
+// in a concatenation can extend them: the parser factors "pass|pwd|
+// private" into p(?:ass|wd|rivate), whose lead "p" alone finds too much.
+func leadItems(re *syntax.Regexp) (items []leadItem, exact, ok bool) {
 	switch re.Op {
 	case syntax.OpCapture:
 		return leadItems(re.Sub[0])
@@ -84,33 +93,39 @@ func leadItems(re *syntax.Regexp) ([]leadItem, bool) {
 			i, boundary = i+1, true
 		}
 		if i == len(re.Sub) {
-			return nil, false
+			return nil, false, false
 		}
-		items, ok := leadItems(re.Sub[i])
+		items, exact, ok := leadItems(re.Sub[i])
+		for i++; ok && exact && i < len(re.Sub); i++ {
+			next, nextExact, nextOK := leadItems(re.Sub[i])
+			if !nextOK || next[0].run != nil || len(items)*len(next) > maxLeadItems {
+				exact = false
+				break
+			}
+			items, exact = joinLits(items, next), nextExact
+		}
 		for j := range items {
 			items[j].boundary = items[j].boundary || boundary
 		}
-		return items, ok
+		return items, exact, ok
 	case syntax.OpAlternate:
 		var out []leadItem
+		exact := true
 		for _, s := range re.Sub {
-			items, ok := leadItems(s)
+			items, e, ok := leadItems(s)
 			if !ok {
-				return nil, false
+				return nil, false, false
 			}
-			out = append(out, items...)
+			out, exact = append(out, items...), exact && e
 		}
-		return out, true
+		return out, exact, true
 	case syntax.OpLiteral:
 		// ASCII only: a match start is then a rune boundary, and a byte
 		// search finds what the regexp's decoding finds (an invalid byte
 		// decodes as U+FFFD, which a search for its encoding would miss).
-		if len(re.Rune) < minLeadLit {
-			return nil, false
-		}
 		for _, r := range re.Rune {
 			if r >= utf8.RuneSelf {
-				return nil, false
+				return nil, false, false
 			}
 		}
 		fold := re.Flags&syntax.FoldCase != 0
@@ -118,22 +133,52 @@ func leadItems(re *syntax.Regexp) ([]leadItem, bool) {
 		if fold {
 			s = strings.ToLower(s)
 		}
-		return []leadItem{{lit: s, fold: fold}}, true
+		return []leadItem{{lit: s, fold: fold}}, true, true
+	case syntax.OpCharClass:
+		// A small ASCII class, such as the parser makes of a|b: each byte
+		// is a one-byte literal (too short alone, but it may be extended).
+		var out []leadItem
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			if re.Rune[i+1] >= utf8.RuneSelf || len(out)+int(re.Rune[i+1]-re.Rune[i]) >= 16 {
+				return nil, false, false
+			}
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				out = append(out, leadItem{lit: string(r)})
+			}
+		}
+		return out, true, len(out) > 0
 	case syntax.OpRepeat, syntax.OpPlus:
 		n := 1
 		if re.Op == syntax.OpRepeat {
 			n = re.Min
 		}
 		if n < minLeadRun || re.Sub[0].Op != syntax.OpCharClass {
-			return nil, false
+			return nil, false, false
 		}
 		c, ok := asciiClass(re.Sub[0])
 		if !ok {
-			return nil, false
+			return nil, false, false
 		}
-		return []leadItem{{run: &c, min: n}}, true
+		return []leadItem{{run: &c, min: n}}, false, true
 	}
-	return nil, false
+	return nil, false, false
+}
+
+// joinLits is every a followed by every b. A folded half makes the whole
+// folded: its candidates are then a superset, which anchoring checks.
+func joinLits(a, b []leadItem) []leadItem {
+	out := make([]leadItem, 0, len(a)*len(b))
+	for _, x := range a {
+		for _, y := range b {
+			fold := x.fold || y.fold
+			lit := x.lit + y.lit
+			if fold {
+				lit = strings.ToLower(lit)
+			}
+			out = append(out, leadItem{lit: lit, fold: fold, boundary: x.boundary})
+		}
+	}
+	return out
 }
 
 // usable reports whether byte searches see every possible start in text.

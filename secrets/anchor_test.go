@@ -23,14 +23,16 @@ func TestLeadItems(t *testing.T) {
 		{`(?i)\b(\d{15,16}(\||%)[0-9a-z]{27,40})`, "run:15 b"},
 		{`(?i)sgp_[a-f0-9]{40}|[a-f0-9]{40}`, "sgp_ fold|run:40"},
 		{`\bcurl\b.*-u`, "curl b"},
-		{`(?i)[\w.-]{0,50}?(?:key)[ \t]*=`, ""}, // may begin with nothing
-		{`a[0-9]{20}`, ""},                      // a one-byte literal finds too much
-		{`[a-z]{4}x`, ""},                       // a short run finds too much
-		{`(?i)[a-z]{20}`, ""},                   // (?i)[a-z] holds K and ſ
-		{`^abc`, ""},                            // only \b is handled before the lead
-		{`(?:xy)?zw`, ""},                       // optional first piece
-		{`ab\x{FFFD}c`, ""},                     // U+FFFD also matches an invalid byte
-		{`(?i)\bcafé[0-9]`, ""},                 // non-ASCII literal
+		{`(?i)(?:pass|pwd|private_?key)=`, "pass fold|pwd fold|private fold"}, // parsed as p(?:ass|wd|rivate_?key)
+		{`\b(?:A3T[A-Z0-9]|AKIA|ASIA)[A-Z2-7]{16}`, "A3T b|AKIA b|ASIA b"},    // A3T + a 36-letter class is too many
+		{`(?i)[\w.-]{0,50}?(?:key)[ \t]*=`, ""},                               // may begin with nothing
+		{`a[0-9]{20}`, ""},                                                    // a one-byte literal finds too much
+		{`[a-z]{4}x`, ""},                                                     // a short run finds too much
+		{`(?i)[a-z]{20}`, ""},                                                 // (?i)[a-z] holds K and ſ
+		{`^abc`, ""},                                                          // only \b is handled before the lead
+		{`(?:xy)?zw`, ""},                                                     // optional first piece
+		{`ab\x{FFFD}c`, ""},                                                   // U+FFFD also matches an invalid byte
+		{`(?i)\bcafé[0-9]`, ""},                                               // non-ASCII literal
 	} {
 		l := analyzeLead(tc.expr)
 		var got []string
