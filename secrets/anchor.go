@@ -29,6 +29,11 @@ type leadItem struct {
 
 type lead struct {
 	items []leadItem
+	// pre, when set, is a class repeated up to preMax times before the
+	// items: a match then begins within preMax class bytes before an
+	// item (generic-api-key's [\w.-]{0,50}?(?:key|token|...)).
+	pre    *[256]bool
+	preMax int
 	// foldKS: a case-folded literal holds k or s, which Unicode folds to
 	// the non-ASCII K (Kelvin) and ſ that a byte search would not see.
 	foldKS bool
@@ -52,11 +57,15 @@ func analyzeLead(expr string) *lead {
 	if err != nil {
 		return nil
 	}
+	l := &lead{}
+	if pre, n, rest, ks, ok := splitPrefix(re); ok {
+		re, l.pre, l.preMax, l.foldKS = rest, pre, n, ks
+	}
 	items, _, ok := leadItems(re)
-	if !ok || len(items) == 0 {
+	if !ok || len(items) == 0 || (l.pre != nil && items[0].run != nil) {
 		return nil
 	}
-	l := &lead{items: items}
+	l.items = items
 	for _, it := range items {
 		if it.run == nil && len(it.lit) < minLeadLit {
 			return nil // a one-byte literal finds too much
@@ -74,6 +83,54 @@ func analyzeLead(expr string) *lead {
 		return nil
 	}
 	return l
+}
+
+// maxPre bounds the prefix class repeat: walking back over it is per item.
+const maxPre = 256
+
+// splitPrefix takes a leading class{0,n} (greedy or not) off re. Under
+// (?i) an ASCII class also holds K (Kelvin) and ſ; ks reports that, and the
+// class is kept as its ASCII part, exact when the text lacks those two.
+func splitPrefix(re *syntax.Regexp) (pre *[256]bool, n int, rest *syntax.Regexp, ks, ok bool) {
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	if re.Op != syntax.OpConcat || len(re.Sub) < 2 {
+		return nil, 0, nil, false, false
+	}
+	first := re.Sub[0]
+	if first.Op != syntax.OpRepeat || first.Min != 0 || first.Max < 0 || first.Max > maxPre || first.Sub[0].Op != syntax.OpCharClass {
+		return nil, 0, nil, false, false
+	}
+	var c [256]bool
+	cls := first.Sub[0].Rune
+	for i := 0; i+1 < len(cls); i += 2 {
+		for r := cls[i]; r <= cls[i+1]; r++ {
+			switch {
+			case r < utf8.RuneSelf:
+				c[r] = true
+			case r == '\u017f' || r == '\u212a':
+				ks = true
+			default:
+				return nil, 0, nil, false, false
+			}
+		}
+	}
+	rest = re.Sub[1]
+	if len(re.Sub) > 2 {
+		rest = &syntax.Regexp{Op: syntax.OpConcat, Flags: re.Flags, Sub: re.Sub[1:]}
+	}
+	return &c, first.Max, rest, ks, true
+}
+
+// preStart is where a match using the item at h begins at the earliest:
+// back over at most preMax class bytes.
+func (l *lead) preStart(text string, h int) int {
+	i := h
+	for i > 0 && h-i < l.preMax && l.pre[text[i-1]] {
+		i--
+	}
+	return i
 }
 
 // maxLeadItems bounds the literals a lead is extended to.
@@ -197,48 +254,69 @@ func boundaryAt(text string, p int) bool {
 	return before != after
 }
 
-// starts lists, ascending, every position where a match can begin. ok is
+// starts lists, ascending, every position where an item occurs, outside
+// the skip spans (sorted; vendored regions for low-confidence rules). ok is
 // false when there are so many that anchoring cannot pay (a long base64
 // run for a rule that starts with a class run).
-func (l *lead) starts(text string, lower []byte) (out []int, ok bool) {
+func (l *lead) starts(text string, lower []byte, skip []span) (out []int, ok bool) {
 	limit := len(text)/8 + 1024
-	for _, it := range l.items {
-		if len(out) > limit {
-			return nil, false
-		}
-		if it.run != nil {
-			out = appendRunStarts(out, text, it, limit)
-			continue
-		}
-		var from int
-		for {
-			var i int
-			if it.fold {
-				i = bytes.Index(lower[from:], []byte(it.lit))
+	for _, seg := range complement(skip, len(text)) {
+		for _, it := range l.items {
+			if it.run != nil {
+				out = appendRunStarts(out, text, it, seg, limit)
 			} else {
-				i = strings.Index(text[from:], it.lit)
+				out = appendLitStarts(out, text, lower, it, seg, limit)
 			}
-			if i < 0 {
-				break
+			if len(out) > limit {
+				return nil, false
 			}
-			p := from + i
-			if !it.boundary || boundaryAt(text, p) {
-				if out = append(out, p); len(out) > limit {
-					return nil, false
-				}
-			}
-			from = p + 1
 		}
-	}
-	if len(out) > limit {
-		return nil, false
 	}
 	slices.Sort(out)
 	return slices.Compact(out), true
 }
 
-func appendRunStarts(out []int, text string, it leadItem, limit int) []int {
-	for i := 0; i < len(text) && len(out) <= limit; {
+// complement is [0, n) without the sorted spans.
+func complement(skip []span, n int) []span {
+	var out []span
+	at := 0
+	for _, s := range skip {
+		if s.start > at {
+			out = append(out, span{at, s.start})
+		}
+		at = max(at, s.end)
+	}
+	if at < n {
+		out = append(out, span{at, n})
+	}
+	return out
+}
+
+// appendLitStarts adds the occurrences of it beginning in seg.
+func appendLitStarts(out []int, text string, lower []byte, it leadItem, seg span, limit int) []int {
+	to := min(len(text), seg.end+len(it.lit)-1) // an occurrence may run past seg
+	for from := seg.start; len(out) <= limit; {
+		var i int
+		if it.fold {
+			i = bytes.Index(lower[from:to], []byte(it.lit))
+		} else {
+			i = strings.Index(text[from:to], it.lit)
+		}
+		if i < 0 {
+			break
+		}
+		p := from + i
+		if !it.boundary || boundaryAt(text, p) {
+			out = append(out, p)
+		}
+		from = p + 1
+	}
+	return out
+}
+
+// appendRunStarts adds the places in seg where a long enough run begins.
+func appendRunStarts(out []int, text string, it leadItem, seg span, limit int) []int {
+	for i := seg.start; i < seg.end && len(out) <= limit; {
 		if !it.run[text[i]] {
 			i++
 			continue
@@ -247,7 +325,7 @@ func appendRunStarts(out []int, text string, it leadItem, limit int) []int {
 		for j < len(text) && it.run[text[j]] {
 			j++
 		}
-		for p := i; p+it.min <= j; p++ {
+		for p := i; p+it.min <= j && p < seg.end; p++ {
 			if !it.boundary || boundaryAt(text, p) {
 				out = append(out, p)
 			}
@@ -261,11 +339,21 @@ func appendRunStarts(out []int, text string, it leadItem, limit int) []int {
 // when the read budget ran out; the caller then searches the plain way.
 func (l *lead) findAll(text string, starts []int) (matches [][]int, ok bool) {
 	r := budgetReader{left: leadBudget*len(text) + 4096}
-	end := 0
-	for _, p := range starts {
-		if p < end {
+	end, last := 0, -1
+	for _, h := range starts {
+		if h < end {
 			continue
 		}
+		// With a prefix class the match begins before the item: at the
+		// earliest start that can still reach it. Starts only grow with
+		// h, and one that failed fails for every item it can reach.
+		p := h
+		if l.pre != nil {
+			if p = max(l.preStart(text, h), end); p == last {
+				continue
+			}
+		}
+		last = p
 		re, from := l.atStart, p
 		if p > 0 {
 			re, from = l.afterOne, p-1

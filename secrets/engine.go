@@ -194,10 +194,7 @@ func (e *engine) scan(path, text string, opt scanOptions) []hit {
 // cheapest. Starts inside vendored spans are skipped.
 func (e *engine) matches(r *rule, text string, lower []byte, ln *lines, hitsByKw [][]int, vendored []span) [][]int {
 	if r.lead != nil && r.lead.usable(text) {
-		if starts, ok := r.lead.starts(text, lower); ok {
-			if vendored != nil {
-				starts = outsideSpans(vendored, starts)
-			}
+		if starts, ok := r.lead.starts(text, lower, vendored); ok {
 			if ms, ok := r.lead.findAll(text, starts); ok {
 				return ms
 			}
