@@ -1,6 +1,7 @@
 package artifact
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -203,15 +204,6 @@ type ociPlatform struct {
 	Variant      string `json:"variant,omitempty"`
 }
 
-// matches compares with "os/arch[/variant]"; no variant asked matches any.
-func (p *ociPlatform) matches(want string) bool {
-	parts := strings.SplitN(want, "/", 3)
-	if len(parts) < 2 || p.OS != parts[0] || p.Architecture != parts[1] {
-		return false
-	}
-	return len(parts) < 3 || p.Variant == parts[2]
-}
-
 type ociIndex struct {
 	SchemaVersion int             `json:"schemaVersion"`
 	MediaType     string          `json:"mediaType"`
@@ -267,13 +259,28 @@ func (w *manifestWalk) find(descs []ociDescriptor, depth int) *image {
 		*problems = append(*problems, "indexes nested too deep")
 		return nil
 	}
+	// The platform asked for comes first; asked explicitly, it is the only
+	// platform taken (entries without one may be nested indexes).
+	want := cmp.Or(w.platform, DefaultPlatform)
 	ordered := make([]ociDescriptor, 0, len(descs))
+	var offered []string
 	for _, d := range descs {
-		if d.Platform != nil && d.Platform.matches(w.platform) {
+		if d.Platform == nil {
+			ordered = append(ordered, d)
+			continue
+		}
+		p := formatPlatform(d.Platform.OS, d.Platform.Architecture, d.Platform.Variant)
+		offered = append(offered, p)
+		switch {
+		case platformMatches(p, want):
 			ordered = append([]ociDescriptor{d}, ordered...)
-		} else {
+		case w.platform == "":
 			ordered = append(ordered, d)
 		}
+	}
+	if len(ordered) == 0 && len(offered) > 0 {
+		*problems = append(*problems, fmt.Sprintf("no %s image in the index (it has %s)", want, strings.Join(offered, ", ")))
+		return nil
 	}
 	for _, d := range ordered {
 		if w.seen[d.Digest] {

@@ -5,6 +5,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/bzip2"
 	"compress/gzip"
 	"context"
@@ -23,6 +24,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 )
@@ -65,7 +67,9 @@ type Target struct {
 	// CodeSHA256 is base64(sha256) of a zip, the form AWS Lambda reports.
 	CodeSHA256 string
 	// ImageID is the image config digest, for images.
-	ImageID  string
+	ImageID string
+	// Platform is os/arch[/variant] of a pulled registry image.
+	Platform string
 	RepoTags []string
 	Parts    []Origin // function and layers, or image layers, in order
 	Roots    []*Root
@@ -312,11 +316,10 @@ func Open(ctx context.Context, spec string, opts Options) (t *Target, err error)
 			return nil, fmt.Errorf("%s: %s daemon images are not supported: scan it from its registry (registry:REF), or save it with `docker save` and scan the file", spec, strings.TrimSuffix(scheme, ":"))
 		}
 	}
-	if opts.Platform == "" {
-		opts.Platform = DefaultPlatform
-	}
-	if parts := strings.Split(opts.Platform, "/"); len(parts) < 2 || len(parts) > 3 || slices.Contains(parts, "") {
-		return nil, fmt.Errorf("platform %q: want os/arch or os/arch/variant, e.g. linux/arm64", opts.Platform)
+	if opts.Platform != "" {
+		if parts := strings.Split(opts.Platform, "/"); len(parts) < 2 || len(parts) > 3 || slices.Contains(parts, "") {
+			return nil, fmt.Errorf("platform %q: want os/arch or os/arch/variant, e.g. linux/arm64", opts.Platform)
+		}
 	}
 	if kind != KindRegistry {
 		if _, err := os.Stat(p); err != nil {
@@ -436,17 +439,21 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 			return err
 		}
 	case KindRegistry:
-		t.Name = p
 		status("pulling " + p)
 		dir := filepath.Join(t.work, "registry")
-		digest, err := pullImage(ctx, p, opts.Platform, dir, u.b.limits)
+		platform := cmp.Or(opts.Platform, DefaultPlatform)
+		img, err := pullImage(ctx, p, platform, opts.Platform != "", dir, u.b.limits)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
-		t.SHA256 = strings.TrimPrefix(digest, "sha256:")
-		status("unpacking image " + t.Name)
-		if err := t.readImage(ctx, u, p, dir, opts.Platform); err != nil {
+		status("unpacking image " + p)
+		if err := t.readImage(ctx, u, p, dir, ""); err != nil {
 			return err
+		}
+		// The image manifest's digest, not an index's: what was scanned.
+		t.Name, t.SHA256, t.Platform = p, strings.TrimPrefix(img.digest, "sha256:"), img.platform
+		if r, err := name.NewTag(p); err == nil && !strings.Contains(p, "@") {
+			t.RepoTags = []string{r.String()}
 		}
 	}
 	for i, l := range opts.Layers {

@@ -13,7 +13,7 @@ func init() { register(markdownFormat{}) }
 func (markdownFormat) Name() string { return "markdown" }
 
 func mdEscape(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ", "`", "'").Replace(s)
+	return Printable(strings.NewReplacer("|", `\|`, "\n", " ", "`", "'").Replace(s), "")
 }
 
 func (markdownFormat) Write(w io.Writer, r *Report) error {

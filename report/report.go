@@ -50,6 +50,7 @@ type Target struct {
 	Kind       string            `json:"kind"`
 	SHA256     string            `json:"sha256,omitempty"`
 	CodeSHA256 string            `json:"codeSha256,omitempty"`
+	Platform   string            `json:"platform,omitempty"`
 	Parts      []artifact.Origin `json:"parts,omitempty"`
 }
 
@@ -125,7 +126,7 @@ func Build(res *sbom.Result, vulns []vuln.Finding, pkgs []vuln.Package, sec secr
 		SchemaVersion: SchemaVersion,
 		Tool:          Tool{Name: "fnscan", Version: toolVersion},
 		Target: Target{Name: res.Subject.Name, Kind: res.Subject.Kind, SHA256: res.Subject.SHA256,
-			CodeSHA256: res.Subject.CodeSHA256, Parts: res.Parts},
+			CodeSHA256: res.Subject.CodeSHA256, Platform: res.Subject.Platform, Parts: res.Parts},
 		Components:      []Component{},
 		Vulnerabilities: []Vulnerability{},
 		Secrets:         []secrets.Finding{},

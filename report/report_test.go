@@ -75,3 +75,22 @@ func TestGolden(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain/path.js":      "plain/path.js",
+		"a\x1b]0;pwned\x07b": `a\x1b]0;pwned\x07b`,
+		"csi\u009b2J":        `csi\x9b2J`,
+		"bad\xffutf8":        `bad\xffutf8`,
+		"tab\tand\nline":     `tab\x09and\x0aline`,
+		"ünïcode ok":         "ünïcode ok",
+		"bidi\u202eoverride": `bidi\u202eoverride`,
+	} {
+		if got := Printable(in, ""); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := Printable("a\tb\nc\x1b", "\n\t"); got != "a\tb\nc\\x1b" {
+		t.Errorf("keeping tabs and newlines: %q", got)
+	}
+}

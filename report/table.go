@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -13,7 +14,11 @@ func init() { register(tableFormat{}) }
 
 func (tableFormat) Name() string { return "table" }
 
-func (tableFormat) Write(w io.Writer, r *Report) error {
+func (tableFormat) Write(out io.Writer, r *Report) error {
+	// Laid out in a buffer, then made printable as a whole: paths and names
+	// come from the target and may hold terminal escape sequences.
+	var buf bytes.Buffer
+	w := &buf
 	fmt.Fprintf(w, "%s (%s", r.Target.Name, r.Target.Kind)
 	if r.Target.SHA256 != "" {
 		fmt.Fprintf(w, ", sha256:%s", r.Target.SHA256[:12])
@@ -62,5 +67,6 @@ func (tableFormat) Write(w io.Writer, r *Report) error {
 			fmt.Fprintf(w, "\nverdict: FAIL: %s\n", strings.Join(v.Reasons, "; "))
 		}
 	}
-	return nil
+	_, err := io.WriteString(out, Printable(buf.String(), "\n\t"))
+	return err
 }

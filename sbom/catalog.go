@@ -54,6 +54,7 @@ type Subject struct {
 	SHA256     string `json:"sha256,omitempty"`
 	CodeSHA256 string `json:"codeSha256,omitempty"` // base64 sha256, as AWS Lambda reports it
 	ImageID    string `json:"imageId,omitempty"`
+	Platform   string `json:"platform,omitempty"`
 	Size       int64  `json:"size,omitempty"`
 }
 
@@ -102,7 +103,7 @@ func selection() cataloging.SelectionRequest {
 // only read its files, like the secrets scan).
 func Uncataloged(t *artifact.Target) *Result {
 	res := &Result{
-		Subject:  Subject{Name: t.Name, Kind: string(t.Kind), SHA256: t.SHA256, CodeSHA256: t.CodeSHA256, ImageID: t.ImageID, Size: t.Size},
+		Subject:  Subject{Name: t.Name, Kind: string(t.Kind), SHA256: t.SHA256, CodeSHA256: t.CodeSHA256, ImageID: t.ImageID, Platform: t.Platform, Size: t.Size},
 		Parts:    t.Parts,
 		Warnings: t.Warnings,
 	}
@@ -116,7 +117,7 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 		cfg.Parallelism = runtime.GOMAXPROCS(0)
 	}
 	res := &Result{
-		Subject: Subject{Name: t.Name, Kind: string(t.Kind), SHA256: t.SHA256, CodeSHA256: t.CodeSHA256, ImageID: t.ImageID, Size: t.Size},
+		Subject: Subject{Name: t.Name, Kind: string(t.Kind), SHA256: t.SHA256, CodeSHA256: t.CodeSHA256, ImageID: t.ImageID, Platform: t.Platform, Size: t.Size},
 		Parts:   t.Parts,
 		origins: map[syftart.ID][]Location{},
 	}

@@ -111,6 +111,9 @@ func (res *Result) CycloneDX(m Meta) *cyclonedx.BOM {
 	if res.Subject.ImageID != "" {
 		props = append(props, cyclonedx.Property{Name: "fnscan:image:id", Value: res.Subject.ImageID})
 	}
+	if res.Subject.Platform != "" {
+		props = append(props, cyclonedx.Property{Name: "fnscan:image:platform", Value: res.Subject.Platform})
+	}
 	for i, p := range res.Parts {
 		prefix := "fnscan:part:" + strconv.Itoa(i)
 		props = append(props, cyclonedx.Property{Name: prefix + ":kind", Value: string(p.Kind)},

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/fnscan/fnscan/artifact"
+	"github.com/fnscan/fnscan/report"
 )
 
 // Exit codes.
@@ -72,8 +73,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitError
 }
 
+// oneLine makes an error one printable line: names in it may come from a
+// hostile archive or registry.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+	return report.Printable(strings.Join(strings.Fields(s), " "), "")
 }
 
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -222,7 +225,7 @@ func (tf *targetFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&tf.maxLinks, "max-symlink-depth", d.MaxLinkHops, "symlinks followed to resolve one path")
 	fs.StringVar(&tf.tempDir, "temp-dir", "", "parent directory for the private work dir")
 	fs.BoolVar(&tf.reproducible, "reproducible", false, "same input, same bytes: derived serial number, no timestamp")
-	fs.StringVar(&tf.platform, "platform", artifact.DefaultPlatform, "image to pick from a multi-platform index, os/arch[/variant]")
+	fs.StringVar(&tf.platform, "platform", "", "image to take from a multi-platform index, os/arch[/variant] (default "+artifact.DefaultPlatform+"); a registry image for another platform is then an error")
 }
 
 func (tf *targetFlags) options(p *progress) artifact.Options {

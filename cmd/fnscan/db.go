@@ -31,7 +31,7 @@ func cmdDB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	warn := func(s string) {
 		if !*quiet {
-			fmt.Fprintln(stderr, "fnscan: warning:", s)
+			fmt.Fprintln(stderr, "fnscan: warning:", oneLine(s))
 		}
 	}
 	var st vuln.ImportStats

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -36,5 +37,31 @@ func TestWriteOutputSpecialFile(t *testing.T) {
 	}
 	if err := writeOutput(output{format: "json", file: t.TempDir()}, nil, func(io.Writer) error { return nil }); err == nil {
 		t.Error("writing to a directory succeeded")
+	}
+}
+
+// Names from a hostile archive never reach the terminal as escape
+// sequences: not in warnings, errors, the table or Markdown.
+func TestHostileNamesArePrinted(t *testing.T) {
+	const esc = "\x1b]0;pwned\a\x1b[2J\u202e"
+	fn := zipFile(t, "fn.zip", map[string][]byte{
+		"../" + esc + "evil.txt":     []byte("x"), // refused: a warning names it
+		"config/" + esc + "/app.env": []byte("DB_PASSWORD=Xq7-" + esc + "-Lk2mPz9Wv\n"),
+	})
+	for i, args := range [][]string{
+		{"secrets", fn},
+		{"secrets", "-o", "markdown", fn},
+		{"sbom", "-o", "cyclonedx-json=" + filepath.Join(t.TempDir(), "x.json"), fn},
+		{"secrets", fn + "!" + esc}, // an error naming the input
+	} {
+		stdout, stderr, _ := fnscan(t, args...)
+		for name, s := range map[string]string{"stdout": stdout, "stderr": stderr} {
+			if strings.ContainsAny(s, "\x1b\a\u202e") {
+				t.Errorf("%v: raw escape in %s: %q", args, name, s)
+			}
+		}
+		if i == 0 && !strings.Contains(stdout, `\x1b]0;pwned\x07`) {
+			t.Errorf("%v: the name is not shown escaped: %q", args, stdout)
+		}
 	}
 }

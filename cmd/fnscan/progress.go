@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/fnscan/fnscan/artifact"
+	"github.com/fnscan/fnscan/report"
 )
 
 // progress shows status on stderr only when it is a terminal, and warnings
@@ -35,7 +36,7 @@ func (p *progress) status(msg string) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "\r\033[K%s…", msg)
+	fmt.Fprintf(p.w, "\r\033[K%s…", report.Printable(msg, ""))
 	p.shown = true
 }
 
@@ -55,5 +56,5 @@ func (p *progress) warn(w artifact.Warning) {
 	p.clear()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "fnscan: warning: %s\n", w)
+	fmt.Fprintf(p.w, "fnscan: warning: %s\n", oneLine(w.String()))
 }

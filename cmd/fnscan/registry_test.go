@@ -1,11 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/fnscan/fnscan/internal/fixture"
 )
@@ -39,9 +43,31 @@ func TestScanRegistryImage(t *testing.T) {
 	fixture.Push(t, "docker-archive:"+archive, ref)
 
 	db := importDB(t, repoTestdata("osv", "maven-ghsa-sample.zip"))
-	r := scanJSON(t, "--db", db, "registry:"+ref)
-	if r.Target.Kind != "registry" || r.Target.Name != ref || len(r.Target.SHA256) != 64 {
-		t.Errorf("target %+v", r.Target)
+	out, stderr, code := fnscan(t, "scan", "-o", "json", "--quiet", "--db", db, "registry:"+ref)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	s, err := jsonschema.NewCompiler().Compile(filepath.Join("..", "..", "docs", "report.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(doc); err != nil {
+		t.Errorf("report invalid: %v", err)
+	}
+	var r jsonReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	digest, err := exec.Command("skopeo", "inspect", "--tls-verify=false", "--format", "{{.Digest}}", "docker://"+ref).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Target.Kind != "registry" || r.Target.Name != ref || "sha256:"+r.Target.SHA256 != strings.TrimSpace(string(digest)) || r.Target.Platform != "linux/amd64" {
+		t.Errorf("target %+v, want the registry's digest %s", r.Target, digest)
 	}
 	found := false
 	for _, v := range r.Vulnerabilities {
@@ -61,8 +87,13 @@ func TestScanRegistryImage(t *testing.T) {
 	}
 
 	// --platform must name a platform; a bad one is a usage error naming it.
-	_, stderr, code := fnscan(t, "sbom", "--quiet", "--platform", "linux", "registry:"+ref)
+	_, stderr, code = fnscan(t, "sbom", "--quiet", "--platform", "linux", "registry:"+ref)
 	if code != 2 || !strings.Contains(stderr, `"linux"`) {
 		t.Errorf("bad --platform: exit %d, %s", code, stderr)
+	}
+	// Asked for arm64, the amd64 image is an error, as with syft.
+	_, stderr, code = fnscan(t, "sbom", "--quiet", "--platform", "linux/arm64", "registry:"+ref)
+	if code != 2 || !strings.Contains(stderr, "not linux/arm64") {
+		t.Errorf("--platform linux/arm64 on an amd64 image: exit %d, %s", code, stderr)
 	}
 }

@@ -131,7 +131,7 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 		}
 		if !sf.quiet {
 			for _, w := range sec.Warnings {
-				fmt.Fprintf(stderr, "fnscan: warning: %s\n", w)
+				fmt.Fprintf(stderr, "fnscan: warning: %s\n", oneLine(w.String()))
 			}
 		}
 	}
@@ -143,7 +143,7 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 	if !sf.quiet {
 		for _, w := range warnings {
 			if w.Path == res.Subject.Name || strings.HasPrefix(w.Message, "no vulnerability records") {
-				fmt.Fprintf(stderr, "fnscan: warning: %s\n", w)
+				fmt.Fprintf(stderr, "fnscan: warning: %s\n", oneLine(w.String()))
 			}
 		}
 	}
@@ -158,7 +158,7 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 		}
 	}
 	if !verdict.Pass {
-		fmt.Fprintf(stderr, "fnscan: policy failed: %s\n", strings.Join(verdict.Reasons, "; "))
+		fmt.Fprintf(stderr, "fnscan: policy failed: %s\n", oneLine(strings.Join(verdict.Reasons, "; ")))
 		return &codeError{code: exitPolicy, err: errors.New(strings.Join(verdict.Reasons, "; "))}
 	}
 	return nil

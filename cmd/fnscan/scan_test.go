@@ -38,7 +38,7 @@ func importDB(t *testing.T, sources ...string) string {
 
 type jsonReport struct {
 	Target struct {
-		Name, Kind, SHA256 string
+		Name, Kind, SHA256, Platform string
 	}
 	Components []struct {
 		Name, Version, PURL, Ecosystem string
