@@ -2,11 +2,13 @@ package report
 
 import (
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	cyclonedx "github.com/CycloneDX/cyclonedx-go"
 
+	"github.com/fnscan/fnscan/policy"
 	"github.com/fnscan/fnscan/sbom"
 )
 
@@ -55,8 +57,9 @@ func cdxMethod(version string) cyclonedx.ScoringMethod {
 	return cyclonedx.ScoringMethodOther
 }
 
-// Vulnerabilities converts findings to CycloneDX, each affecting the
-// bom-refs of every component instance it was found in.
+// Vulnerabilities converts findings to CycloneDX: one entry per
+// (vulnerability, package), affecting the bom-refs of every instance of the
+// package. Suppressed findings carry their analysis (VEX).
 func Vulnerabilities(r *Report) []cyclonedx.Vulnerability {
 	refByLoc := map[string]string{}
 	if r.SBOM != nil {
@@ -67,45 +70,95 @@ func Vulnerabilities(r *Report) []cyclonedx.Vulnerability {
 		}
 	}
 	var out []cyclonedx.Vulnerability
-	for _, v := range r.Vulnerabilities {
-		cv := cyclonedx.Vulnerability{
-			BOMRef: v.ID + "/" + v.Package.PURL, ID: v.ID, Description: v.Summary,
-			Source: &cyclonedx.Source{Name: "OSV", URL: "https://osv.dev/vulnerability/" + v.ID},
+	index := map[string]int{}
+	for _, v := range append(append([]Vulnerability{}, r.Vulnerabilities...), r.SuppressedVulnerabilities...) {
+		key := v.ID + "/" + v.Package.PURL
+		i, ok := index[key]
+		if !ok {
+			i = len(out)
+			index[key] = i
+			out = append(out, cdxVulnerability(v))
 		}
-		var ratings []cyclonedx.VulnerabilityRating
-		for _, c := range v.CVSS {
-			score := c.Score
-			ratings = append(ratings, cyclonedx.VulnerabilityRating{Score: &score, Severity: cdxSeverity(v.Severity), Method: cdxMethod(c.Version), Vector: c.Vector})
-		}
-		if len(ratings) == 0 {
-			ratings = append(ratings, cyclonedx.VulnerabilityRating{Severity: cdxSeverity(v.Severity), Method: cyclonedx.ScoringMethodOther})
-		}
-		cv.Ratings = &ratings
-		if len(v.Aliases) > 0 {
-			var refs []cyclonedx.VulnerabilityReference
-			for _, a := range v.Aliases {
-				refs = append(refs, cyclonedx.VulnerabilityReference{ID: a, Source: &cyclonedx.Source{Name: "OSV", URL: "https://osv.dev/vulnerability/" + a}})
-			}
-			cv.References = &refs
-		}
-		if len(v.FixedVersions) > 0 {
-			cv.Recommendation = "Upgrade " + v.Package.Name + " to " + strings.Join(v.FixedVersions, " or ")
-		}
-		seen := map[string]bool{}
-		var affects []cyclonedx.Affects
 		for _, l := range v.Locations {
 			ref := refByLoc[v.Package.PURL+"\x00"+l.Path]
-			if ref != "" && !seen[ref] {
-				seen[ref] = true
-				affects = append(affects, cyclonedx.Affects{Ref: ref})
+			if ref == "" {
+				continue
+			}
+			if out[i].Affects == nil {
+				out[i].Affects = &[]cyclonedx.Affects{}
+			}
+			if !slices.ContainsFunc(*out[i].Affects, func(a cyclonedx.Affects) bool { return a.Ref == ref }) {
+				*out[i].Affects = append(*out[i].Affects, cyclonedx.Affects{Ref: ref})
 			}
 		}
-		if len(affects) > 0 {
-			cv.Affects = &affects
-		}
-		out = append(out, cv)
 	}
 	return out
+}
+
+func cdxVulnerability(v Vulnerability) cyclonedx.Vulnerability {
+	cv := cyclonedx.Vulnerability{
+		BOMRef: v.ID + "/" + v.Package.PURL, ID: v.ID, Description: v.Summary,
+		Source: &cyclonedx.Source{Name: "OSV", URL: "https://osv.dev/vulnerability/" + v.ID},
+	}
+	var ratings []cyclonedx.VulnerabilityRating
+	for _, c := range v.CVSS {
+		score := c.Score
+		ratings = append(ratings, cyclonedx.VulnerabilityRating{Score: &score, Severity: cdxSeverity(v.Severity), Method: cdxMethod(c.Version), Vector: c.Vector})
+	}
+	if len(ratings) == 0 {
+		ratings = append(ratings, cyclonedx.VulnerabilityRating{Severity: cdxSeverity(v.Severity), Method: cyclonedx.ScoringMethodOther})
+	}
+	cv.Ratings = &ratings
+	if len(v.Aliases) > 0 {
+		var refs []cyclonedx.VulnerabilityReference
+		for _, a := range v.Aliases {
+			refs = append(refs, cyclonedx.VulnerabilityReference{ID: a, Source: &cyclonedx.Source{Name: "OSV", URL: "https://osv.dev/vulnerability/" + a}})
+		}
+		cv.References = &refs
+	}
+	if len(v.FixedVersions) > 0 {
+		cv.Recommendation = "Upgrade " + v.Package.Name + " to " + strings.Join(v.FixedVersions, " or ")
+	}
+	if s := v.Suppression; s != nil {
+		cv.Analysis = cdxAnalysis(*s)
+	}
+	return cv
+}
+
+// cdxAnalysis states a suppression in CycloneDX terms. A VEX statement
+// keeps its meaning; an ignore is a known finding the team deferred, which
+// is in triage, not "not affected".
+func cdxAnalysis(s policy.Suppression) *cyclonedx.VulnerabilityAnalysis {
+	a := &cyclonedx.VulnerabilityAnalysis{Detail: s.Reason}
+	switch {
+	case s.Kind == "vex" && s.Status == "fixed":
+		a.State = cyclonedx.IASResolved
+	case s.Kind == "vex":
+		a.State = cyclonedx.IASNotAffected
+		a.Justification = cdxJustification(s.Justification)
+	default:
+		a.State = cyclonedx.IASInTriage
+		a.Detail = s.String()
+	}
+	return a
+}
+
+// cdxJustification maps OpenVEX justifications; CycloneDX ones pass.
+func cdxJustification(j string) cyclonedx.ImpactAnalysisJustification {
+	switch j {
+	case "component_not_present", "vulnerable_code_not_present":
+		return cyclonedx.IAJCodeNotPresent
+	case "vulnerable_code_not_in_execute_path":
+		return cyclonedx.IAJCodeNotReachable
+	case "vulnerable_code_cannot_be_controlled_by_adversary":
+		return cyclonedx.IAJRequiresEnvironment
+	case "inline_mitigations_already_exist":
+		return cyclonedx.IAJProtectedByMitigatingControl
+	case "code_not_present", "code_not_reachable", "requires_configuration", "requires_dependency", "requires_environment",
+		"protected_by_compiler", "protected_at_runtime", "protected_at_perimeter", "protected_by_mitigating_control":
+		return cyclonedx.ImpactAnalysisJustification(j)
+	}
+	return ""
 }
 
 func (f cyclonedxFormat) Write(w io.Writer, r *Report) error {

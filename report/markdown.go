@@ -39,5 +39,14 @@ func (markdownFormat) Write(w io.Writer, r *Report) error {
 			fmt.Fprintf(w, "| %s | `%s` | `%s:%d` | %s |\n", mdEscape(s.RuleID), mdEscape(s.Redacted), mdEscape(s.Path), s.Line, mdEscape(s.Origin.String()))
 		}
 	}
+	if len(r.SuppressedVulnerabilities)+len(r.Suppressed) > 0 {
+		fmt.Fprint(w, "\n## Suppressed\n\n| Finding | Where | Why |\n|---|---|---|\n")
+		for _, v := range r.SuppressedVulnerabilities {
+			fmt.Fprintf(w, "| %s in %s %s | `%s` | %s |\n", mdEscape(v.ID), mdEscape(v.Package.Name), mdEscape(v.Package.Version), mdEscape(where(v.Locations)), mdEscape(v.Suppression.String()))
+		}
+		for _, s := range r.Suppressed {
+			fmt.Fprintf(w, "| %s `%s` | `%s:%d` | %s |\n", mdEscape(s.RuleID), mdEscape(s.Redacted), mdEscape(s.Path), s.Line, mdEscape(s.Reason))
+		}
+	}
 	return nil
 }

@@ -22,15 +22,18 @@ const SchemaVersion = "1"
 
 // Report is everything a scan found.
 type Report struct {
-	SchemaVersion   string             `json:"schemaVersion"`
-	Tool            Tool               `json:"tool"`
-	Target          Target             `json:"target"`
-	Components      []Component        `json:"components"`
-	Vulnerabilities []Vulnerability    `json:"vulnerabilities"`
-	Secrets         []secrets.Finding  `json:"secrets"`
-	Suppressed      []secrets.Finding  `json:"suppressedSecrets,omitempty"`
-	Warnings        []artifact.Warning `json:"warnings"`
-	Verdict         *policy.Verdict    `json:"verdict,omitempty"`
+	SchemaVersion   string          `json:"schemaVersion"`
+	Tool            Tool            `json:"tool"`
+	Target          Target          `json:"target"`
+	Components      []Component     `json:"components"`
+	Vulnerabilities []Vulnerability `json:"vulnerabilities"`
+	// SuppressedVulnerabilities were taken out of the gate by an ignore or
+	// a VEX statement; each says why.
+	SuppressedVulnerabilities []Vulnerability    `json:"suppressedVulnerabilities,omitempty"`
+	Secrets                   []secrets.Finding  `json:"secrets"`
+	Suppressed                []secrets.Finding  `json:"suppressedSecrets,omitempty"`
+	Warnings                  []artifact.Warning `json:"warnings"`
+	Verdict                   *policy.Verdict    `json:"verdict,omitempty"`
 
 	// SBOM is the cataloged target, for the CycloneDX format.
 	SBOM *sbom.Result `json:"-"`
@@ -92,6 +95,8 @@ type Vulnerability struct {
 	Package        Package         `json:"package"`
 	Locations      []sbom.Location `json:"locations"`
 	References     []string        `json:"references,omitempty"`
+	// Suppression is set on suppressed vulnerabilities only.
+	Suppression *policy.Suppression `json:"suppression,omitempty"`
 }
 
 // Format writes a Report in one output format.
@@ -121,7 +126,7 @@ func Names() []string {
 }
 
 // Build assembles a Report from the stages' results.
-func Build(res *sbom.Result, vulns []vuln.Finding, pkgs []vuln.Package, sec secrets.Result, warnings []artifact.Warning, toolVersion string) *Report {
+func Build(res *sbom.Result, vulns []vuln.Finding, suppressed []policy.SuppressedVuln, pkgs []vuln.Package, sec secrets.Result, warnings []artifact.Warning, toolVersion string) *Report {
 	r := &Report{
 		SchemaVersion: SchemaVersion,
 		Tool:          Tool{Name: "fnscan", Version: toolVersion},
@@ -140,11 +145,25 @@ func Build(res *sbom.Result, vulns []vuln.Finding, pkgs []vuln.Package, sec secr
 		}
 		r.Components = append(r.Components, Component{Name: c.Name, Version: c.Version, PURL: c.PURL, Ecosystem: eco, Locations: c.Locations})
 	}
-	// One finding per (vulnerability, package, location): the same package
-	// in two layers is two things to fix.
+	r.Vulnerabilities = vulnerabilities(res, vulns, nil)
+	for _, s := range suppressed {
+		r.SuppressedVulnerabilities = append(r.SuppressedVulnerabilities, vulnerabilities(res, []vuln.Finding{s.Finding}, &s.Suppression)...)
+	}
+	sortVulnerabilities(r.SuppressedVulnerabilities)
+	r.Secrets = append(r.Secrets, sec.Findings...)
+	r.Suppressed = sec.Suppressed
+	r.Warnings = append(r.Warnings, sec.Warnings...)
+	return r
+}
+
+// vulnerabilities makes one finding per (vulnerability, package, location):
+// the same package in two layers is two things to fix.
+func vulnerabilities(res *sbom.Result, vulns []vuln.Finding, supp *policy.Suppression) []Vulnerability {
+	out := []Vulnerability{}
 	for _, f := range vulns {
 		v := Vulnerability{
-			ID: f.ID, Aliases: nonNil(f.Aliases), Summary: f.Summary,
+			Suppression: supp,
+			ID:          f.ID, Aliases: nonNil(f.Aliases), Summary: f.Summary,
 			Severity: f.Severity.Level, SeverityScore: f.Severity.Score, SeveritySource: f.Severity.Source,
 			CVSS: []CVSS{}, FixedVersions: nonNil(f.FixedVersions), References: f.References,
 			Package: Package{Name: f.Package.Name, Version: f.Package.Version, PURL: f.Package.PURL, Ecosystem: vuln.EcosystemOf(f.Package)},
@@ -164,16 +183,21 @@ func Build(res *sbom.Result, vulns []vuln.Finding, pkgs []vuln.Package, sec secr
 				seen[l.Path] = true
 				one := v
 				one.Locations = []sbom.Location{l}
-				r.Vulnerabilities = append(r.Vulnerabilities, one)
+				out = append(out, one)
 			}
 		}
 		if len(seen) == 0 {
 			v.Locations = []sbom.Location{}
-			r.Vulnerabilities = append(r.Vulnerabilities, v)
+			out = append(out, v)
 		}
 	}
-	sort.SliceStable(r.Vulnerabilities, func(i, j int) bool {
-		a, b := r.Vulnerabilities[i], r.Vulnerabilities[j]
+	sortVulnerabilities(out)
+	return out
+}
+
+func sortVulnerabilities(vs []Vulnerability) {
+	sort.SliceStable(vs, func(i, j int) bool {
+		a, b := vs[i], vs[j]
 		if ra, rb := sevRank(a.Severity), sevRank(b.Severity); ra != rb {
 			return ra > rb
 		}
@@ -188,10 +212,6 @@ func Build(res *sbom.Result, vulns []vuln.Finding, pkgs []vuln.Package, sec secr
 		}
 		return where(a.Locations) < where(b.Locations)
 	})
-	r.Secrets = append(r.Secrets, sec.Findings...)
-	r.Suppressed = sec.Suppressed
-	r.Warnings = append(r.Warnings, sec.Warnings...)
-	return r
 }
 
 func nonNil(s []string) []string {

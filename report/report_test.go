@@ -41,7 +41,7 @@ func sample() *Report {
 		RuleID: "github-pat", Description: "GitHub Personal Access Token", Path: "fn.zip!index.js", Line: 2,
 		Origin: fn, Fingerprint: "0123456789abcdef0123456789abcdef", Redacted: "ghp_…(40 chars)", Length: 40, Source: "content",
 	}}}
-	r := Build(res, found, pkgs, sec, []artifact.Warning{{Path: "fn.zip!lib/broken.jar", Message: "skipped corrupt archive: not a valid zip archive"}}, "test")
+	r := Build(res, found, nil, pkgs, sec, []artifact.Warning{{Path: "fn.zip!lib/broken.jar", Message: "skipped corrupt archive: not a valid zip archive"}}, "test")
 	v := policy.Evaluate(found, sec.Findings, policy.Config{FailOn: "high", Secrets: true})
 	r.Verdict = &v
 	return r

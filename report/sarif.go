@@ -6,6 +6,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/fnscan/fnscan/secrets"
 )
 
 type sarifFormat struct{}
@@ -48,11 +50,20 @@ type sarifText struct {
 }
 
 type sarifResult struct {
-	RuleID              string            `json:"ruleId"`
-	Level               string            `json:"level"`
-	Message             sarifText         `json:"message"`
-	Locations           []sarifLocation   `json:"locations"`
-	PartialFingerprints map[string]string `json:"partialFingerprints,omitempty"`
+	RuleID              string             `json:"ruleId"`
+	Level               string             `json:"level"`
+	Message             sarifText          `json:"message"`
+	Locations           []sarifLocation    `json:"locations"`
+	PartialFingerprints map[string]string  `json:"partialFingerprints,omitempty"`
+	Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
+}
+
+// sarifSuppression marks a result that does not count: code scanning
+// shows it as dismissed, with the justification.
+type sarifSuppression struct {
+	Kind          string `json:"kind"` // inSource (fnscan:allow) or external
+	Status        string `json:"status"`
+	Justification string `json:"justification,omitempty"`
 }
 
 type sarifLocation struct {
@@ -93,7 +104,7 @@ func sarifURI(p string) string {
 func (sarifFormat) Write(w io.Writer, r *Report) error {
 	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: "fnscan", Version: r.Tool.Version, InformationURI: "https://github.com/fnscan/fnscan", Rules: []sarifRule{}}}, Results: []sarifResult{}}
 	rules := map[string]sarifRule{}
-	for _, v := range r.Vulnerabilities {
+	for _, v := range append(append([]Vulnerability{}, r.Vulnerabilities...), r.SuppressedVulnerabilities...) {
 		if _, ok := rules[v.ID]; !ok {
 			desc := v.Summary
 			if desc == "" {
@@ -110,18 +121,29 @@ func (sarifFormat) Write(w io.Writer, r *Report) error {
 		if len(res.Locations) == 0 {
 			res.Locations = []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(r.Target.Name)}}}}
 		}
+		if v.Suppression != nil {
+			res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: v.Suppression.String()}}
+		}
 		run.Results = append(run.Results, res)
 	}
-	for _, s := range r.Secrets {
+	for _, s := range append(append([]secrets.Finding{}, r.Secrets...), r.Suppressed...) {
 		id := "secret/" + s.RuleID
 		if _, ok := rules[id]; !ok {
 			rules[id] = sarifRule{ID: id, ShortDescription: sarifText{s.Description}, Properties: map[string]any{"security-severity": "9.0", "tags": []string{"security", "secret"}}}
 		}
-		run.Results = append(run.Results, sarifResult{RuleID: id, Level: "error",
+		res := sarifResult{RuleID: id, Level: "error",
 			Message: sarifText{fmt.Sprintf("%s: %s", s.Description, s.Redacted)},
 			Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(s.Path)},
 				Region: &sarifRegion{StartLine: max(s.Line, 1)}}}},
-			PartialFingerprints: map[string]string{"fnscan/v1": s.Fingerprint}})
+			PartialFingerprints: map[string]string{"fnscan/v1": s.Fingerprint}}
+		if s.Reason != "" {
+			kind := "external"
+			if strings.HasPrefix(s.Reason, "fnscan:allow") || strings.HasPrefix(s.Reason, "gitleaks:allow") {
+				kind = "inSource"
+			}
+			res.Suppressions = []sarifSuppression{{Kind: kind, Status: "accepted", Justification: s.Reason}}
+		}
+		run.Results = append(run.Results, res)
 	}
 	ids := make([]string, 0, len(rules))
 	for id := range rules {

@@ -37,6 +37,14 @@ func (tableFormat) Write(out io.Writer, r *Report) error {
 		}
 		tw.Flush()
 	}
+	if len(r.SuppressedVulnerabilities) > 0 {
+		fmt.Fprintf(w, "\n%d suppressed:\n", len(r.SuppressedVulnerabilities))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, v := range r.SuppressedVulnerabilities {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", v.Package.Name, v.Package.Version, v.ID, v.Suppression)
+		}
+		tw.Flush()
+	}
 	if len(r.Secrets) > 0 {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -49,6 +57,9 @@ func (tableFormat) Write(out io.Writer, r *Report) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s:%d\t%s\n", rule, s.Redacted, s.Path, s.Line, s.Origin)
 		}
 		tw.Flush()
+	}
+	if n := len(r.Suppressed); n > 0 {
+		fmt.Fprintf(w, "\n%d secrets suppressed (inline allow, baseline or ignore; see -o json)\n", n)
 	}
 	if len(r.Warnings) > 0 {
 		fmt.Fprintf(w, "\n%d warnings:\n", len(r.Warnings))

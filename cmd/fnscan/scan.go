@@ -26,6 +26,8 @@ type scanFlags struct {
 	baseline  string
 	online    bool
 	onlineURL string
+	policy    string
+	vex       listFlag
 }
 
 func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -44,11 +46,13 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 	sf.register(fs)
 	fs.StringVar(&sf.failOn, "fail-on", "", "exit 1 when a vulnerability at or above this severity is found (low, medium, high, critical); secrets always fail when set")
 	fs.StringVar(&sf.baseline, "baseline", "", "previous JSON report: secrets with fingerprints in it are suppressed")
+	fs.StringVar(&sf.policy, "policy", "", "policy file (YAML): failOn, ignores with reason and expiry, VEX documents (see docs/policy.md)")
 	if cmd == "scan" {
 		fs.StringVar(&sf.db, "db", vuln.DefaultDir(), "vulnerability database directory ($FNSCAN_DB)")
 		fs.BoolVar(&sf.noSecrets, "no-secrets", false, "skip the secrets stage")
 		fs.BoolVar(&sf.online, "online", false, "query the osv.dev API instead of the local database")
 		fs.StringVar(&sf.onlineURL, "online-url", vuln.DefaultAPIURL, "base URL of the OSV API for --online")
+		fs.Var(&sf.vex, "vex", "VEX document (OpenVEX or CycloneDX JSON): not_affected and fixed statements suppress (repeatable)")
 	} else {
 		sf.noVulns = true
 	}
@@ -64,9 +68,16 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 	if err != nil {
 		return usageErr(err)
 	}
+	rules, failOn, err := loadRules(sf.policy, sf.vex)
+	if err != nil {
+		return err
+	}
+	if sf.failOn != "" { // the flag overrides the file
+		failOn = sf.failOn
+	}
 	// `fnscan secrets` fails on any secret, as gitleaks does; `scan` when a
 	// threshold is set.
-	pol := policy.Config{FailOn: sf.failOn, Secrets: sf.failOn != "" || cmd == "secrets"}
+	pol := policy.Config{FailOn: failOn, Secrets: failOn != "" || cmd == "secrets"}
 	if err := pol.Validate(); err != nil {
 		return usageErr(err)
 	}
@@ -147,7 +158,19 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 			}
 		}
 	}
-	rep := report.Build(res, found, pkgs, sec, warnings, version)
+	// Ignores and VEX statements take findings out of the gate; the report
+	// keeps them, with the reason.
+	rules.Target = res.Subject.SHA256
+	out := rules.Apply(found, sec.Findings)
+	found, sec.Findings = out.Vulns, out.Secrets
+	sec.Suppressed = append(sec.Suppressed, out.SuppressedSecrets...)
+	for _, w := range out.Warnings {
+		warnings = append(warnings, artifact.Warning{Path: rules.Source, Message: w})
+		if !sf.quiet {
+			fmt.Fprintf(stderr, "fnscan: warning: %s: %s\n", rules.Source, oneLine(w))
+		}
+	}
+	rep := report.Build(res, found, out.SuppressedVulns, pkgs, sec, warnings, version)
 	rep.Reproducible = sf.reproducible
 	verdict := policy.Evaluate(found, sec.Findings, pol)
 	rep.Verdict = &verdict
@@ -206,4 +229,28 @@ func packages(res *sbom.Result) []vuln.Package {
 		out[i] = vuln.Package{Name: c.Name, Version: c.Version, PURL: c.PURL, Source: c.Source}
 	}
 	return out
+}
+
+// loadRules reads the policy file and VEX documents; the file's failOn is
+// returned for the caller to weigh against the flag.
+func loadRules(policyFile string, vexFiles []string) (policy.Rules, string, error) {
+	var rules policy.Rules
+	var failOn string
+	vexPaths := append([]string(nil), vexFiles...)
+	if policyFile != "" {
+		f, err := policy.LoadFile(policyFile)
+		if err != nil {
+			return rules, "", &codeError{code: exitError, err: fmt.Errorf("--policy %w", err)}
+		}
+		rules.Ignores, rules.Source, failOn = f.Ignore, policyFile, f.FailOn
+		vexPaths = append(f.VEXPaths(), vexPaths...)
+	}
+	for _, p := range vexPaths {
+		st, err := policy.LoadVEX(p)
+		if err != nil {
+			return rules, "", &codeError{code: exitError, err: fmt.Errorf("VEX %w", err)}
+		}
+		rules.VEX = append(rules.VEX, st...)
+	}
+	return rules, failOn, nil
 }

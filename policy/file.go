@@ -1,0 +1,150 @@
+package policy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// File is a policy file (--policy), kept in the function's repository next
+// to its code:
+//
+//	failOn: high
+//	ignore:
+//	  - id: CVE-2021-23337            # a vulnerability ID or any alias
+//	    package: lodash               # optional: only in this package
+//	    reason: template() is never called with user input
+//	    expires: 2027-03-31           # optional: after it, the finding counts again
+//	  - rule: generic-api-key         # secrets: by rule and path glob,
+//	    path: "**/test/**"
+//	    reason: test fixtures
+//	  - fingerprint: 3f2a…            # or one exact finding
+//	    reason: rotated, kept for the audit trail
+//	vex:
+//	  - vex/openvex.json              # relative to this file
+//
+// Every ignore needs a reason. An expired ignore stops applying, with a
+// warning, so a deferral cannot silently become permanent.
+type File struct {
+	FailOn string   `yaml:"failOn"`
+	Ignore []Ignore `yaml:"ignore"`
+	VEX    []string `yaml:"vex"`
+
+	path string
+}
+
+// Ignore suppresses matching findings.
+type Ignore struct {
+	ID          string `yaml:"id"`
+	Package     string `yaml:"package"`
+	Fingerprint string `yaml:"fingerprint"`
+	Rule        string `yaml:"rule"`
+	Path        string `yaml:"path"`
+	Reason      string `yaml:"reason"`
+	Expires     string `yaml:"expires"`
+
+	until  time.Time      // end of the Expires day (UTC), zero when none
+	pathRe *regexp.Regexp // Path compiled
+}
+
+// LoadFile reads and checks a policy file.
+func LoadFile(p string) (*File, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	var f File
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	f.path = p
+	if err := f.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return &f, nil
+}
+
+func (f *File) check() error {
+	if err := (Config{FailOn: f.FailOn}).Validate(); err != nil {
+		return fmt.Errorf("failOn: %w", err)
+	}
+	for i := range f.Ignore {
+		ig := &f.Ignore[i]
+		where := fmt.Sprintf("ignore %d", i+1)
+		kinds := 0
+		for _, set := range []bool{ig.ID != "", ig.Fingerprint != "", ig.Rule != ""} {
+			if set {
+				kinds++
+			}
+		}
+		switch {
+		case kinds != 1:
+			return fmt.Errorf("%s: give exactly one of id (a vulnerability), rule (secrets, with an optional path) or fingerprint (one secret)", where)
+		case strings.TrimSpace(ig.Reason) == "":
+			return fmt.Errorf("%s (%s): a reason is required", where, ig.label())
+		case ig.Package != "" && ig.ID == "":
+			return fmt.Errorf("%s: package applies to an id ignore", where)
+		case ig.Path != "" && ig.Rule == "":
+			return fmt.Errorf("%s: path applies to a rule ignore", where)
+		}
+		if ig.Path != "" {
+			re, err := globRegexp(ig.Path)
+			if err != nil {
+				return fmt.Errorf("%s: path %q: %w", where, ig.Path, err)
+			}
+			ig.pathRe = re
+		}
+		if ig.Expires != "" {
+			t, err := parseDate(ig.Expires)
+			if err != nil {
+				return fmt.Errorf("%s (%s): expires %q: want YYYY-MM-DD or RFC 3339", where, ig.label(), ig.Expires)
+			}
+			ig.until = t
+		}
+	}
+	return nil
+}
+
+// parseDate takes a day (valid through its end, UTC) or an RFC 3339 time.
+func parseDate(s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t.Add(24*time.Hour - time.Nanosecond), nil
+	}
+	return time.Parse(time.RFC3339, s)
+}
+
+func (ig *Ignore) label() string {
+	switch {
+	case ig.ID != "" && ig.Package != "":
+		return ig.ID + " in " + ig.Package
+	case ig.ID != "":
+		return ig.ID
+	case ig.Rule != "" && ig.Path != "":
+		return ig.Rule + " in " + ig.Path
+	case ig.Rule != "":
+		return ig.Rule
+	}
+	return "secret " + ig.Fingerprint
+}
+
+// VEXPaths resolves the file's VEX documents against its directory.
+func (f *File) VEXPaths() []string {
+	var out []string
+	for _, v := range f.VEX {
+		if !filepath.IsAbs(v) {
+			v = filepath.Join(filepath.Dir(f.path), v)
+		}
+		out = append(out, v)
+	}
+	return out
+}
