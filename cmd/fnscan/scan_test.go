@@ -245,25 +245,31 @@ func TestScanWithoutDB(t *testing.T) {
 	}
 }
 
-// The JSON report validates against docs/report.schema.json.
-func TestReportJSONSchema(t *testing.T) {
-	c := jsonschema.NewCompiler()
-	s, err := c.Compile(filepath.Join("..", "..", "docs", "report.schema.json"))
+// validReport fails the test unless out validates against the JSON report
+// schema, docs/report.schema.json.
+func validReport(t *testing.T, out string) {
+	t.Helper()
+	s, err := jsonschema.NewCompiler().Compile(filepath.Join("..", "..", "docs", "report.schema.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(doc); err != nil {
+		t.Errorf("report invalid: %v", err)
+	}
+}
+
+// The JSON report validates against docs/report.schema.json.
+func TestReportJSONSchema(t *testing.T) {
 	db := importDB(t, repoTestdata("osv", "ghsa-npm.zip"))
 	for _, target := range []string{repoTestdata("lambda", "dvsa-order-api.zip"), repoTestdata("images", "alpine-3.10-docker-archive.tar.gz")} {
 		out, stderr, code := fnscan(t, "scan", "--db", db, "-o", "json", target)
 		if code != 0 {
 			t.Fatalf("%s: exit %d %s", target, code, stderr)
 		}
-		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(out))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Validate(doc); err != nil {
-			t.Errorf("%s: report invalid: %v", target, err)
-		}
+		validReport(t, out)
 	}
 }
