@@ -46,9 +46,10 @@ type Rules struct {
 	VEX     []Statement
 	Source  string    // the policy file, for reports
 	Now     time.Time // for expiry; zero means the current time
-	// Target is the scanned artifact's sha256 (an image's manifest digest):
-	// a VEX product naming it (pkg:oci/fn@sha256:…) covers every package.
-	Target string
+	// Targets are the scanned artifact's digests (file sha256, an image's
+	// manifest or config digest): a VEX product naming one of them
+	// (pkg:oci/fn@sha256:…) covers every package, or its subcomponents.
+	Targets []string
 }
 
 // Outcome is what counts and what does not.
@@ -77,6 +78,10 @@ func (r Rules) Apply(vulns []vuln.Finding, found []secrets.Finding) Outcome {
 		}
 		active = append(active, ig)
 	}
+	// Newest statement last, so that it wins; undated ones keep their
+	// place before dated ones, and document order breaks ties.
+	r.VEX = slices.Clone(r.VEX)
+	slices.SortStableFunc(r.VEX, func(a, b Statement) int { return a.Time.Compare(b.Time) })
 	for _, f := range vulns {
 		if s, ok := r.suppressVuln(active, f); ok {
 			out.SuppressedVulns = append(out.SuppressedVulns, SuppressedVuln{Finding: f, Suppression: s})
@@ -101,14 +106,12 @@ func (r Rules) suppressVuln(active []*Ignore, f vuln.Finding) (Suppression, bool
 			return Suppression{Kind: "ignore", Reason: ig.Reason, Expires: ig.Expires, Source: r.Source}, true
 		}
 	}
-	// The last statement about this vulnerability and package decides.
+	// The newest statement about this vulnerability and package decides
+	// (r.VEX is in time order, see Apply).
 	var last *Statement
 	for i := range r.VEX {
 		st := &r.VEX[i]
-		if !namesVuln(st.Vulnerability, f) {
-			continue
-		}
-		if len(st.Products) == 0 || slices.ContainsFunc(st.Products, func(p string) bool { return productMatches(p, f.Package.PURL) || r.isTarget(p) }) {
+		if (namesVuln(st.Vulnerability, f) || slices.ContainsFunc(st.Aliases, func(a string) bool { return namesVuln(a, f) })) && r.covers(st, f.Package.PURL) {
 			last = st
 		}
 	}
@@ -118,12 +121,34 @@ func (r Rules) suppressVuln(active []*Ignore, f vuln.Finding) (Suppression, bool
 	return Suppression{}, false
 }
 
-func (r Rules) isTarget(product string) bool {
-	if r.Target == "" {
-		return false
+// covers reports whether a statement is about the package: a product that
+// is the package, or the scanned target itself; or a subcomponent of a
+// product that is the target or names no version. A statement without
+// products is about nothing.
+func (r Rules) covers(st *Statement, purl string) bool {
+	for _, p := range st.Products {
+		if len(p.Subs) == 0 {
+			if productMatches(p.ID, purl) || r.isTarget(p.ID) {
+				return true
+			}
+			continue
+		}
+		if (r.isTarget(p.ID) || unversioned(p.ID)) && slices.ContainsFunc(p.Subs, func(s string) bool { return productMatches(s, purl) }) {
+			return true
+		}
 	}
+	return false
+}
+
+func (r Rules) isTarget(product string) bool {
 	p := strings.ToLower(unescapePURL(product))
-	return strings.Contains(p, "sha256:"+strings.ToLower(r.Target))
+	for _, t := range r.Targets {
+		t = strings.ToLower(strings.TrimPrefix(t, "sha256:"))
+		if t != "" && strings.Contains(p, "sha256:"+t) {
+			return true
+		}
+	}
+	return false
 }
 
 // namesVuln: the ID or any alias, ignoring case (cve-2021-1 is CVE-2021-1).
@@ -131,12 +156,20 @@ func namesVuln(id string, f vuln.Finding) bool {
 	return strings.EqualFold(id, f.ID) || slices.ContainsFunc(f.Aliases, func(a string) bool { return strings.EqualFold(id, a) })
 }
 
-// packageMatches takes a package name or a package URL.
+// packageMatches takes a package URL, a name (PyPI's compared as PEP 503
+// says) or a Maven group:artifact.
 func packageMatches(want string, p vuln.Package) bool {
-	if strings.HasPrefix(want, "pkg:") {
+	switch {
+	case strings.HasPrefix(want, "pkg:"):
 		return productMatches(want, p.PURL)
+	case want == p.Name:
+		return true
+	case strings.HasPrefix(p.PURL, "pkg:pypi/"):
+		return productMatches("pkg:pypi/"+want, p.PURL)
+	case strings.HasPrefix(p.PURL, "pkg:maven/") && strings.Contains(want, ":"):
+		return productMatches("pkg:maven/"+strings.Replace(want, ":", "/", 1), p.PURL)
 	}
-	return want == p.Name
+	return false
 }
 
 func matchSecret(active []*Ignore, f secrets.Finding) *Ignore {

@@ -150,15 +150,51 @@ func TestVEX(t *testing.T) {
 	}
 
 	// A statement about the image itself covers every package in it.
-	img := []Statement{{Vulnerability: "CVE-2021-44906", Products: []string{"pkg:oci/fn@sha256%3Aabc123?repository_url=ecr"}, Status: "not_affected"}}
-	if out := (Rules{VEX: img, Target: "ABC123"}).Apply([]vuln.Finding{minimist}, nil); len(out.Vulns) != 0 {
+	img := []Statement{{Vulnerability: "CVE-2021-44906", Products: []Product{{ID: "pkg:oci/fn@sha256%3Aabc123?repository_url=ecr"}}, Status: "not_affected"}}
+	if out := (Rules{VEX: img, Targets: []string{"ABC123"}}).Apply([]vuln.Finding{minimist}, nil); len(out.Vulns) != 0 {
 		t.Error("a statement naming the scanned image does not cover its packages")
 	}
-	if out := (Rules{VEX: img, Target: "def456"}).Apply([]vuln.Finding{minimist}, nil); len(out.Vulns) != 1 {
+	if out := (Rules{VEX: img, Targets: []string{"def456"}}).Apply([]vuln.Finding{minimist}, nil); len(out.Vulns) != 1 {
 		t.Error("a statement naming another image covers this one")
 	}
+	// Subcomponents of another (pinned) image say nothing about this one.
+	other := []Statement{{Vulnerability: "CVE-2021-44906", Status: "not_affected",
+		Products: []Product{{ID: "pkg:oci/other@sha256:fff", Subs: []string{"pkg:npm/minimist"}}}}}
+	if out := (Rules{VEX: other, Targets: []string{"abc123"}}).Apply([]vuln.Finding{minimist}, nil); len(out.Vulns) != 1 {
+		t.Error("a subcomponent of another image covers this one")
+	}
+	other[0].Products[0].ID = "pkg:oci/other@sha256:abc123"
+	if out := (Rules{VEX: other, Targets: []string{"abc123"}}).Apply([]vuln.Finding{minimist}, nil); len(out.Vulns) != 0 {
+		t.Error("a subcomponent of this image is not covered")
+	}
+	// A statement without products is about nothing.
+	none := []Statement{{Vulnerability: "CVE-2021-44906", Status: "not_affected"}}
+	if out := (Rules{VEX: none}).Apply([]vuln.Finding{minimist}, nil); len(out.Vulns) != 1 {
+		t.Error("a statement without products suppressed a finding")
+	}
+	// The newest statement wins, wherever it stands.
+	at := func(day int) time.Time { return time.Date(2026, 1, day, 0, 0, 0, 0, time.UTC) }
+	prod := []Product{{ID: "pkg:npm/minimist@1.2.5"}}
+	order := []Statement{
+		{Vulnerability: "GHSA-xvch-5gv4-984h", Products: prod, Status: "affected", Time: at(20)},
+		{Vulnerability: "GHSA-xvch-5gv4-984h", Products: prod, Status: "not_affected", Time: at(10)},
+	}
+	if out := (Rules{VEX: order}).Apply([]vuln.Finding{minimist}, nil); len(out.Vulns) != 1 {
+		t.Error("an older not_affected beat a newer affected")
+	}
+	order[0].Time = at(5)
+	if out := (Rules{VEX: order}).Apply([]vuln.Finding{minimist}, nil); len(out.Vulns) != 0 {
+		t.Error("a newer not_affected lost to an older affected")
+	}
 
-	for _, bad := range []string{`{"statements": [{"vulnerability": {"name": "X"}, "status": "maybe"}]}`, `{"bomFormat": "SPDX"}`, `not json`} {
+	for _, bad := range []string{
+		`{"statements": [{"vulnerability": {"name": "X"}, "status": "maybe"}]}`,
+		`{"statements": [{"vulnerability": {"name": "X"}, "products": [{"@id": "pkg:npm/a"}], "status": "not_affected"}]}`,
+		`{"statements": [{"vulnerability": {"name": "X"}, "products": [{"@id": "pkg:npm/a"}], "status": "not_affected", "justification": "because"}]}`,
+		`{"statements": [{"vulnerability": {"name": "X"}, "products": 5, "status": "fixed"}]}`,
+		`{"bomFormat": "CycloneDX", "components": []}`,
+		`{"bomFormat": "SPDX"}`, `not json`,
+	} {
 		p := filepath.Join(t.TempDir(), "bad.json")
 		os.WriteFile(p, []byte(bad), 0o644)
 		if _, err := LoadVEX(p); err == nil || !strings.Contains(err.Error(), "bad.json") {
@@ -192,5 +228,41 @@ func TestGlob(t *testing.T) {
 		if got := pathMatches(re, tc.path); got != tc.want {
 			t.Errorf("%q on %q: %v", tc.glob, tc.path, got)
 		}
+	}
+}
+
+// OpenVEX aliases and identifiers, PyPI and npm name rules, Maven
+// group:artifact in an ignore.
+func TestVEXNamesAndPackages(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "vex.json")
+	os.WriteFile(p, []byte(`{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [
+  {"vulnerability": {"name": "OSV-NOT-USED", "aliases": ["CVE-2020-14343"]},
+   "products": [{"@id": "https://example.com/pyyaml", "identifiers": {"purl": "pkg:pypi/PyYAML@5.3.1"}}],
+   "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"},
+  {"vulnerability": {"name": "CVE-2021-44906"}, "products": [{"@id": "pkg:npm/Minimist@1.2.5"}],
+   "status": "fixed"}]}`), 0o644)
+	stmts, err := LoadVEX(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pyyaml := vuln.Finding{ID: "GHSA-8q59-q68h-6hv4", Aliases: []string{"CVE-2020-14343", "PYSEC-2021-142"},
+		Package: vuln.Package{Name: "pyyaml", Version: "5.3.1", PURL: "pkg:pypi/pyyaml@5.3.1"}}
+	out := Rules{VEX: stmts}.Apply([]vuln.Finding{pyyaml, minimist}, nil)
+	if len(out.Vulns) != 0 {
+		t.Errorf("not suppressed: %v", ids(out.Vulns))
+	}
+	jackson := vuln.Finding{ID: "GHSA-x", Package: vuln.Package{Name: "jackson-databind", PURL: "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.9.4"}}
+	fooBar := vuln.Finding{ID: "GHSA-y", Package: vuln.Package{Name: "Foo_Bar", PURL: "pkg:pypi/foo-bar@1.0"}}
+	for want, f := range map[string]vuln.Finding{
+		"com.fasterxml.jackson.core:jackson-databind": jackson,
+		"foo.bar": fooBar,
+	} {
+		r := Rules{Ignores: []Ignore{{ID: f.ID, Package: want, Reason: "r"}}}
+		if out := r.Apply([]vuln.Finding{f}, nil); len(out.Vulns) != 0 {
+			t.Errorf("ignore with package %q does not match %s", want, f.Package.PURL)
+		}
+	}
+	if _, err := LoadFile(writePolicy(t, "failOn: high\n---\nfailOn: low\n")); err == nil || !strings.Contains(err.Error(), "one YAML document") {
+		t.Errorf("two YAML documents: %v", err)
 	}
 }

@@ -67,6 +67,9 @@ func LoadFile(p string) (*File, error) {
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
+	if err := dec.Decode(new(any)); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: one YAML document expected", p)
+	}
 	f.path = p
 	if err := f.check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
@@ -76,7 +79,7 @@ func LoadFile(p string) (*File, error) {
 
 func (f *File) check() error {
 	if err := (Config{FailOn: f.FailOn}).Validate(); err != nil {
-		return fmt.Errorf("failOn: %w", err)
+		return fmt.Errorf("failOn %q: want none, low, medium, high or critical", f.FailOn)
 	}
 	for i := range f.Ignore {
 		ig := &f.Ignore[i]

@@ -5,28 +5,48 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
+	"time"
 )
 
 // VEX documents say a vulnerability does not affect a product, so the
 // gate does not fail on it. Two formats are read: OpenVEX (v0.0.x and
 // v0.2.x) and CycloneDX VEX (a BOM whose vulnerabilities carry analysis).
-// Statements are applied in document order, so a later one for the same
-// vulnerability and product wins, as OpenVEX orders them.
+// The newest statement about a vulnerability and product wins (statement
+// timestamp, else the document's; document order breaks ties). When in
+// doubt a statement applies to nothing: a gate fails closed.
 
 // Statement is one VEX statement, in a form common to both formats.
 type Statement struct {
-	Vulnerability string   // an ID or alias
-	Products      []string // package URLs (with or without version); none means every product
-	Status        string   // OpenVEX status: not_affected, affected, fixed, under_investigation
+	Vulnerability string   // the name
+	Aliases       []string // other names of it
+	Products      []Product
+	Status        string // OpenVEX status: not_affected, affected, fixed, under_investigation
 	Justification string
 	Detail        string
-	Source        string // the document
+	Time          time.Time // zero when the document gives none
+	Source        string    // the document
+}
+
+// Product is what a statement is about: a package (a package URL, with or
+// without version), or a product such as an image with the packages in it
+// the statement covers.
+type Product struct {
+	ID   string
+	Subs []string
 }
 
 // suppresses reports whether the statement takes a finding out of the gate.
 func (s Statement) suppresses() bool {
 	return s.Status == "not_affected" || s.Status == "fixed"
+}
+
+// OpenVEX not_affected justifications (spec v0.2.0).
+var openVEXJustifications = []string{
+	"component_not_present", "vulnerable_code_not_present", "vulnerable_code_not_in_execute_path",
+	"vulnerable_code_cannot_be_controlled_by_adversary", "inline_mitigations_already_exist",
 }
 
 // LoadVEX reads an OpenVEX or CycloneDX VEX document.
@@ -37,9 +57,14 @@ func LoadVEX(p string) ([]Statement, error) {
 	}
 	var probe struct {
 		BOMFormat   string          `json:"bomFormat"`
+		Timestamp   string          `json:"timestamp"`
 		Statements  json.RawMessage `json:"statements"`
 		Vulnerables json.RawMessage `json:"vulnerabilities"`
 		Components  []cdxComponent  `json:"components"`
+		Metadata    struct {
+			Timestamp string        `json:"timestamp"`
+			Component *cdxComponent `json:"component"`
+		} `json:"metadata"`
 	}
 	if err := json.Unmarshal(b, &probe); err != nil {
 		return nil, fmt.Errorf("%s: not a VEX document (OpenVEX or CycloneDX JSON): %w", p, err)
@@ -47,9 +72,15 @@ func LoadVEX(p string) ([]Statement, error) {
 	var out []Statement
 	switch {
 	case probe.Statements != nil:
-		out, err = openVEX(probe.Statements)
+		out, err = openVEX(probe.Statements, parseTime(probe.Timestamp))
+	case probe.BOMFormat == "CycloneDX" && probe.Vulnerables != nil:
+		comps := probe.Components
+		if probe.Metadata.Component != nil {
+			comps = append(comps, *probe.Metadata.Component)
+		}
+		out, err = cyclonedxVEX(probe.Vulnerables, comps, parseTime(probe.Metadata.Timestamp))
 	case probe.BOMFormat == "CycloneDX":
-		out, err = cyclonedxVEX(probe.Vulnerables, probe.Components)
+		return nil, fmt.Errorf("%s: a CycloneDX BOM without vulnerabilities is not VEX", p)
 	default:
 		return nil, fmt.Errorf("%s: not a VEX document: neither OpenVEX statements nor a CycloneDX BOM", p)
 	}
@@ -62,72 +93,125 @@ func LoadVEX(p string) ([]Statement, error) {
 	return out, nil
 }
 
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339, s)
+	return t
+}
+
 // openVEX reads statements; v0.0.x wrote vulnerability and products as
-// plain strings, v0.2 as objects.
-func openVEX(raw json.RawMessage) ([]Statement, error) {
+// plain strings and subcomponents on the statement, v0.2 as objects.
+func openVEX(raw json.RawMessage, docTime time.Time) ([]Statement, error) {
 	var stmts []struct {
 		Vulnerability   json.RawMessage   `json:"vulnerability"`
 		Products        []json.RawMessage `json:"products"`
+		Subcomponents   []json.RawMessage `json:"subcomponents"` // v0.0.x
 		Status          string            `json:"status"`
 		Justification   string            `json:"justification"`
 		ImpactStatement string            `json:"impact_statement"`
 		StatusNotes     string            `json:"status_notes"`
+		Timestamp       string            `json:"timestamp"`
 	}
 	if err := json.Unmarshal(raw, &stmts); err != nil {
 		return nil, fmt.Errorf("OpenVEX statements: %w", err)
 	}
 	var out []Statement
 	for i, s := range stmts {
-		var st Statement
-		var name string
-		if json.Unmarshal(s.Vulnerability, &name) != nil {
+		st := Statement{Time: docTime}
+		if t := parseTime(s.Timestamp); !t.IsZero() {
+			st.Time = t
+		}
+		if json.Unmarshal(s.Vulnerability, &st.Vulnerability) != nil {
 			var v struct {
 				Name    string   `json:"name"`
-				ID      string   `json:"@id"`
 				Aliases []string `json:"aliases"`
 			}
 			if err := json.Unmarshal(s.Vulnerability, &v); err != nil {
 				return nil, fmt.Errorf("statement %d: vulnerability: %w", i+1, err)
 			}
-			name = v.Name
+			st.Vulnerability, st.Aliases = v.Name, v.Aliases
 		}
-		if name == "" {
+		if st.Vulnerability == "" {
 			return nil, fmt.Errorf("statement %d: no vulnerability name", i+1)
 		}
-		st.Vulnerability = name
-		for _, p := range s.Products {
-			var id string
-			if json.Unmarshal(p, &id) == nil {
-				st.Products = append(st.Products, id)
-				continue
+		where := fmt.Sprintf("statement %d (%s)", i+1, st.Vulnerability)
+		var stmtSubs []string
+		for _, raw := range s.Subcomponents {
+			id, err := openVEXID(raw)
+			if err != nil {
+				return nil, fmt.Errorf("%s: subcomponent: %w", where, err)
 			}
-			var prod struct {
-				ID            string `json:"@id"`
-				Subcomponents []struct {
-					ID string `json:"@id"`
-				} `json:"subcomponents"`
+			stmtSubs = append(stmtSubs, id)
+		}
+		for _, raw := range s.Products {
+			p, err := openVEXProduct(raw)
+			if err != nil {
+				return nil, fmt.Errorf("%s: product: %w", where, err)
 			}
-			if err := json.Unmarshal(p, &prod); err != nil {
-				return nil, fmt.Errorf("statement %d: product: %w", i+1, err)
-			}
-			// A product with subcomponents speaks of those packages in it.
-			if len(prod.Subcomponents) == 0 {
-				st.Products = append(st.Products, prod.ID)
-			}
-			for _, sc := range prod.Subcomponents {
-				st.Products = append(st.Products, sc.ID)
-			}
+			p.Subs = append(p.Subs, stmtSubs...)
+			st.Products = append(st.Products, p)
 		}
 		switch s.Status {
-		case "not_affected", "affected", "fixed", "under_investigation":
+		case "not_affected":
+			// The spec requires one of the two; a gate must not take an
+			// unexplained claim.
+			if s.Justification == "" && s.ImpactStatement == "" {
+				return nil, fmt.Errorf("%s: not_affected needs a justification or an impact_statement", where)
+			}
+			if s.Justification != "" && !slices.Contains(openVEXJustifications, s.Justification) {
+				return nil, fmt.Errorf("%s: justification %q is not an OpenVEX justification", where, s.Justification)
+			}
+		case "affected", "fixed", "under_investigation":
 		default:
-			return nil, fmt.Errorf("statement %d (%s): status %q is not an OpenVEX status", i+1, name, s.Status)
+			return nil, fmt.Errorf("%s: status %q is not an OpenVEX status", where, s.Status)
 		}
 		st.Status, st.Justification = s.Status, s.Justification
 		st.Detail = strings.TrimSpace(s.ImpactStatement + " " + s.StatusNotes)
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// openVEXID reads a component: a string, or an object with @id or
+// identifiers.purl.
+func openVEXID(raw json.RawMessage) (string, error) {
+	var id string
+	if json.Unmarshal(raw, &id) == nil {
+		return id, nil
+	}
+	var c struct {
+		ID          string `json:"@id"`
+		Identifiers struct {
+			PURL string `json:"purl"`
+		} `json:"identifiers"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return "", err
+	}
+	if c.Identifiers.PURL != "" && !strings.HasPrefix(c.ID, "pkg:") {
+		return c.Identifiers.PURL, nil
+	}
+	return c.ID, nil
+}
+
+func openVEXProduct(raw json.RawMessage) (Product, error) {
+	id, err := openVEXID(raw)
+	if err != nil {
+		return Product{}, err
+	}
+	p := Product{ID: id}
+	var withSubs struct {
+		Subcomponents []json.RawMessage `json:"subcomponents"`
+	}
+	if json.Unmarshal(raw, &withSubs) == nil {
+		for _, s := range withSubs.Subcomponents {
+			sid, err := openVEXID(s)
+			if err != nil {
+				return Product{}, fmt.Errorf("subcomponent: %w", err)
+			}
+			p.Subs = append(p.Subs, sid)
+		}
+	}
+	return p, nil
 }
 
 type cdxComponent struct {
@@ -150,17 +234,19 @@ func purls(comps []cdxComponent, into map[string]string) map[string]string {
 // cyclonedxVEX maps CycloneDX analysis states to OpenVEX statuses. An
 // affects ref is a package URL, a bom-ref of the document's components, or
 // a BOM-Link to a bom-ref.
-func cyclonedxVEX(raw json.RawMessage, comps []cdxComponent) ([]Statement, error) {
-	if raw == nil {
-		return nil, nil
-	}
+func cyclonedxVEX(raw json.RawMessage, comps []cdxComponent, docTime time.Time) ([]Statement, error) {
 	byRef := purls(comps, map[string]string{})
 	var vulns []struct {
-		ID       string `json:"id"`
+		ID         string `json:"id"`
+		References []struct {
+			ID string `json:"id"`
+		} `json:"references"`
 		Analysis *struct {
 			State         string `json:"state"`
 			Justification string `json:"justification"`
 			Detail        string `json:"detail"`
+			LastUpdated   string `json:"lastUpdated"`
+			FirstIssued   string `json:"firstIssued"`
 		} `json:"analysis"`
 		Affects []struct {
 			Ref string `json:"ref"`
@@ -171,10 +257,18 @@ func cyclonedxVEX(raw json.RawMessage, comps []cdxComponent) ([]Statement, error
 	}
 	var out []Statement
 	for _, v := range vulns {
-		if v.Analysis == nil || v.ID == "" {
-			continue
+		if v.Analysis == nil || v.ID == "" || len(v.Affects) == 0 {
+			continue // nothing is said, or about nothing
 		}
-		st := Statement{Vulnerability: v.ID, Justification: v.Analysis.Justification, Detail: v.Analysis.Detail}
+		st := Statement{Vulnerability: v.ID, Justification: v.Analysis.Justification, Detail: v.Analysis.Detail, Time: docTime}
+		for _, r := range v.References {
+			st.Aliases = append(st.Aliases, r.ID)
+		}
+		for _, s := range []string{v.Analysis.FirstIssued, v.Analysis.LastUpdated} {
+			if t := parseTime(s); !t.IsZero() {
+				st.Time = t
+			}
+		}
 		switch v.Analysis.State {
 		case "not_affected", "false_positive":
 			st.Status = "not_affected"
@@ -185,12 +279,7 @@ func cyclonedxVEX(raw json.RawMessage, comps []cdxComponent) ([]Statement, error
 		default:
 			st.Status = "under_investigation"
 		}
-		if len(v.Affects) == 0 {
-			continue // CycloneDX requires affects; without it, nothing is said
-		}
 		for _, a := range v.Affects {
-			// A BOM-Link (urn:cdx:serial/version#ref) or a bom-ref; fnscan's
-			// and most tools' bom-refs are package URLs.
 			ref := a.Ref
 			if i := strings.LastIndex(ref, "#"); strings.HasPrefix(ref, "urn:cdx:") && i >= 0 {
 				ref, _ = url.PathUnescape(ref[i+1:])
@@ -198,7 +287,7 @@ func cyclonedxVEX(raw json.RawMessage, comps []cdxComponent) ([]Statement, error
 			if p, ok := byRef[ref]; ok {
 				ref = p
 			}
-			st.Products = append(st.Products, ref)
+			st.Products = append(st.Products, Product{ID: ref})
 		}
 		out = append(out, st)
 	}
@@ -206,17 +295,29 @@ func cyclonedxVEX(raw json.RawMessage, comps []cdxComponent) ([]Statement, error
 }
 
 // productMatches compares a VEX product with a package URL: same type,
-// namespace and name; a product without a version covers every version.
-// Qualifiers and subpaths are ignored.
+// namespace and name (case as the purl type defines it); a product
+// without a version covers every version. Qualifiers and subpaths are
+// ignored.
 func productMatches(product, purl string) bool {
 	p, pv := splitPURL(product)
 	q, qv := splitPURL(purl)
-	if p == "" || !strings.EqualFold(p, q) {
+	if p == "" || p != q {
 		return false
 	}
 	return pv == "" || pv == qv
 }
 
+// unversioned: a package URL without a version speaks of every version.
+func unversioned(product string) bool {
+	base, v := splitPURL(product)
+	return base != "" && v == ""
+}
+
+var pep503 = regexp.MustCompile(`[-_.]+`)
+
+// splitPURL returns a package URL's type/namespace/name, normalised per
+// type (npm and PyPI names are case-insensitive, PyPI's separators too), and
+// its version.
 func splitPURL(s string) (base, version string) {
 	if !strings.HasPrefix(s, "pkg:") {
 		return "", ""
@@ -224,12 +325,21 @@ func splitPURL(s string) (base, version string) {
 	if i := strings.IndexAny(s, "?#"); i >= 0 {
 		s = s[:i]
 	}
-	// The version follows the last "@" after the name (a namespace such as
-	// npm's "%40scope" is encoded, but tolerate a raw "@scope/").
 	s = unescapePURL(s)
 	slash := strings.LastIndex(s, "/")
 	if at := strings.LastIndex(s, "@"); at > slash {
-		return s[:at], s[at+1:]
+		s, version = s[:at], s[at+1:]
 	}
-	return s, ""
+	typ, rest, ok := strings.Cut(strings.TrimPrefix(s, "pkg:"), "/")
+	if !ok {
+		return "", ""
+	}
+	typ = strings.ToLower(typ)
+	switch typ {
+	case "npm", "github", "bitbucket", "composer":
+		rest = strings.ToLower(rest)
+	case "pypi":
+		rest = pep503.ReplaceAllString(strings.ToLower(rest), "-")
+	}
+	return "pkg:" + typ + "/" + rest, version
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/fnscan/fnscan/artifact"
 	"github.com/fnscan/fnscan/policy"
 	"github.com/fnscan/fnscan/sbom"
@@ -92,5 +94,87 @@ func TestPrintable(t *testing.T) {
 	}
 	if got := Printable("a\tb\nc\x1b", "\n\t"); got != "a\tb\nc\\x1b" {
 		t.Errorf("keeping tabs and newlines: %q", got)
+	}
+}
+
+// sampleSuppressed has two qs findings (each in two places) taken out, one
+// by VEX and one by an ignore, and a secret taken out by an ignore.
+func sampleSuppressed() *Report {
+	r := sample()
+	res := r.SBOM
+	pkgs := []vuln.Package{{Name: "qs", Version: "0.6.6", PURL: "pkg:npm/qs@0.6.6"}, {Name: "qs", Version: "0.6.6", PURL: "pkg:npm/qs@0.6.6"}}
+	qs := vuln.Finding{
+		ID: "GHSA-hrpp-h998-j3pp", Aliases: []string{"CVE-2022-24999"}, Summary: "qs vulnerable to Prototype Pollution",
+		Severity: vuln.Severity{Level: "HIGH", Score: 7.5, Source: "CVSS:3.1"}, FixedVersions: []string{"6.2.4"},
+		PackageIndex: []int{0, 1}, Package: pkgs[0],
+	}
+	other := qs
+	other.ID, other.Aliases, other.Summary = "GHSA-gqgv-6jq5-jjj9", []string{"CVE-2017-1000048"}, "Prototype Pollution Protection Bypass in qs"
+	supp := []policy.SuppressedVuln{
+		{Finding: qs, Suppression: policy.Suppression{Kind: "vex", Status: "not_affected", Justification: "vulnerable_code_not_in_execute_path", Reason: "qs.parse never sees user input", Source: "vex/openvex.json"}},
+		{Finding: other, Suppression: policy.Suppression{Kind: "ignore", Reason: "upgrade in sprint 42", Expires: "2027-01-31", Source: "fnscan-policy.yaml"}},
+	}
+	sec := secrets.Result{Suppressed: []secrets.Finding{{
+		RuleID: "github-pat", Description: "GitHub Personal Access Token", Path: "fn.zip!test/fixtures.js", Line: 2,
+		Origin: res.Parts[0], Fingerprint: "0123456789abcdef0123456789abcdef", Redacted: "ghp_…(40 chars)", Length: 40, Source: "content",
+		Reason: "ignored: test fixtures",
+	}}}
+	out := Build(res, nil, supp, pkgs, sec, nil, "test")
+	v := policy.Evaluate(nil, nil, policy.Config{FailOn: "high", Secrets: true})
+	out.Verdict, out.Reproducible = &v, true
+	return out
+}
+
+// Suppressed findings appear in every format with why, and each format
+// stays valid against its schema.
+func TestGoldenSuppressed(t *testing.T) {
+	r := sampleSuppressed()
+	if len(r.Vulnerabilities) != 0 || len(r.SuppressedVulnerabilities) != 4 {
+		t.Fatalf("%d counted, %d suppressed; want 0 and 2 findings x 2 places", len(r.Vulnerabilities), len(r.SuppressedVulnerabilities))
+	}
+	outs := map[string][]byte{}
+	for _, name := range []string{"table", "json", "sarif", "markdown", "cyclonedx-vex"} {
+		f, _ := Lookup(name)
+		var buf bytes.Buffer
+		if err := f.Write(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		outs[name] = buf.Bytes()
+		golden := filepath.Join("testdata", "suppressed."+name+".golden")
+		if *update {
+			os.WriteFile(golden, buf.Bytes(), 0o644)
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run go test ./report -update)", err)
+		}
+		if !bytes.Equal(buf.Bytes(), want) {
+			t.Errorf("%s output differs from %s:\n%s", name, golden, buf.String())
+		}
+		if name != "json" && name != "cyclonedx-vex" && (!bytes.Contains(buf.Bytes(), []byte("upgrade in sprint 42")) || !bytes.Contains(buf.Bytes(), []byte("vulnerable_code_not_in_execute_path"))) {
+			t.Errorf("%s does not say why findings were suppressed", name)
+		}
+	}
+	for name, schema := range map[string]string{"json": "../docs/report.schema.json", "sarif": "../testdata/sarif/sarif-schema-2.1.0.json"} {
+		s, err := jsonschema.NewCompiler().Compile(schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(outs[name]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Validate(doc); err != nil {
+			t.Errorf("%s invalid: %v", name, err)
+		}
+	}
+	if err := sbom.ValidateCycloneDXJSON(outs["cyclonedx-vex"]); err != nil {
+		t.Errorf("cyclonedx-vex invalid: %v", err)
+	}
+	for _, want := range []string{`"state": "not_affected"`, `"justification": "code_not_reachable"`, `"state": "in_triage"`} {
+		if !bytes.Contains(outs["cyclonedx-vex"], []byte(want)) {
+			t.Errorf("cyclonedx-vex lacks %s", want)
+		}
 	}
 }

@@ -41,7 +41,7 @@ func (tableFormat) Write(out io.Writer, r *Report) error {
 		fmt.Fprintf(w, "\n%d suppressed:\n", len(r.SuppressedVulnerabilities))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, v := range r.SuppressedVulnerabilities {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", v.Package.Name, v.Package.Version, v.ID, v.Suppression)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", v.Package.Name, v.Package.Version, v.ID, v.Suppression, where(v.Locations))
 		}
 		tw.Flush()
 	}

@@ -160,7 +160,7 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 	}
 	// Ignores and VEX statements take findings out of the gate; the report
 	// keeps them, with the reason.
-	rules.Target = res.Subject.SHA256
+	rules.Targets = []string{res.Subject.SHA256, res.Subject.ImageID}
 	out := rules.Apply(found, sec.Findings)
 	found, sec.Findings = out.Vulns, out.Secrets
 	sec.Suppressed = append(sec.Suppressed, out.SuppressedSecrets...)
