@@ -35,8 +35,8 @@ const usage = `fnscan guards serverless deployments.
 
 Usage:
   fnscan sbom TARGET [--layer LAYER.zip]... [-o FORMAT[=FILE]]...
-  fnscan scan TARGET [--layer LAYER.zip]... [--db DIR] [-o FORMAT[=FILE]]...
-  fnscan secrets TARGET [--layer LAYER.zip]... [-o FORMAT[=FILE]]...
+  fnscan scan TARGET [--layer LAYER.zip]... [--db DIR] [--fail-on SEVERITY] [--policy FILE] [--vex FILE]... [-o FORMAT[=FILE]]...
+  fnscan secrets TARGET [--layer LAYER.zip]... [--baseline REPORT] [--policy FILE] [-o FORMAT[=FILE]]...
   fnscan db import [--db DIR] SOURCE...
   fnscan db update [--db DIR] [--ecosystem E]... [--url BASE]
   fnscan db status [--db DIR]
@@ -47,6 +47,9 @@ OCI archive or layout), an image in a registry (registry:REF, e.g.
 registry:123456789012.dkr.ecr.us-east-1.amazonaws.com/fn:1; --platform picks
 from a multi-platform index) or an SBOM; force the kind with a prefix: zip:,
 dir:, docker-archive:, oci-archive:, oci-dir:, registry:, sbom:.
+Outputs (-o): sbom: cyclonedx-json (default), cyclonedx-xml, spdx-json; scan and
+secrets: table (default), json, sarif, markdown, cyclonedx-json, cyclonedx-xml,
+cyclonedx-vex. Add =FILE to write a file; -o repeats.
 Exit status: 0 pass, 1 policy failure, 2 error.
 `
 
