@@ -63,18 +63,24 @@ func TestGolden(t *testing.T) {
 		if err := f.Write(&buf, r); err != nil {
 			t.Fatal(err)
 		}
-		golden := filepath.Join("testdata", "sample."+name+".golden")
-		if *update {
-			os.WriteFile(golden, buf.Bytes(), 0o644)
-			continue
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test ./report -update)", err)
-		}
-		if !bytes.Equal(buf.Bytes(), want) {
-			t.Errorf("%s output differs from %s:\n%s", name, golden, buf.String())
-		}
+		checkGolden(t, "sample."+name+".golden", buf.Bytes())
+	}
+}
+
+// checkGolden compares got with testdata/file, or rewrites it with -update.
+func checkGolden(t *testing.T, file string, got []byte) {
+	t.Helper()
+	golden := filepath.Join("testdata", file)
+	if *update {
+		os.WriteFile(golden, got, 0o644)
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s:\n%s", golden, got)
 	}
 }
 
@@ -140,18 +146,7 @@ func TestGoldenSuppressed(t *testing.T) {
 			t.Fatal(err)
 		}
 		outs[name] = buf.Bytes()
-		golden := filepath.Join("testdata", "suppressed."+name+".golden")
-		if *update {
-			os.WriteFile(golden, buf.Bytes(), 0o644)
-			continue
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test ./report -update)", err)
-		}
-		if !bytes.Equal(buf.Bytes(), want) {
-			t.Errorf("%s output differs from %s:\n%s", name, golden, buf.String())
-		}
+		checkGolden(t, "suppressed."+name+".golden", buf.Bytes())
 		if name != "json" && name != "cyclonedx-vex" && (!bytes.Contains(buf.Bytes(), []byte("upgrade in sprint 42")) || !bytes.Contains(buf.Bytes(), []byte("vulnerable_code_not_in_execute_path"))) {
 			t.Errorf("%s does not say why findings were suppressed", name)
 		}
