@@ -83,6 +83,7 @@ type Config struct {
 	Parallelism int
 	ToolName    string
 	ToolVersion string
+	Warn        func(artifact.Warning) // called for each warning cataloging adds; may be nil
 }
 
 // DefaultConfig catalogs with all cores.
@@ -159,6 +160,12 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 	res.bom = toCycloneDX(res)
 	res.Components = components(res)
 	res.Warnings = t.Warnings
+	for _, w := range bundleWarnings(t, res.Components) {
+		res.Warnings = append(res.Warnings, w)
+		if cfg.Warn != nil {
+			cfg.Warn(w)
+		}
+	}
 	return res, nil
 }
 

@@ -82,6 +82,7 @@ func openTarget(ctx context.Context, spec string, tf *targetFlags, stderr io.Wri
 	prog.status("cataloging packages")
 	cfg := sbom.DefaultConfig()
 	cfg.ToolVersion = version
+	cfg.Warn = prog.warn
 	// syft unpacks jars into os.TempDir(); keep that inside the work dir,
 	// which Close removes.
 	restore := tempDirInside(t.WorkDir())

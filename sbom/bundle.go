@@ -1,0 +1,74 @@
+package sbom
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/fnscan/fnscan/artifact"
+)
+
+// A JavaScript bundle (esbuild, webpack) inlines npm packages without the
+// package.json files catalogers read, so they are missing from the SBOM
+// and their vulnerabilities go unseen: a pass would mean nothing for them.
+// The bundle's module markers name the packages, not their versions, so
+// fnscan says so instead of guessing.
+
+// minBundleSize: smaller files are handlers, not bundles of dependencies.
+const minBundleSize = 32 << 10
+
+// maxBundleRead bounds what is read of one file to find its markers.
+const maxBundleRead = 64 << 20
+
+// bundleWarnings names the bundles whose npm packages the SBOM lacks.
+func bundleWarnings(t *artifact.Target, comps []Component) []artifact.Warning {
+	files, err := t.Files()
+	if err != nil {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, c := range comps {
+		if strings.HasPrefix(c.PURL, "pkg:npm/") {
+			have[c.Name] = true
+		}
+	}
+	var out []artifact.Warning
+	for _, f := range files {
+		if f.Size < minBundleSize || !artifact.IsBundleName(f.Path) || artifact.NodeModulesPackage(f.Path) != "" {
+			continue
+		}
+		text, err := readHead(f.Real, maxBundleRead)
+		if err != nil {
+			continue
+		}
+		var missing []string
+		for _, m := range artifact.BundleModules(text) {
+			if p := artifact.NodeModulesPackage(m.Path); p != "" && !have[p] && !slices.Contains(missing, p) {
+				missing = append(missing, p)
+			}
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		slices.Sort(missing)
+		names := strings.Join(missing[:min(len(missing), 5)], ", ")
+		if len(missing) > 5 {
+			names += fmt.Sprintf(" and %d more", len(missing)-5)
+		}
+		out = append(out, artifact.Warning{Path: f.Virtual, Message: fmt.Sprintf(
+			"bundles %d npm packages without their versions (%s): they are not in the SBOM and not checked for vulnerabilities; scan the build's node_modules or package-lock.json too", len(missing), names)})
+	}
+	return out
+}
+
+func readHead(p string, n int64) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, n))
+	return string(b), err
+}
