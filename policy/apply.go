@@ -50,6 +50,9 @@ type Rules struct {
 	// manifest or config digest): a VEX product naming one of them
 	// (pkg:oci/fn@sha256:…) covers every package, or its subcomponents.
 	Targets []string
+	// TargetName is the target's display name, the first part of every
+	// virtual path; path globs match what follows it.
+	TargetName string
 }
 
 // Outcome is what counts and what does not.
@@ -90,7 +93,7 @@ func (r Rules) Apply(vulns []vuln.Finding, found []secrets.Finding) Outcome {
 		out.Vulns = append(out.Vulns, f)
 	}
 	for _, f := range found {
-		if ig := matchSecret(active, f); ig != nil {
+		if ig := matchSecret(active, f, r.TargetName); ig != nil {
 			f.Reason = Suppression{Kind: "ignore", Reason: ig.Reason, Expires: ig.Expires}.String()
 			out.SuppressedSecrets = append(out.SuppressedSecrets, f)
 			continue
@@ -172,12 +175,12 @@ func packageMatches(want string, p vuln.Package) bool {
 	return false
 }
 
-func matchSecret(active []*Ignore, f secrets.Finding) *Ignore {
+func matchSecret(active []*Ignore, f secrets.Finding, targetName string) *Ignore {
 	for _, ig := range active {
 		switch {
 		case ig.Fingerprint != "" && ig.Fingerprint == f.Fingerprint:
 			return ig
-		case ig.Rule != "" && (ig.Rule == f.RuleID || ig.Rule == "*") && (ig.pathRe == nil || pathMatches(ig.pathRe, f.Path)):
+		case ig.Rule != "" && (ig.Rule == f.RuleID || ig.Rule == "*") && (ig.pathRe == nil || pathMatches(ig.pathRe, f.Path, targetName)):
 			return ig
 		}
 	}
@@ -185,13 +188,18 @@ func matchSecret(active []*Ignore, f secrets.Finding) *Ignore {
 }
 
 // pathMatches matches an ignore's path glob against a virtual path, whole
-// or from inside the target: "test/**" matches "fn.zip!test/a.js", and
-// "var/task/**" matches "/var/task/a.js". Nested archives count as
-// directories.
-func pathMatches(re *regexp.Regexp, virtual string) bool {
+// or from inside the target or layer: "test/**" matches "fn.zip!test/a.js"
+// and, scanning a directory named src, "src/test/a.js"; "var/task/**"
+// matches "/var/task/a.js". Nested archives count as directories.
+func pathMatches(re *regexp.Regexp, virtual, targetName string) bool {
 	candidates := []string{virtual}
 	if _, inner, ok := strings.Cut(virtual, "!"); ok {
 		candidates = append(candidates, inner)
+	}
+	if targetName != "" {
+		if inner, ok := strings.CutPrefix(virtual, strings.TrimSuffix(targetName, "/")+"/"); ok {
+			candidates = append(candidates, inner)
+		}
 	}
 	for _, c := range candidates {
 		c = strings.TrimPrefix(strings.ReplaceAll(c, "!", "/"), "/")

@@ -207,25 +207,30 @@ func TestGlob(t *testing.T) {
 	for _, tc := range []struct {
 		glob, path string
 		want       bool
+		target     string
 	}{
-		{"**/test/**", "fn.zip!src/test/a.js", true},
-		{"test/**", "fn.zip!test/a/b.js", true},
-		{"test/**", "fn.zip!src/test/a.js", false},
-		{"*.env", "fn.zip!.env", true},
-		{"*.env", "fn.zip!config/.env", false},
-		{"**/*.env", "fn.zip!config/.env", true},
-		{"var/task/**", "/var/task/lib/x.jar!META-INF/a", true},
-		{"/var/task/lib/*.jar", "/var/task/lib/x.jar", true},
-		{"lib/x.jar!**", "fn.zip!lib/x.jar!a.properties", false}, // "!" is a directory separator in globs
-		{"lib/x.jar/**", "fn.zip!lib/x.jar!a.properties", true},
-		{"src/[!t]*.js", "fn.zip!src/handler.js", true},
-		{"src/[!h]*.js", "fn.zip!src/handler.js", false},
+		{"**/test/**", "fn.zip!src/test/a.js", true, ""},
+		{"test/**", "fn.zip!test/a/b.js", true, ""},
+		{"test/**", "fn.zip!src/test/a.js", false, ""},
+		{"*.env", "fn.zip!.env", true, ""},
+		{"*.env", "fn.zip!config/.env", false, ""},
+		{"**/*.env", "fn.zip!config/.env", true, ""},
+		{"var/task/**", "/var/task/lib/x.jar!META-INF/a", true, ""},
+		{"/var/task/lib/*.jar", "/var/task/lib/x.jar", true, ""},
+		{"lib/x.jar!**", "fn.zip!lib/x.jar!a.properties", false, ""}, // "!" is a directory separator in globs
+		{"lib/x.jar/**", "fn.zip!lib/x.jar!a.properties", true, ""},
+		{"src/[!t]*.js", "fn.zip!src/handler.js", true, ""},
+		{"src/[!h]*.js", "fn.zip!src/handler.js", false, ""},
+		{"test/**", "fn/test/t.js", true, "fn"}, // a directory target
+		{"test/**", "./test/t.js", true, "."},   // fnscan secrets .
+		{"test/**", "fn/src/test/t.js", false, "fn"},
+		{"test/**", "fn/test/t.js", false, "other"},
 	} {
 		re, err := globRegexp(tc.glob)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := pathMatches(re, tc.path); got != tc.want {
+		if got := pathMatches(re, tc.path, tc.target); got != tc.want {
 			t.Errorf("%q on %q: %v", tc.glob, tc.path, got)
 		}
 	}

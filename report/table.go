@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -14,12 +13,12 @@ func init() { register(tableFormat{}) }
 
 func (tableFormat) Name() string { return "table" }
 
-func (tableFormat) Write(out io.Writer, r *Report) error {
-	// Laid out in a buffer, then made printable as a whole: paths and names
-	// come from the target and may hold terminal escape sequences.
-	var buf bytes.Buffer
-	w := &buf
-	fmt.Fprintf(w, "%s (%s", r.Target.Name, r.Target.Kind)
+func (tableFormat) Write(w io.Writer, r *Report) error {
+	// Names, paths and reasons come from the target or the user: each is
+	// made one printable line before layout, so none can add a line (a fake
+	// verdict), break a column or reach the terminal as an escape sequence.
+	p := func(s string) string { return Printable(s, "") }
+	fmt.Fprintf(w, "%s (%s", p(r.Target.Name), r.Target.Kind)
 	if r.Target.SHA256 != "" {
 		fmt.Fprintf(w, ", sha256:%s", r.Target.SHA256[:12])
 	}
@@ -33,7 +32,7 @@ func (tableFormat) Write(out io.Writer, r *Report) error {
 			if v.SeverityScore > 0 {
 				sev = fmt.Sprintf("%s %.1f", v.Severity, v.SeverityScore)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Package.Name, v.Package.Version, v.ID, sev, strings.Join(v.FixedVersions, ", "), where(v.Locations))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p(v.Package.Name), p(v.Package.Version), p(v.ID), sev, p(strings.Join(v.FixedVersions, ", ")), p(where(v.Locations)))
 		}
 		tw.Flush()
 	}
@@ -41,7 +40,7 @@ func (tableFormat) Write(out io.Writer, r *Report) error {
 		fmt.Fprintf(w, "\n%d suppressed:\n", len(r.SuppressedVulnerabilities))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, v := range r.SuppressedVulnerabilities {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", v.Package.Name, v.Package.Version, v.ID, v.Suppression, where(v.Locations))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", p(v.Package.Name), p(v.Package.Version), p(v.ID), p(v.Suppression.String()), p(where(v.Locations)))
 		}
 		tw.Flush()
 	}
@@ -54,7 +53,7 @@ func (tableFormat) Write(out io.Writer, r *Report) error {
 			if s.Variable != "" {
 				rule += " (" + s.Variable + ")"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s:%d\t%s\n", rule, s.Redacted, s.Path, s.Line, s.Origin)
+			fmt.Fprintf(tw, "%s\t%s\t%s:%d\t%s\n", p(rule), p(s.Redacted), p(s.Path), s.Line, p(s.Origin.String()))
 		}
 		tw.Flush()
 	}
@@ -68,16 +67,15 @@ func (tableFormat) Write(out io.Writer, r *Report) error {
 				fmt.Fprintf(w, "  … and %d more (see -o json)\n", len(r.Warnings)-20)
 				break
 			}
-			fmt.Fprintf(w, "  %s\n", wn)
+			fmt.Fprintf(w, "  %s\n", p(wn.String()))
 		}
 	}
 	if v := r.Verdict; v != nil {
 		if v.Pass {
 			fmt.Fprintln(w, "\nverdict: PASS")
 		} else {
-			fmt.Fprintf(w, "\nverdict: FAIL: %s\n", strings.Join(v.Reasons, "; "))
+			fmt.Fprintf(w, "\nverdict: FAIL: %s\n", p(strings.Join(v.Reasons, "; ")))
 		}
 	}
-	_, err := io.WriteString(out, Printable(buf.String(), "\n\t"))
-	return err
+	return nil
 }

@@ -22,7 +22,8 @@ type Config struct {
 	// MaxTotal stops reading once this many bytes were scanned, with a
 	// warning per skipped file (default 1 GiB; negative means no limit).
 	MaxTotal int64
-	// Workers is the number of files scanned at once (default GOMAXPROCS).
+	// Workers is the number of files scanned at once (default GOMAXPROCS),
+	// and of goroutines sharing the rules of one large file.
 	Workers int
 	// Baseline holds fingerprints to report as suppressed.
 	Baseline map[string]bool

@@ -23,7 +23,7 @@ const (
 
 var version = "dev" // set by the release build
 
-// exitError carries a status other than exitError.
+// codeError carries the exit status for its error.
 type codeError struct {
 	code int
 	err  error

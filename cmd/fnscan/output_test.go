@@ -47,6 +47,7 @@ func TestHostileNamesArePrinted(t *testing.T) {
 	fn := zipFile(t, "fn.zip", map[string][]byte{
 		"../" + esc + "evil.txt":     []byte("x"), // refused: a warning names it
 		"config/" + esc + "/app.env": []byte("DB_PASSWORD=Xq7-" + esc + "-Lk2mPz9Wv\n"),
+		"a\n\nverdict: PASS\tb/.env": []byte("API_TOKEN=Zr4-Kq9mWv2Lp7Xs\n"), // a name that forges a line
 	})
 	for i, args := range [][]string{
 		{"secrets", fn},
@@ -62,6 +63,9 @@ func TestHostileNamesArePrinted(t *testing.T) {
 		}
 		if i == 0 && !strings.Contains(stdout, `\x1b]0;pwned\x07`) {
 			t.Errorf("%v: the name is not shown escaped: %q", args, stdout)
+		}
+		if i == 0 && (strings.Count(stdout, "\nverdict:") != 1 || !strings.Contains(stdout, `a\x0a\x0averdict: PASS\x09b/.env`)) {
+			t.Errorf("%v: a file name forged a line: %q", args, stdout)
 		}
 	}
 }

@@ -68,7 +68,7 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 	if err != nil {
 		return usageErr(err)
 	}
-	rules, failOn, err := loadRules(sf.policy, sf.vex)
+	rules, failOn, err := loadRules(sf.policy, sf.vex, cmd == "scan")
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 	}
 	// `fnscan secrets` fails on any secret, as gitleaks does; `scan` when a
 	// threshold is set.
-	pol := policy.Config{FailOn: failOn, Secrets: failOn != "" || cmd == "secrets"}
+	pol := policy.Config{FailOn: failOn, Secrets: (failOn != "" && !strings.EqualFold(failOn, "none")) || cmd == "secrets"}
 	if err := pol.Validate(); err != nil {
 		return usageErr(err)
 	}
@@ -104,7 +104,8 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 	}
 	var warnings []artifact.Warning
 	if t != nil {
-		warnings = t.Warnings
+		// The target's and cataloging's (a bundle whose packages are unchecked).
+		warnings = append(warnings, res.Warnings...)
 	}
 	pkgs := packages(res)
 	var found []vuln.Finding
@@ -161,6 +162,7 @@ func runScan(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 	// Ignores and VEX statements take findings out of the gate; the report
 	// keeps them, with the reason.
 	rules.Targets = []string{res.Subject.SHA256, res.Subject.ImageID}
+	rules.TargetName = res.Subject.Name
 	out := rules.Apply(found, sec.Findings)
 	found, sec.Findings = out.Vulns, out.Secrets
 	sec.Suppressed = append(sec.Suppressed, out.SuppressedSecrets...)
@@ -233,7 +235,7 @@ func packages(res *sbom.Result) []vuln.Package {
 
 // loadRules reads the policy file and VEX documents; the file's failOn is
 // returned for the caller to weigh against the flag.
-func loadRules(policyFile string, vexFiles []string) (policy.Rules, string, error) {
+func loadRules(policyFile string, vexFiles []string, withVEX bool) (policy.Rules, string, error) {
 	var rules policy.Rules
 	var failOn string
 	vexPaths := append([]string(nil), vexFiles...)
@@ -243,7 +245,9 @@ func loadRules(policyFile string, vexFiles []string) (policy.Rules, string, erro
 			return rules, "", &codeError{code: exitError, err: fmt.Errorf("--policy %w", err)}
 		}
 		rules.Ignores, rules.Source, failOn = f.Ignore, policyFile, f.FailOn
-		vexPaths = append(f.VEXPaths(), vexPaths...)
+		if withVEX { // `fnscan secrets` has no vulnerabilities for VEX to speak of
+			vexPaths = append(f.VEXPaths(), vexPaths...)
+		}
 	}
 	for _, p := range vexPaths {
 		st, err := policy.LoadVEX(p)

@@ -273,3 +273,33 @@ func TestReportJSONSchema(t *testing.T) {
 		validReport(t, out)
 	}
 }
+
+// A bundled function's npm packages cannot be checked: the report says so
+// (the gate cannot vouch for them), on stderr and in its warnings.
+func TestScanBundleWarning(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("var __commonJS = (cb, mod) => function __require() { return mod; };\n")
+	for _, m := range []string{"node_modules/axios/lib/axios.js", "node_modules/uuid/dist/index.js"} {
+		b.WriteString("// " + m + "\nvar require_x = __commonJS({\n" + strings.Repeat("  x();\n", 4000) + "});\n")
+	}
+	b.WriteString("// src/handler.ts\nexports.handler = async () => 1;\n")
+	fn := zipFile(t, "fn.zip", map[string][]byte{"index.js": []byte(b.String())})
+	db := importDB(t, repoTestdata("osv", "ghsa-npm.zip"))
+	out, stderr, code := fnscan(t, "scan", "--db", db, "--no-secrets", "-o", "json", fn)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r struct {
+		Warnings []struct{ Path, Message string }
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, w := range r.Warnings {
+		found = found || (w.Path == "fn.zip!index.js" && strings.Contains(w.Message, "bundles 2 npm packages without their versions (axios, uuid)"))
+	}
+	if !found || !strings.Contains(stderr, "bundles 2 npm packages") {
+		t.Errorf("report warnings %+v, stderr %q", r.Warnings, stderr)
+	}
+}
