@@ -249,16 +249,22 @@ func TestScanWithoutDB(t *testing.T) {
 // schema, docs/report.schema.json.
 func validReport(t *testing.T, out string) {
 	t.Helper()
-	s, err := jsonschema.NewCompiler().Compile(filepath.Join("..", "..", "docs", "report.schema.json"))
+	validJSON(t, filepath.Join("..", "..", "docs", "report.schema.json"), out)
+}
+
+// validJSON fails the test unless doc validates against the JSON schema.
+func validJSON(t *testing.T, schema, doc string) {
+	t.Helper()
+	s, err := jsonschema.NewCompiler().Compile(schema)
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(out))
+	d, err := jsonschema.UnmarshalJSON(strings.NewReader(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Validate(doc); err != nil {
-		t.Errorf("report invalid: %v", err)
+	if err := s.Validate(d); err != nil {
+		t.Errorf("invalid against %s: %v", filepath.Base(schema), err)
 	}
 }
 
