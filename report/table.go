@@ -22,7 +22,11 @@ func (tableFormat) Write(w io.Writer, r *Report) error {
 	if r.Target.SHA256 != "" {
 		fmt.Fprintf(w, ", sha256:%s", r.Target.SHA256[:12])
 	}
-	fmt.Fprintf(w, "): %d components, %d vulnerabilities, %d secrets\n", len(r.Components), len(r.Vulnerabilities), len(r.Secrets))
+	fmt.Fprintf(w, "): %d components, %d vulnerabilities, %d secrets", len(r.Components), len(r.Vulnerabilities), len(r.Secrets))
+	if n := len(r.SuppressedVulnerabilities) + len(r.Suppressed); n > 0 {
+		fmt.Fprintf(w, " (%d more suppressed)", n)
+	}
+	fmt.Fprintln(w)
 	if len(r.Vulnerabilities) > 0 {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
