@@ -77,6 +77,10 @@ type Target struct {
 
 	work string
 	warn func(Warning)
+
+	filesOnce sync.Once
+	files     []File
+	filesErr  error
 }
 
 // Root is one directory tree of the target on disk: the function, a layer, an
@@ -558,8 +562,15 @@ func (t *Target) Close() error {
 func (t *Target) WorkDir() string { return t.work }
 
 // Files lists every regular file in the scanned roots, nested archives
-// included, sorted by virtual path. Symlinks are never followed.
+// included, sorted by virtual path. Symlinks are never followed. The list is
+// shared between callers: read it, do not change it.
 func (t *Target) Files() ([]File, error) {
+	// Walked once: cataloging and the secrets scan both ask.
+	t.filesOnce.Do(func() { t.files, t.filesErr = t.walkFiles() })
+	return t.files, t.filesErr
+}
+
+func (t *Target) walkFiles() ([]File, error) {
 	var out []File
 	for _, r := range t.Roots {
 		if !r.Scan {
