@@ -1,6 +1,7 @@
 package sbom
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -13,8 +14,8 @@ import (
 // A JavaScript bundle (esbuild, webpack) inlines npm packages without the
 // package.json files catalogers read, so they are missing from the SBOM
 // and their vulnerabilities go unseen: a pass would mean nothing for them.
-// The bundle's module markers name the packages, not their versions, so
-// fnscan says so instead of guessing.
+// The bundle's module markers (or, minified, its source map) name the
+// packages, not their versions, so fnscan says so instead of guessing.
 
 // minBundleSize: smaller files are handlers, not bundles of dependencies.
 const minBundleSize = 32 << 10
@@ -35,23 +36,36 @@ func bundleWarnings(t *artifact.Target, comps []Component) []artifact.Warning {
 		}
 	}
 	var out []artifact.Warning
+	warned := map[string]bool{}
 	for _, f := range files {
-		if f.Size < minBundleSize || !artifact.IsBundleName(f.Path) || artifact.NodeModulesPackage(f.Path) != "" {
+		if f.Size < minBundleSize || artifact.NodeModulesPackage(f.Path) != "" {
 			continue
 		}
-		text, err := readHead(f.Real, maxBundleRead)
-		if err != nil {
-			continue
+		// A bundle's own markers name its modules; a minified bundle has
+		// none, but its source map lists them.
+		var sources []string
+		switch js, isMap := strings.CutSuffix(f.Virtual, ".map"); {
+		case isMap && artifact.IsBundleName(js) && !warned[js]:
+			sources = sourceMapSources(f.Real)
+		case artifact.IsBundleName(f.Path):
+			text, err := readHead(f.Real, maxBundleRead)
+			if err != nil {
+				continue
+			}
+			for _, m := range artifact.BundleModules(text) {
+				sources = append(sources, m.Path)
+			}
 		}
 		var missing []string
-		for _, m := range artifact.BundleModules(text) {
-			if p := artifact.NodeModulesPackage(m.Path); p != "" && !have[p] && !slices.Contains(missing, p) {
+		for _, src := range sources {
+			if p := artifact.NodeModulesPackage(src); p != "" && !have[p] && !slices.Contains(missing, p) {
 				missing = append(missing, p)
 			}
 		}
 		if len(missing) == 0 {
 			continue
 		}
+		warned[f.Virtual] = true
 		slices.Sort(missing)
 		names := strings.Join(missing[:min(len(missing), 5)], ", ")
 		if len(missing) > 5 {
@@ -61,6 +75,22 @@ func bundleWarnings(t *artifact.Target, comps []Component) []artifact.Warning {
 			"bundles %d npm packages without their versions (%s): they are not in the SBOM and not checked for vulnerabilities; scan the build's node_modules or package-lock.json too", len(missing), names)})
 	}
 	return out
+}
+
+// sourceMapSources lists a source map's "sources" (webpack://app/./node_modules/...,
+// ../node_modules/...).
+func sourceMapSources(p string) []string {
+	text, err := readHead(p, maxBundleRead)
+	if err != nil {
+		return nil
+	}
+	var m struct {
+		Sources []string `json:"sources"`
+	}
+	if json.Unmarshal([]byte(text), &m) != nil {
+		return nil
+	}
+	return m.Sources
 }
 
 func readHead(p string, n int64) (string, error) {

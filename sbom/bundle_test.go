@@ -72,3 +72,38 @@ func TestBundleWarning(t *testing.T) {
 		t.Errorf("not a bundle: %v", warned)
 	}
 }
+
+// A minified bundle has no markers; its source map names the packages.
+// With both, one warning.
+func TestBundleWarningSourceMap(t *testing.T) {
+	sourceMap := []byte(`{"version": 3, "sources": ["../node_modules/axios/lib/axios.js", "webpack://fn/./node_modules/@smithy/types/dist/index.js", "../src/handler.ts"], "sourcesContent": ["` +
+		strings.Repeat("x", 40<<10) + `"], "mappings": "AAAA"}`)
+	minified := []byte(strings.Repeat("var a=function(){return 1};", 2000))
+	for name, files := range map[string]map[string][]byte{
+		"minified":     {"index.js": minified, "index.js.map": sourceMap},
+		"with markers": {"index.js": esbuildBundle(), "index.js.map": sourceMap},
+	} {
+		tg, err := artifact.Open(t.Context(), writeZip(t, "fn.zip", files), artifact.Options{TempDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Catalog(t.Context(), tg, DefaultConfig())
+		tg.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, w := range res.Warnings {
+			if strings.Contains(w.Message, "npm packages without their versions") {
+				got = append(got, w.Path+": "+w.Message)
+			}
+		}
+		want := "fn.zip!index.js.map: bundles 2 npm packages without their versions (@smithy/types, axios)"
+		if name == "with markers" {
+			want = "fn.zip!index.js: bundles 3 npm packages"
+		}
+		if len(got) != 1 || !strings.HasPrefix(got[0], want) {
+			t.Errorf("%s: warnings %q, want one starting %q", name, got, want)
+		}
+	}
+}
