@@ -50,6 +50,10 @@ const (
 	// multiple of the text length, before the plain search is used: a
 	// hostile file cannot make anchoring quadratic.
 	leadBudget = 4
+	// maxLeadRead bounds one anchored run. Reading further means the
+	// pattern spans a huge line (.* in minified code, a source map's
+	// JSON), where every start would read to its end: search plainly.
+	maxLeadRead = 1 << 20
 )
 
 func analyzeLead(expr string) *lead {
@@ -373,7 +377,8 @@ func (l *lead) findAll(text string, starts []int) (matches [][]int, ok bool) {
 }
 
 // budgetReader feeds a string to the regexp rune by rune, as
-// regexp's own string input decodes it, until its shared budget is spent.
+// regexp's own string input decodes it, until its shared budget or the
+// per-run bound is spent.
 type budgetReader struct {
 	s     string
 	i     int
@@ -385,7 +390,7 @@ func (r *budgetReader) ReadRune() (rune, int, error) {
 	if r.i >= len(r.s) {
 		return 0, 0, io.EOF
 	}
-	if r.left <= 0 {
+	if r.left <= 0 || r.i >= maxLeadRead {
 		r.spent = true
 		return 0, 0, io.EOF
 	}

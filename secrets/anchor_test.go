@@ -265,6 +265,12 @@ func TestLeadBudget(t *testing.T) {
 	if want := re.FindAllStringIndex(text, -1); len(want) != 1 || !slices.EqualFunc(got, want, slices.Equal) {
 		t.Fatalf("after the budget ran out: %v, want %v", got, want)
 	}
+	// One start that would read a 2 MiB line (minified code, a source
+	// map's JSON) gives up at once, well within the total budget.
+	long := "curl " + strings.Repeat("x", 2<<20)
+	if _, ok := leadFindAll(l, long, asciiLower(long)); ok {
+		t.Fatal("an anchored run read a whole 2 MiB line")
+	}
 	// Where each start reads about one line, it stays within the budget.
 	short := strings.Repeat("curl -u \"user:pass\"\n", 1000)
 	got, ok = leadFindAll(l, short, asciiLower(short))
