@@ -50,3 +50,5 @@ compare "node_modules tree" "$tree"
 # The same code bundled by esbuild into one unminified file (CDK's default).
 "$here/build-bundle.sh" "$out" >/dev/null
 compare "esbuild bundle" "$out/bundle"
+[ -d "$out/bundle-min" ] || { rm -f "$out/bundle.zip"; "$here/build-bundle.sh" "$out" >/dev/null; }
+compare "esbuild bundle, minified, with source map" "$out/bundle-min"
