@@ -34,6 +34,10 @@ type lead struct {
 	// item (generic-api-key's [\w.-]{0,50}?(?:key|token|...)).
 	pre    *[256]bool
 	preMax int
+	// follow, when set, is text every match holds after its start: a
+	// start without it nearby is skipped before the regex runs (curl
+	// rules need " -u" within a few lines of "curl").
+	follow *followReq
 	// foldKS: a case-folded literal holds k or s, which Unicode folds to
 	// the non-ASCII K (Kelvin) and ſ that a byte search would not see.
 	foldKS bool
@@ -70,6 +74,10 @@ func analyzeLead(expr string) *lead {
 		return nil
 	}
 	l.items = items
+	l.follow = analyzeFollow(re)
+	if l.follow != nil && slices.ContainsFunc(l.follow.lits, func(s string) bool { return strings.ContainsAny(s, "ks") }) {
+		l.foldKS = true // a case-folded k or s also matches K (Kelvin) or ſ
+	}
 	for _, it := range items {
 		if it.run == nil && len(it.lit) < minLeadLit {
 			return nil // a one-byte literal finds too much
@@ -87,6 +95,78 @@ func analyzeLead(expr string) *lead {
 		return nil
 	}
 	return l
+}
+
+// followReq: one of lits (lowercased) occurs in every match, beginning at
+// most newlines newlines after the line the match starts on.
+type followReq struct {
+	lits     []string
+	newlines int
+}
+
+// analyzeFollow looks, in a top-level concatenation, past the lead for
+// pieces every match must hold: the first run of pieces whose prefixes
+// are all at least two bytes long.
+func analyzeFollow(re *syntax.Regexp) *followReq {
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	if re.Op != syntax.OpConcat {
+		return nil
+	}
+	i := 0
+	for i < len(re.Sub) && re.Sub[i].Op == syntax.OpWordBoundary {
+		i++
+	}
+	newlines := 0
+	for j := i + 1; j < len(re.Sub); j++ {
+		rest := &syntax.Regexp{Op: syntax.OpConcat, Flags: re.Flags, Sub: re.Sub[j:]}
+		// Lowercased ASCII only: asciiLower(text) is where they are sought.
+		if pre := prefixes(rest); !slices.ContainsFunc(pre, func(p string) bool { return len(p) < 2 || !isASCII(p) }) {
+			return &followReq{lits: pre, newlines: newlines + nlIn(pre)}
+		}
+		if newlines += maxNewlines(re.Sub[j]); newlines > maxFollowLines {
+			return nil
+		}
+	}
+	return nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// maxFollowLines: beyond it the region to search is no longer small.
+const maxFollowLines = 64
+
+// present reports whether one of the literals occurs in the region a
+// match starting at p can reach.
+func (f *followReq) present(text string, lower []byte, p int) bool {
+	end := p
+	for range f.newlines + 1 {
+		i := strings.IndexByte(text[end:], '\n')
+		if i < 0 {
+			end = len(text)
+			break
+		}
+		end += i + 1
+	}
+	longest := 0
+	for _, lit := range f.lits {
+		longest = max(longest, len(lit))
+	}
+	region := lower[p:min(len(lower), end+longest)]
+	for _, lit := range f.lits {
+		if bytes.Contains(region, []byte(lit)) {
+			return true
+		}
+	}
+	return false
 }
 
 // maxPre bounds the prefix class repeat: walking back over it is per item.
@@ -341,7 +421,7 @@ func appendRunStarts(out []int, text string, it leadItem, seg span, limit int) [
 
 // findAll is FindAllStringIndex(text, -1) restricted to starts. ok is false
 // when the read budget ran out; the caller then searches the plain way.
-func (l *lead) findAll(text string, starts []int) (matches [][]int, ok bool) {
+func (l *lead) findAll(text string, lower []byte, starts []int) (matches [][]int, ok bool) {
 	r := budgetReader{left: leadBudget*len(text) + 4096}
 	end, last := 0, -1
 	for _, h := range starts {
@@ -358,6 +438,9 @@ func (l *lead) findAll(text string, starts []int) (matches [][]int, ok bool) {
 			}
 		}
 		last = p
+		if l.follow != nil && !l.follow.present(text, lower, p) {
+			continue
+		}
 		re, from := l.atStart, p
 		if p > 0 {
 			re, from = l.afterOne, p-1

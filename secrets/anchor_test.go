@@ -250,12 +250,12 @@ func TestLeadBudget(t *testing.T) {
 		t.Fatal("no lead for curl-auth-user")
 	}
 	re := regexp.MustCompile(expr)
-	text := strings.Repeat("curl xx\n", 20000) + "curl -u \"user:pass\"\n"
+	text := strings.Repeat("curl -u\n", 20000) + "curl -u \"user:pass\"\n"
 	starts, ok := l.starts(text, asciiLower(text), nil)
 	if !ok || len(starts) != 20001 {
 		t.Fatalf("%d starts, want 20001", len(starts))
 	}
-	if _, ok := l.findAll(text, starts); ok {
+	if _, ok := l.findAll(text, asciiLower(text), starts); ok {
 		t.Fatal("anchored search read six lines per start without running out of budget")
 	}
 	// The engine then searches the plain way, with the same result.
@@ -267,7 +267,7 @@ func TestLeadBudget(t *testing.T) {
 	}
 	// One start that would read a 2 MiB line (minified code, a source
 	// map's JSON) gives up at once, well within the total budget.
-	long := "curl " + strings.Repeat("x", 2<<20)
+	long := "curl -u " + strings.Repeat("x", 2<<20)
 	if _, ok := leadFindAll(l, long, asciiLower(long)); ok {
 		t.Fatal("an anchored run read a whole 2 MiB line")
 	}
@@ -322,7 +322,7 @@ func leadFindAll(l *lead, text string, lower []byte) ([][]int, bool) {
 	if !ok {
 		return nil, false
 	}
-	return l.findAll(text, starts)
+	return l.findAll(text, lower, starts)
 }
 
 // FuzzLead checks anchored against plain search for every lead rule.
@@ -371,6 +371,39 @@ func TestLeadStartsSkip(t *testing.T) {
 			if want := outsideSpans(skip, all); !slices.Equal(got, want) {
 				t.Fatalf("%s: starts %v with spans %v, want %v", ru.id, got, skip, want)
 			}
+		}
+	}
+}
+
+func TestAnalyzeFollow(t *testing.T) {
+	for _, tc := range []struct {
+		expr     string
+		want     string // lits, sorted, joined by |
+		newlines int
+	}{
+		// The separator, the flag and what may follow it ("=" or nothing).
+		{`\bcurl\b(?:.*|.*(?:[\r\n]{1,2}.*){1,5})[ \t\n\r](?:-u|--user)(?:=|[ \t]{0,1})x`,
+			"\t--user|\t--user=|\t-u|\t-u=|\n--user|\n--user=|\n-u|\n-u=|\r--user|\r--user=|\r-u|\r-u=| --user| --user=| -u| -u=", 11},
+		{`\bey[a-z]{17,}\.ey`, ".ey", 0},          // after a run, on the same line
+		{`(?i)\bapi[ \t]*=[ \t]*"KEY`, `"key`, 0}, // pieces too short to search are passed over
+		{`\btoken.{0,10}secret:`, "secret:", 0},   // after a bounded gap
+		{`\bcurl\b.*(?:-u)?x`, "", 0},             // an optional piece, then one byte
+		{`\btoken(?s:.)*secret:`, "", 0},          // any number of newlines between
+		{`(?i)\btoken=\x{130}x`, "", 0},           // non-ASCII: not sought in asciiLower text
+	} {
+		re, err := syntax.Parse(tc.expr, syntax.Perl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := analyzeFollow(re)
+		got, n := "", 0
+		if f != nil {
+			lits := slices.Clone(f.lits)
+			slices.Sort(lits)
+			got, n = strings.Join(slices.Compact(lits), "|"), f.newlines
+		}
+		if got != tc.want || n != tc.newlines {
+			t.Errorf("%s: follow %q within %d lines, want %q within %d", tc.expr, got, n, tc.want, tc.newlines)
 		}
 	}
 }

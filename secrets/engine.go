@@ -195,7 +195,7 @@ func (e *engine) scan(path, text string, opt scanOptions) []hit {
 func (e *engine) matches(r *rule, text string, lower []byte, ln *lines, hitsByKw [][]int, vendored []span) [][]int {
 	if r.lead != nil && r.lead.usable(text) {
 		if starts, ok := r.lead.starts(text, lower, vendored); ok {
-			if ms, ok := r.lead.findAll(text, starts); ok {
+			if ms, ok := r.lead.findAll(text, lower, starts); ok {
 				return ms
 			}
 		}
