@@ -74,7 +74,11 @@ func analyzeLead(expr string) *lead {
 		return nil
 	}
 	l.items = items
-	l.follow = analyzeFollow(re)
+	// Lines are counted from where a match begins; a prefix class that
+	// holds \n could put that lines before the lead.
+	if l.pre == nil || !l.pre['\n'] {
+		l.follow = analyzeFollow(re)
+	}
 	if l.follow != nil && slices.ContainsFunc(l.follow.lits, func(s string) bool { return strings.ContainsAny(s, "ks") }) {
 		l.foldKS = true // a case-folded k or s also matches K (Kelvin) or ſ
 	}
@@ -118,8 +122,12 @@ func analyzeFollow(re *syntax.Regexp) *followReq {
 	for i < len(re.Sub) && re.Sub[i].Op == syntax.OpWordBoundary {
 		i++
 	}
-	newlines := 0
-	for j := i + 1; j < len(re.Sub); j++ {
+	if i == len(re.Sub) {
+		return nil
+	}
+	// The lead itself may span lines (a class run holding \n).
+	newlines := maxNewlines(re.Sub[i])
+	for j := i + 1; j < len(re.Sub) && newlines <= maxFollowLines; j++ {
 		rest := &syntax.Regexp{Op: syntax.OpConcat, Flags: re.Flags, Sub: re.Sub[j:]}
 		// Lowercased ASCII only: asciiLower(text) is where they are sought.
 		if pre := prefixes(rest); !slices.ContainsFunc(pre, func(p string) bool { return len(p) < 2 || !isASCII(p) }) {

@@ -390,6 +390,7 @@ func TestAnalyzeFollow(t *testing.T) {
 		{`\bcurl\b.*(?:-u)?x`, "", 0},             // an optional piece, then one byte
 		{`\btoken(?s:.)*secret:`, "", 0},          // any number of newlines between
 		{`(?i)\btoken=\x{130}x`, "", 0},           // non-ASCII: not sought in asciiLower text
+		{`\b[a-z\n]{8,}xyzw`, "", 0},              // the lead run itself may span any number of lines
 	} {
 		re, err := syntax.Parse(tc.expr, syntax.Perl)
 		if err != nil {
@@ -405,5 +406,12 @@ func TestAnalyzeFollow(t *testing.T) {
 		if got != tc.want || n != tc.newlines {
 			t.Errorf("%s: follow %q within %d lines, want %q within %d", tc.expr, got, n, tc.want, tc.newlines)
 		}
+	}
+	// A prefix class holding \n moves a match's start lines before its lead.
+	if l := analyzeLead(`[\w\n.-]{0,50}?(?:key)[ \t]*=[ \t]*"secret`); l == nil || l.pre == nil || l.follow != nil {
+		t.Errorf("prefix class with newlines: lead %+v", l)
+	}
+	if l := analyzeLead(`[\w.-]{0,50}?(?:key)[ \t]*=[ \t]*"secret`); l == nil || l.follow == nil {
+		t.Errorf("prefix class without newlines: lead %+v", l)
 	}
 }
