@@ -2,6 +2,7 @@ package artifact
 
 import (
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -34,14 +35,7 @@ func IsBundleName(p string) bool {
 // BundleModules lists the markers of an unminified esbuild or webpack
 // bundle in order; nil when text is not one.
 func BundleModules(text string) []BundleModule {
-	marked := false
-	for _, m := range bundlerMarks {
-		if strings.Contains(text, m) {
-			marked = true
-			break
-		}
-	}
-	if !marked {
+	if !slices.ContainsFunc(bundlerMarks, func(m string) bool { return strings.Contains(text, m) }) {
 		return nil
 	}
 	var out []BundleModule
