@@ -26,10 +26,15 @@ const sevenZipChildArg = "__fnscan-extract-7z"
 // sevenZipMemory is the child's address-space limit.
 const sevenZipMemory = 2 << 30
 
-func init() {
-	if len(os.Args) == 7 && os.Args[1] == sevenZipChildArg {
-		os.Exit(sevenZipChild(os.Args[2], os.Args[3], os.Args[4], os.Args[5], os.Args[6]))
+// ChildMain runs the 7z extraction child when args (os.Args) say this
+// process is one; ok is false otherwise. The binary re-executes itself for
+// each 7z archive, so its main, and the TestMain of every package whose
+// tests open 7z archives, call it first.
+func ChildMain(args []string) (code int, ok bool) {
+	if len(args) == 7 && args[1] == sevenZipChildArg {
+		return sevenZipChild(args[2], args[3], args[4], args[5], args[6]), true
 	}
+	return 0, false
 }
 
 // un7z extracts p into dir through the child and charges what it wrote.

@@ -306,15 +306,17 @@ func detectTar(r io.Reader, max int64) (Kind, error) {
 	}
 }
 
-// Open unpacks a target into a new private work directory.
-func Open(ctx context.Context, spec string, opts Options) (t *Target, err error) {
+// Open opens a target: the provider its prefix names, else the first
+// provider that recognises it. Files are unpacked into a new private work
+// directory that Close removes. An SBOM target comes back with Kind
+// KindSBOM and nothing unpacked, for the sbom package to read.
+func Open(ctx context.Context, spec string, opts Options) (*Target, error) {
 	if opts.Limits == (Limits{}) {
 		opts.Limits = DefaultLimits()
 	}
 	if err := opts.Limits.Validate(); err != nil {
 		return nil, err
 	}
-	kind, p := ParseSpec(spec)
 	for _, scheme := range []string{"docker:", "podman:", "containerd:"} {
 		if strings.HasPrefix(spec, scheme) {
 			return nil, fmt.Errorf("%s: %s daemon images are not supported: scan it from its registry (registry:REF), or save it with `docker save` and scan the file", spec, strings.TrimSuffix(scheme, ":"))
@@ -325,23 +327,35 @@ func Open(ctx context.Context, spec string, opts Options) (t *Target, err error)
 			return nil, fmt.Errorf("platform %q: want os/arch or os/arch/variant, e.g. linux/arm64", opts.Platform)
 		}
 	}
+	prov, ref := splitSpec(spec)
+	if prov == nil {
+		if _, err := os.Stat(ref); err != nil {
+			if errors.Is(err, fs.ErrNotExist) && looksLikeImageRef(ref) {
+				return nil, fmt.Errorf("%s: no such file (an image in a registry? use registry:%s)", ref, ref)
+			}
+			return nil, fmt.Errorf("%s: %w", ref, unwrapPathErr(err))
+		}
+		probe := &Probe{Ref: ref, max: opts.Limits.MaxTotalBytes}
+		for _, p := range Providers() {
+			if d, ok := p.(Detector); ok && d.Detect(probe) {
+				prov = p
+				break
+			}
+		}
+		if prov == nil {
+			_, err := probe.Kind()
+			return nil, fmt.Errorf("%s: %w", ref, err)
+		}
+	}
+	return prov.Open(ctx, ref, opts)
+}
+
+// open unpacks a target of a built-in kind.
+func open(ctx context.Context, kind Kind, p string, opts Options) (t *Target, err error) {
 	if kind != KindRegistry {
 		if _, err := os.Stat(p); err != nil {
-			if kind == "" && errors.Is(err, fs.ErrNotExist) && looksLikeImageRef(p) {
-				return nil, fmt.Errorf("%s: no such file (an image in a registry? use registry:%s)", p, p)
-			}
 			return nil, fmt.Errorf("%s: %w", p, unwrapPathErr(err))
 		}
-	}
-	if kind == "" {
-		k, err := detect(p, opts.Limits.MaxTotalBytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		kind = k
-	}
-	if kind == KindSBOM {
-		return nil, fmt.Errorf("%s: is an SBOM: open it with the sbom reader", p)
 	}
 	if len(opts.Layers) > 0 && kind != KindZip && kind != KindDir {
 		return nil, fmt.Errorf("%s: --layer applies to a function zip or directory, not a %s", p, kind)

@@ -8,37 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fnscan/fnscan/result"
 	"github.com/fnscan/fnscan/secrets"
-	"github.com/fnscan/fnscan/vuln"
 )
 
 // Suppression says why a finding does not count against the gate.
-type Suppression struct {
-	Kind          string `json:"kind"`                    // "ignore" or "vex"
-	Reason        string `json:"reason,omitempty"`        // the ignore's reason, or the VEX detail
-	Expires       string `json:"expires,omitempty"`       // the ignore's expiry, as written
-	Status        string `json:"status,omitempty"`        // VEX: not_affected or fixed
-	Justification string `json:"justification,omitempty"` // VEX justification
-	Source        string `json:"source,omitempty"`        // the policy file or VEX document
-}
-
-func (s Suppression) String() string {
-	switch {
-	case s.Kind == "vex" && s.Justification != "":
-		return fmt.Sprintf("VEX %s: %s", s.Status, s.Justification)
-	case s.Kind == "vex":
-		return "VEX " + s.Status
-	case s.Expires != "":
-		return fmt.Sprintf("ignored until %s: %s", s.Expires, s.Reason)
-	}
-	return "ignored: " + s.Reason
-}
-
-// SuppressedVuln is a vulnerability finding taken out of the gate.
-type SuppressedVuln struct {
-	Finding     vuln.Finding
-	Suppression Suppression
-}
+type Suppression = result.Suppression
 
 // Rules are the ignores and VEX statements a scan applies.
 type Rules struct {
@@ -55,28 +30,20 @@ type Rules struct {
 	TargetName string
 }
 
-// Outcome is what counts and what does not.
-type Outcome struct {
-	Vulns             []vuln.Finding
-	SuppressedVulns   []SuppressedVuln
-	Secrets           []secrets.Finding
-	SuppressedSecrets []secrets.Finding // with Reason set
-	Warnings          []string          // expired ignores
-}
-
-// Apply sorts findings into those that count and those suppressed by an
-// ignore (checked first: it is the team's own word) or a VEX statement.
-func (r Rules) Apply(vulns []vuln.Finding, found []secrets.Finding) Outcome {
+// Apply moves the findings that an ignore (checked first: it is the team's
+// own word) or a VEX statement takes out of the gate into the Result's
+// suppressed lists, each with why. It returns warnings: expired ignores.
+func (r Rules) Apply(res *result.Result) []string {
 	now := r.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
-	var out Outcome
+	var warnings []string
 	active := make([]*Ignore, 0, len(r.Ignores))
 	for i := range r.Ignores {
 		ig := &r.Ignores[i]
 		if !ig.until.IsZero() && now.After(ig.until) {
-			out.Warnings = append(out.Warnings, fmt.Sprintf("the ignore of %s expired on %s: its findings count again", ig.label(), ig.Expires))
+			warnings = append(warnings, fmt.Sprintf("the ignore of %s expired on %s: its findings count again", ig.label(), ig.Expires))
 			continue
 		}
 		active = append(active, ig)
@@ -85,25 +52,31 @@ func (r Rules) Apply(vulns []vuln.Finding, found []secrets.Finding) Outcome {
 	// place before dated ones, and document order breaks ties.
 	r.VEX = slices.Clone(r.VEX)
 	slices.SortStableFunc(r.VEX, func(a, b Statement) int { return a.Time.Compare(b.Time) })
-	for _, f := range vulns {
-		if s, ok := r.suppressVuln(active, f); ok {
-			out.SuppressedVulns = append(out.SuppressedVulns, SuppressedVuln{Finding: f, Suppression: s})
+	kept := res.Vulnerabilities[:0:0]
+	for _, v := range res.Vulnerabilities {
+		if s, ok := r.suppressVuln(active, v); ok {
+			v.Suppression = &s
+			res.SuppressedVulnerabilities = append(res.SuppressedVulnerabilities, v)
 			continue
 		}
-		out.Vulns = append(out.Vulns, f)
+		kept = append(kept, v)
 	}
-	for _, f := range found {
+	res.Vulnerabilities = kept
+	result.SortVulnerabilities(res.SuppressedVulnerabilities)
+	secs := res.Secrets[:0:0]
+	for _, f := range res.Secrets {
 		if ig := matchSecret(active, f, r.TargetName); ig != nil {
 			f.Reason = Suppression{Kind: "ignore", Reason: ig.Reason, Expires: ig.Expires}.String()
-			out.SuppressedSecrets = append(out.SuppressedSecrets, f)
+			res.Suppressed = append(res.Suppressed, f)
 			continue
 		}
-		out.Secrets = append(out.Secrets, f)
+		secs = append(secs, f)
 	}
-	return out
+	res.Secrets = secs
+	return warnings
 }
 
-func (r Rules) suppressVuln(active []*Ignore, f vuln.Finding) (Suppression, bool) {
+func (r Rules) suppressVuln(active []*Ignore, f result.Vulnerability) (Suppression, bool) {
 	for _, ig := range active {
 		if ig.ID != "" && namesVuln(ig.ID, f) && (ig.Package == "" || packageMatches(ig.Package, f.Package)) {
 			return Suppression{Kind: "ignore", Reason: ig.Reason, Expires: ig.Expires, Source: r.Source}, true
@@ -155,13 +128,13 @@ func (r Rules) isTarget(product string) bool {
 }
 
 // namesVuln: the ID or any alias, ignoring case (cve-2021-1 is CVE-2021-1).
-func namesVuln(id string, f vuln.Finding) bool {
+func namesVuln(id string, f result.Vulnerability) bool {
 	return strings.EqualFold(id, f.ID) || slices.ContainsFunc(f.Aliases, func(a string) bool { return strings.EqualFold(id, a) })
 }
 
 // packageMatches takes a package URL, a name (PyPI's compared as PEP 503
 // says) or a Maven group:artifact.
-func packageMatches(want string, p vuln.Package) bool {
+func packageMatches(want string, p result.Package) bool {
 	switch {
 	case strings.HasPrefix(want, "pkg:"):
 		return productMatches(want, p.PURL)

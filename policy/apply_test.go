@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fnscan/fnscan/result"
+	"github.com/fnscan/fnscan/sbom"
 	"github.com/fnscan/fnscan/secrets"
 	"github.com/fnscan/fnscan/vuln"
 )
@@ -55,7 +57,34 @@ var (
 	scoped         = finding("GHSA-aaaa-bbbb-cccc", []string{"CVE-2021-23337"}, "@acme/util", "1.0.0", "pkg:npm/%40acme/util@1.0.0", "LOW")
 )
 
-func ids(fs []vuln.Finding) []string {
+// outcome is what Apply left counting and what it took out, for tests.
+type outcome struct {
+	Vulns             []result.Vulnerability
+	SuppressedVulns   []suppressedVuln
+	Secrets           []secrets.Finding
+	SuppressedSecrets []secrets.Finding
+	Warnings          []string
+}
+
+type suppressedVuln struct {
+	Finding     result.Vulnerability
+	Suppression Suppression
+}
+
+// apply runs the rules over a Result made of the findings.
+func apply(r Rules, vulns []vuln.Finding, found []secrets.Finding) outcome {
+	res := result.New(&sbom.Result{}, "test")
+	res.AddVulnerabilities(vulns, nil)
+	res.Secrets = append(res.Secrets, found...)
+	out := outcome{Warnings: r.Apply(res)}
+	out.Vulns, out.Secrets, out.SuppressedSecrets = res.Vulnerabilities, res.Secrets, res.Suppressed
+	for _, v := range res.SuppressedVulnerabilities {
+		out.SuppressedVulns = append(out.SuppressedVulns, suppressedVuln{Finding: v, Suppression: *v.Suppression})
+	}
+	return out
+}
+
+func ids(fs []result.Vulnerability) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, f.ID+"@"+f.Package.Version)
@@ -89,7 +118,7 @@ ignore:
 		{RuleID: "generic-api-key", Path: "fn.zip!src/handler.js", Fingerprint: "a2"},
 		{RuleID: "aws-access-token", Path: "fn.zip!src/handler.js", Fingerprint: "f00d"},
 	}
-	out := r.Apply([]vuln.Finding{lodashTemplate, lodashProto, minimist, scoped}, secs)
+	out := apply(r, []vuln.Finding{lodashTemplate, lodashProto, minimist, scoped}, secs)
 	if got, want := ids(out.Vulns), []string{"GHSA-aaaa-bbbb-cccc@1.0.0", "GHSA-p6mc-m468-83gw@4.17.20", "GHSA-xvch-5gv4-984h@1.2.5"}; !slices.Equal(got, want) {
 		t.Errorf("counted %v, want %v (the package restriction keeps @acme/util, the expired ignore minimist)", got, want)
 	}
@@ -105,11 +134,11 @@ ignore:
 	}
 	// The day of expiry still counts as covered; the day after does not.
 	r.Now = time.Date(2026, 12, 31, 23, 0, 0, 0, time.UTC)
-	if out := r.Apply([]vuln.Finding{lodashTemplate}, nil); len(out.Vulns) != 0 {
+	if out := apply(r, []vuln.Finding{lodashTemplate}, nil); len(out.Vulns) != 0 {
 		t.Error("an ignore expiring today no longer applies")
 	}
 	r.Now = time.Date(2027, 1, 1, 0, 0, 1, 0, time.UTC)
-	if out := r.Apply([]vuln.Finding{lodashTemplate}, nil); len(out.Vulns) != 1 {
+	if out := apply(r, []vuln.Finding{lodashTemplate}, nil); len(out.Vulns) != 1 {
 		t.Error("an expired ignore still applies")
 	}
 }
@@ -125,7 +154,7 @@ func TestVEX(t *testing.T) {
 	}
 	jackson := finding("GHSA-jackson", []string{"SNYK-JAVA-COMFASTERXMLJACKSONCORE-32111"}, "jackson-databind", "2.9.4",
 		"pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.9.4?type=jar", "HIGH")
-	out := Rules{VEX: stmts}.Apply([]vuln.Finding{lodashTemplate, lodashProto, lodashOld, minimist, scoped, jackson}, nil)
+	out := apply(Rules{VEX: stmts}, []vuln.Finding{lodashTemplate, lodashProto, lodashOld, minimist, scoped, jackson}, nil)
 	// lodashTemplate: not_affected for 4.17.20. lodashProto@4.17.20: not
 	// affected via a subcomponent without version (a statement about
 	// 4.17.19 does not touch it); @4.17.15: a later statement says
@@ -151,25 +180,25 @@ func TestVEX(t *testing.T) {
 
 	// A statement about the image itself covers every package in it.
 	img := []Statement{{Vulnerability: "CVE-2021-44906", Products: []Product{{ID: "pkg:oci/fn@sha256%3Aabc123?repository_url=ecr"}}, Status: "not_affected"}}
-	if out := (Rules{VEX: img, Targets: []string{"ABC123"}}).Apply([]vuln.Finding{minimist}, nil); len(out.Vulns) != 0 {
+	if out := apply(Rules{VEX: img, Targets: []string{"ABC123"}}, []vuln.Finding{minimist}, nil); len(out.Vulns) != 0 {
 		t.Error("a statement naming the scanned image does not cover its packages")
 	}
-	if out := (Rules{VEX: img, Targets: []string{"def456"}}).Apply([]vuln.Finding{minimist}, nil); len(out.Vulns) != 1 {
+	if out := apply(Rules{VEX: img, Targets: []string{"def456"}}, []vuln.Finding{minimist}, nil); len(out.Vulns) != 1 {
 		t.Error("a statement naming another image covers this one")
 	}
 	// Subcomponents of another (pinned) image say nothing about this one.
 	other := []Statement{{Vulnerability: "CVE-2021-44906", Status: "not_affected",
 		Products: []Product{{ID: "pkg:oci/other@sha256:fff", Subs: []string{"pkg:npm/minimist"}}}}}
-	if out := (Rules{VEX: other, Targets: []string{"abc123"}}).Apply([]vuln.Finding{minimist}, nil); len(out.Vulns) != 1 {
+	if out := apply(Rules{VEX: other, Targets: []string{"abc123"}}, []vuln.Finding{minimist}, nil); len(out.Vulns) != 1 {
 		t.Error("a subcomponent of another image covers this one")
 	}
 	other[0].Products[0].ID = "pkg:oci/other@sha256:abc123"
-	if out := (Rules{VEX: other, Targets: []string{"abc123"}}).Apply([]vuln.Finding{minimist}, nil); len(out.Vulns) != 0 {
+	if out := apply(Rules{VEX: other, Targets: []string{"abc123"}}, []vuln.Finding{minimist}, nil); len(out.Vulns) != 0 {
 		t.Error("a subcomponent of this image is not covered")
 	}
 	// A statement without products is about nothing.
 	none := []Statement{{Vulnerability: "CVE-2021-44906", Status: "not_affected"}}
-	if out := (Rules{VEX: none}).Apply([]vuln.Finding{minimist}, nil); len(out.Vulns) != 1 {
+	if out := apply(Rules{VEX: none}, []vuln.Finding{minimist}, nil); len(out.Vulns) != 1 {
 		t.Error("a statement without products suppressed a finding")
 	}
 	// The newest statement wins, wherever it stands.
@@ -179,11 +208,11 @@ func TestVEX(t *testing.T) {
 		{Vulnerability: "GHSA-xvch-5gv4-984h", Products: prod, Status: "affected", Time: at(20)},
 		{Vulnerability: "GHSA-xvch-5gv4-984h", Products: prod, Status: "not_affected", Time: at(10)},
 	}
-	if out := (Rules{VEX: order}).Apply([]vuln.Finding{minimist}, nil); len(out.Vulns) != 1 {
+	if out := apply(Rules{VEX: order}, []vuln.Finding{minimist}, nil); len(out.Vulns) != 1 {
 		t.Error("an older not_affected beat a newer affected")
 	}
 	order[0].Time = at(5)
-	if out := (Rules{VEX: order}).Apply([]vuln.Finding{minimist}, nil); len(out.Vulns) != 0 {
+	if out := apply(Rules{VEX: order}, []vuln.Finding{minimist}, nil); len(out.Vulns) != 0 {
 		t.Error("a newer not_affected lost to an older affected")
 	}
 
@@ -252,7 +281,7 @@ func TestVEXNamesAndPackages(t *testing.T) {
 	}
 	pyyaml := vuln.Finding{ID: "GHSA-8q59-q68h-6hv4", Aliases: []string{"CVE-2020-14343", "PYSEC-2021-142"},
 		Package: vuln.Package{Name: "pyyaml", Version: "5.3.1", PURL: "pkg:pypi/pyyaml@5.3.1"}}
-	out := Rules{VEX: stmts}.Apply([]vuln.Finding{pyyaml, minimist}, nil)
+	out := apply(Rules{VEX: stmts}, []vuln.Finding{pyyaml, minimist}, nil)
 	if len(out.Vulns) != 0 {
 		t.Errorf("not suppressed: %v", ids(out.Vulns))
 	}
@@ -263,7 +292,7 @@ func TestVEXNamesAndPackages(t *testing.T) {
 		"foo.bar": fooBar,
 	} {
 		r := Rules{Ignores: []Ignore{{ID: f.ID, Package: want, Reason: "r"}}}
-		if out := r.Apply([]vuln.Finding{f}, nil); len(out.Vulns) != 0 {
+		if out := apply(r, []vuln.Finding{f}, nil); len(out.Vulns) != 0 {
 			t.Errorf("ignore with package %q does not match %s", want, f.Package.PURL)
 		}
 	}

@@ -1,6 +1,6 @@
 // Package policy turns findings into a gate decision. It is a pure function
-// of the findings and the policy; it imports vuln and secrets for their
-// finding types and nothing later in the pipeline.
+// of the Result and the policy; it imports result (and vuln for severity
+// ranking) and nothing later in the pipeline.
 package policy
 
 import (
@@ -8,21 +8,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/fnscan/fnscan/secrets"
+	"github.com/fnscan/fnscan/result"
 	"github.com/fnscan/fnscan/vuln"
 )
-
-// Levels from lowest to highest; "" fails on nothing.
-var levels = []string{"UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
-
-func rank(level string) int {
-	for i, l := range levels {
-		if l == level {
-			return i
-		}
-	}
-	return 0
-}
 
 // Config is the gate.
 type Config struct {
@@ -43,38 +31,43 @@ func (c Config) Validate() error {
 }
 
 // Verdict is the decision and why.
-type Verdict struct {
-	Pass    bool           `json:"pass"`
-	FailOn  string         `json:"failOn,omitempty"`
-	Reasons []string       `json:"reasons,omitempty"`
-	Counts  map[string]int `json:"counts"`
-}
+type Verdict = result.Verdict
 
-// Evaluate applies the policy.
-func Evaluate(vulns []vuln.Finding, found []secrets.Finding, cfg Config) Verdict {
+// Evaluate decides the gate on the findings that still count (Apply has
+// taken the suppressed ones out). Counts are per vulnerability and package,
+// however many places the package was found in.
+func Evaluate(res *result.Result, cfg Config) Verdict {
 	v := Verdict{Pass: true, Counts: map[string]int{}}
 	failOn := strings.ToUpper(cfg.FailOn)
 	if failOn != "" && failOn != "NONE" {
 		v.FailOn = failOn
 	}
 	failing := map[string]int{}
-	for _, f := range vulns {
-		v.Counts[f.Severity.Level]++
-		if v.FailOn != "" && rank(f.Severity.Level) >= rank(v.FailOn) && f.Severity.Level != "UNKNOWN" || v.FailOn == "UNKNOWN" {
-			failing[f.Severity.Level]++
+	seen := map[result.Package]map[string]bool{}
+	for _, f := range res.Vulnerabilities {
+		if seen[f.Package][f.ID] {
+			continue
+		}
+		if seen[f.Package] == nil {
+			seen[f.Package] = map[string]bool{}
+		}
+		seen[f.Package][f.ID] = true
+		v.Counts[f.Severity]++
+		if v.FailOn != "" && vuln.Rank(f.Severity) >= vuln.Rank(v.FailOn) && f.Severity != vuln.LevelUnknown || v.FailOn == vuln.LevelUnknown {
+			failing[f.Severity]++
 		}
 	}
-	v.Counts["SECRET"] = len(found)
+	v.Counts["SECRET"] = len(res.Secrets)
 	var levelsFailing []string
 	for l := range failing {
 		levelsFailing = append(levelsFailing, l)
 	}
-	sort.Slice(levelsFailing, func(i, j int) bool { return rank(levelsFailing[i]) > rank(levelsFailing[j]) })
+	sort.Slice(levelsFailing, func(i, j int) bool { return vuln.Rank(levelsFailing[i]) > vuln.Rank(levelsFailing[j]) })
 	for _, l := range levelsFailing {
 		v.Reasons = append(v.Reasons, fmt.Sprintf("%d %s vulnerabilities (fail-on %s)", failing[l], l, v.FailOn))
 	}
-	if cfg.Secrets && len(found) > 0 {
-		v.Reasons = append(v.Reasons, fmt.Sprintf("%d hardcoded secrets", len(found)))
+	if cfg.Secrets && len(res.Secrets) > 0 {
+		v.Reasons = append(v.Reasons, fmt.Sprintf("%d hardcoded secrets", len(res.Secrets)))
 	}
 	v.Pass = len(v.Reasons) == 0
 	return v

@@ -3,6 +3,8 @@ package policy
 import (
 	"testing"
 
+	"github.com/fnscan/fnscan/result"
+	"github.com/fnscan/fnscan/sbom"
 	"github.com/fnscan/fnscan/secrets"
 	"github.com/fnscan/fnscan/vuln"
 )
@@ -33,7 +35,10 @@ func TestEvaluate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			v := Evaluate(c.vulns, make([]secrets.Finding, c.secrets), c.cfg)
+			res := result.New(&sbom.Result{}, "test")
+			res.AddVulnerabilities(c.vulns, nil)
+			res.Secrets = make([]secrets.Finding, c.secrets)
+			v := Evaluate(res, c.cfg)
 			if v.Pass != c.pass {
 				t.Errorf("pass = %v, want %v (%v)", v.Pass, c.pass, v.Reasons)
 			}

@@ -8,7 +8,7 @@ import (
 
 	cyclonedx "github.com/CycloneDX/cyclonedx-go"
 
-	"github.com/fnscan/fnscan/policy"
+	"github.com/fnscan/fnscan/result"
 	"github.com/fnscan/fnscan/sbom"
 )
 
@@ -60,7 +60,7 @@ func cdxMethod(version string) cyclonedx.ScoringMethod {
 // Vulnerabilities converts findings to CycloneDX: one entry per
 // (vulnerability, package), affecting the bom-refs of every instance of the
 // package. Suppressed findings carry their analysis (VEX).
-func Vulnerabilities(r *Report) []cyclonedx.Vulnerability {
+func Vulnerabilities(r *result.Result) []cyclonedx.Vulnerability {
 	refByLoc := map[string]string{}
 	if r.SBOM != nil {
 		for _, c := range r.SBOM.Components {
@@ -71,7 +71,7 @@ func Vulnerabilities(r *Report) []cyclonedx.Vulnerability {
 	}
 	var out []cyclonedx.Vulnerability
 	index := map[string]int{}
-	for _, v := range append(append([]Vulnerability{}, r.Vulnerabilities...), r.SuppressedVulnerabilities...) {
+	for _, v := range append(append([]result.Vulnerability{}, r.Vulnerabilities...), r.SuppressedVulnerabilities...) {
 		key := v.ID + "/" + v.Package.PURL
 		i, ok := index[key]
 		if !ok {
@@ -95,7 +95,7 @@ func Vulnerabilities(r *Report) []cyclonedx.Vulnerability {
 	return out
 }
 
-func cdxVulnerability(v Vulnerability) cyclonedx.Vulnerability {
+func cdxVulnerability(v result.Vulnerability) cyclonedx.Vulnerability {
 	cv := cyclonedx.Vulnerability{
 		BOMRef: v.ID + "/" + v.Package.PURL, ID: v.ID, Description: v.Summary,
 		Source: &cyclonedx.Source{Name: "OSV", URL: "https://osv.dev/vulnerability/" + v.ID},
@@ -128,7 +128,7 @@ func cdxVulnerability(v Vulnerability) cyclonedx.Vulnerability {
 // cdxAnalysis states a suppression in CycloneDX terms. A VEX statement
 // keeps its meaning; an ignore is a known finding the team deferred, which
 // is in triage, not "not affected".
-func cdxAnalysis(s policy.Suppression) *cyclonedx.VulnerabilityAnalysis {
+func cdxAnalysis(s result.Suppression) *cyclonedx.VulnerabilityAnalysis {
 	a := &cyclonedx.VulnerabilityAnalysis{Detail: s.Reason}
 	switch {
 	case s.Kind == "vex" && s.Status == "fixed":
@@ -161,7 +161,7 @@ func cdxJustification(j string) cyclonedx.ImpactAnalysisJustification {
 	return ""
 }
 
-func (f cyclonedxFormat) Write(w io.Writer, r *Report) error {
+func (f cyclonedxFormat) Write(w io.Writer, r *result.Result) error {
 	m := sbom.Meta{ToolVersion: r.Tool.Version, Reproducible: r.Reproducible}
 	if !m.Reproducible {
 		m.Timestamp = time.Now().UTC().Format(time.RFC3339)

@@ -3,6 +3,8 @@ package report
 import (
 	"encoding/json"
 	"io"
+
+	"github.com/fnscan/fnscan/result"
 )
 
 type jsonFormat struct{}
@@ -11,7 +13,7 @@ func init() { register(jsonFormat{}) }
 
 func (jsonFormat) Name() string { return "json" }
 
-func (jsonFormat) Write(w io.Writer, r *Report) error {
+func (jsonFormat) Write(w io.Writer, r *result.Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)

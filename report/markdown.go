@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/fnscan/fnscan/result"
 )
 
 type markdownFormat struct{}
@@ -16,7 +18,7 @@ func mdEscape(s string) string {
 	return Printable(strings.NewReplacer("|", `\|`, "\n", " ", "`", "'").Replace(s), "")
 }
 
-func (markdownFormat) Write(w io.Writer, r *Report) error {
+func (markdownFormat) Write(w io.Writer, r *result.Result) error {
 	fmt.Fprintf(w, "# fnscan: %s\n\n", mdEscape(r.Target.Name))
 	fmt.Fprintf(w, "%d components, %d vulnerabilities, %d secrets.\n", len(r.Components), len(r.Vulnerabilities), len(r.Secrets))
 	if v := r.Verdict; v != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fnscan/fnscan/artifact"
 	"github.com/fnscan/fnscan/policy"
+	"github.com/fnscan/fnscan/result"
 	"github.com/fnscan/fnscan/sbom"
 	"github.com/fnscan/fnscan/secrets"
 	"github.com/fnscan/fnscan/vuln"
@@ -21,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 // sample is a small scan result: two instances of one vulnerable package
 // (function and layer), one secret.
-func sample() *Report {
+func sample() *result.Result {
 	fn := artifact.Origin{Kind: artifact.OriginFunction, Name: "fn.zip", SHA256: strings.Repeat("a", 64)}
 	layer := artifact.Origin{Kind: artifact.OriginLayer, Name: "deps.zip", SHA256: strings.Repeat("b", 64), Index: 1}
 	res := &sbom.Result{
@@ -43,8 +44,11 @@ func sample() *Report {
 		RuleID: "github-pat", Description: "GitHub Personal Access Token", Path: "fn.zip!index.js", Line: 2,
 		Origin: fn, Fingerprint: "0123456789abcdef0123456789abcdef", Redacted: "ghp_…(40 chars)", Length: 40, Source: "content",
 	}}}
-	r := Build(res, found, nil, pkgs, sec, []artifact.Warning{{Path: "fn.zip!lib/broken.jar", Message: "skipped corrupt archive: not a valid zip archive"}}, "test")
-	v := policy.Evaluate(found, sec.Findings, policy.Config{FailOn: "high", Secrets: true})
+	r := result.New(res, "test")
+	r.AddVulnerabilities(found, res.Components)
+	r.Secrets = append(r.Secrets, sec.Findings...)
+	r.Warnings = append(r.Warnings, artifact.Warning{Path: "fn.zip!lib/broken.jar", Message: "skipped corrupt archive: not a valid zip archive"})
+	v := policy.Evaluate(r, policy.Config{FailOn: "high", Secrets: true})
 	r.Verdict = &v
 	return r
 }
@@ -105,7 +109,7 @@ func TestPrintable(t *testing.T) {
 
 // sampleSuppressed has two qs findings (each in two places) taken out, one
 // by VEX and one by an ignore, and a secret taken out by an ignore.
-func sampleSuppressed() *Report {
+func sampleSuppressed() *result.Result {
 	r := sample()
 	res := r.SBOM
 	pkgs := []vuln.Package{{Name: "qs", Version: "0.6.6", PURL: "pkg:npm/qs@0.6.6"}, {Name: "qs", Version: "0.6.6", PURL: "pkg:npm/qs@0.6.6"}}
@@ -116,17 +120,26 @@ func sampleSuppressed() *Report {
 	}
 	other := qs
 	other.ID, other.Aliases, other.Summary = "GHSA-gqgv-6jq5-jjj9", []string{"CVE-2017-1000048"}, "Prototype Pollution Protection Bypass in qs"
-	supp := []policy.SuppressedVuln{
-		{Finding: qs, Suppression: policy.Suppression{Kind: "vex", Status: "not_affected", Justification: "vulnerable_code_not_in_execute_path", Reason: "qs.parse never sees user input", Source: "vex/openvex.json"}},
-		{Finding: other, Suppression: policy.Suppression{Kind: "ignore", Reason: "upgrade in sprint 42", Expires: "2027-01-31", Source: "fnscan-policy.yaml"}},
+	supp := map[string]result.Suppression{
+		qs.ID:    {Kind: "vex", Status: "not_affected", Justification: "vulnerable_code_not_in_execute_path", Reason: "qs.parse never sees user input", Source: "vex/openvex.json"},
+		other.ID: {Kind: "ignore", Reason: "upgrade in sprint 42", Expires: "2027-01-31", Source: "fnscan-policy.yaml"},
 	}
 	sec := secrets.Result{Suppressed: []secrets.Finding{{
 		RuleID: "github-pat", Description: "GitHub Personal Access Token", Path: "fn.zip!test/fixtures.js", Line: 2,
 		Origin: res.Parts[0], Fingerprint: "0123456789abcdef0123456789abcdef", Redacted: "ghp_…(40 chars)", Length: 40, Source: "content",
 		Reason: "ignored: test fixtures",
 	}}}
-	out := Build(res, nil, supp, pkgs, sec, nil, "test")
-	v := policy.Evaluate(nil, nil, policy.Config{FailOn: "high", Secrets: true})
+	out := result.New(res, "test")
+	out.AddVulnerabilities([]vuln.Finding{qs, other}, res.Components)
+	for _, v := range out.Vulnerabilities {
+		s := supp[v.ID]
+		v.Suppression = &s
+		out.SuppressedVulnerabilities = append(out.SuppressedVulnerabilities, v)
+	}
+	out.Vulnerabilities = []result.Vulnerability{}
+	result.SortVulnerabilities(out.SuppressedVulnerabilities)
+	out.Suppressed = sec.Suppressed
+	v := policy.Evaluate(out, policy.Config{FailOn: "high", Secrets: true})
 	out.Verdict, out.Reproducible = &v, true
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/fnscan/fnscan/result"
 	"github.com/fnscan/fnscan/secrets"
 )
 
@@ -101,10 +102,10 @@ func sarifURI(p string) string {
 	return r.Replace(p)
 }
 
-func (sarifFormat) Write(w io.Writer, r *Report) error {
+func (sarifFormat) Write(w io.Writer, r *result.Result) error {
 	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: "fnscan", Version: r.Tool.Version, InformationURI: "https://github.com/fnscan/fnscan", Rules: []sarifRule{}}}, Results: []sarifResult{}}
 	rules := map[string]sarifRule{}
-	for _, v := range append(append([]Vulnerability{}, r.Vulnerabilities...), r.SuppressedVulnerabilities...) {
+	for _, v := range append(append([]result.Vulnerability{}, r.Vulnerabilities...), r.SuppressedVulnerabilities...) {
 		if _, ok := rules[v.ID]; !ok {
 			desc := v.Summary
 			if desc == "" {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/fnscan/fnscan/result"
 )
 
 type tableFormat struct{}
@@ -13,7 +15,7 @@ func init() { register(tableFormat{}) }
 
 func (tableFormat) Name() string { return "table" }
 
-func (tableFormat) Write(w io.Writer, r *Report) error {
+func (tableFormat) Write(w io.Writer, r *result.Result) error {
 	// Names, paths and reasons come from the target or the user: each is
 	// made one printable line before layout, so none can add a line (a fake
 	// verdict), break a column or reach the terminal as an escape sequence.

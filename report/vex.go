@@ -6,6 +6,7 @@ import (
 
 	cyclonedx "github.com/CycloneDX/cyclonedx-go"
 
+	"github.com/fnscan/fnscan/result"
 	"github.com/fnscan/fnscan/sbom"
 )
 
@@ -19,7 +20,7 @@ func init() { register(vexFormat{}) }
 
 func (vexFormat) Name() string { return "cyclonedx-vex" }
 
-func (vexFormat) Write(w io.Writer, r *Report) error {
+func (vexFormat) Write(w io.Writer, r *result.Result) error {
 	m := sbom.Meta{ToolVersion: r.Tool.Version, Reproducible: r.Reproducible}
 	if !m.Reproducible {
 		m.Timestamp = time.Now().UTC().Format(time.RFC3339)

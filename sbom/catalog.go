@@ -2,19 +2,21 @@ package sbom
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 
 	"fmt"
-	cyclonedx "github.com/CycloneDX/cyclonedx-go"
 	"path"
 	"runtime"
 	"sort"
 	"strings"
 
+	cyclonedx "github.com/CycloneDX/cyclonedx-go"
+
 	"github.com/anchore/syft/syft"
 	syftart "github.com/anchore/syft/syft/artifact"
 	"github.com/anchore/syft/syft/cataloging"
 	"github.com/anchore/syft/syft/file"
-	"github.com/anchore/syft/syft/linux"
 	"github.com/anchore/syft/syft/pkg"
 	syftsbom "github.com/anchore/syft/syft/sbom"
 	"github.com/anchore/syft/syft/source"
@@ -47,6 +49,13 @@ type Component struct {
 	Locations []Location `json:"locations"`
 }
 
+// Distro identifies a Linux distribution (os-release).
+type Distro struct {
+	ID        string // "alpine", "debian", ...
+	VersionID string // "3.10.9", "12"
+	Name      string
+}
+
 // Subject describes the scanned artifact itself.
 type Subject struct {
 	Name       string `json:"name"`
@@ -64,7 +73,8 @@ type Result struct {
 	Components []Component
 	Parts      []artifact.Origin
 	Warnings   []artifact.Warning
-	Distro     *linux.Release
+	// Distro is the Linux distribution of an image, nil for others.
+	Distro *Distro
 	// syft holds the merged syft document the encoders start from.
 	syft *syftsbom.SBOM
 	// origins maps a syft package ID to where it was found.
@@ -84,6 +94,9 @@ type Config struct {
 	ToolName    string
 	ToolVersion string
 	Warn        func(artifact.Warning) // called for each warning cataloging adds; may be nil
+	// TempDir holds syft's temp files (unpacked jars and the like); ""
+	// means a directory inside the target's work dir, removed with it.
+	TempDir string
 }
 
 // DefaultConfig catalogs with all cores.
@@ -129,6 +142,14 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 			Name: cfg.ToolName, Version: cfg.ToolVersion,
 		},
 	}
+	tmp := cfg.TempDir
+	if tmp == "" {
+		tmp = filepath.Join(t.WorkDir(), "tmp")
+	}
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return nil, fmt.Errorf("cataloging temp dir: %w", err)
+	}
+	ctx = withTempDir(ctx, tmp)
 	for _, r := range t.Roots {
 		if !r.Catalog {
 			continue
@@ -150,8 +171,8 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 		if err != nil {
 			return nil, fmt.Errorf("cataloging %s: %w", displayRoot(r), err)
 		}
-		if s.Artifacts.LinuxDistribution != nil && res.Distro == nil {
-			res.Distro = s.Artifacts.LinuxDistribution
+		if d := s.Artifacts.LinuxDistribution; d != nil && res.Distro == nil {
+			res.Distro = &Distro{ID: d.ID, VersionID: d.VersionID, Name: d.Name}
 			merged.Artifacts.LinuxDistribution = s.Artifacts.LinuxDistribution
 		}
 		mergeRoot(res, merged, s, r)

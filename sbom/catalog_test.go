@@ -454,3 +454,35 @@ func TestRoundTrip(t *testing.T) {
 	}
 	_ = io.Discard
 }
+
+// syft's temp files go where Config.TempDir says, never to os.TempDir():
+// a guard for the linked tmpdir constructors (sbom/tmpdir.go).
+func TestCatalogTempDir(t *testing.T) {
+	guava, err := os.ReadFile(testdata("jars", "guava-31.1-jre.jar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := writeZip(t, "fn.zip", map[string][]byte{"lib/guava-31.1-jre.jar": guava})
+	sysTmp := t.TempDir()
+	t.Setenv("TMPDIR", sysTmp)
+	tg, err := artifact.Open(context.Background(), fn, artifact.Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	cfg := DefaultConfig()
+	cfg.TempDir = filepath.Join(t.TempDir(), "syft")
+	res, err := Catalog(context.Background(), tg, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Components) == 0 {
+		t.Fatal("guava not cataloged")
+	}
+	if left, _ := os.ReadDir(sysTmp); len(left) != 0 {
+		t.Errorf("syft wrote to TMPDIR: %v", left)
+	}
+	if _, err := os.Stat(cfg.TempDir); err != nil {
+		t.Errorf("the cataloging temp dir was not made: %v", err)
+	}
+}

@@ -102,6 +102,15 @@ type compactAffected struct {
 	V []string
 }
 
+// Matcher finds the vulnerabilities affecting packages: the local DB and
+// the online client are two implementations. A Finding's PackageIndex
+// points into pkgs.
+type Matcher interface {
+	Match(ctx context.Context, pkgs []Package) ([]Finding, error)
+}
+
+var _ Matcher = (*DB)(nil)
+
 // Match finds the vulnerabilities affecting pkgs. Instances of the same
 // package version are matched once and reported together.
 func (db *DB) Match(ctx context.Context, pkgs []Package) ([]Finding, error) {

@@ -2,6 +2,7 @@ package vuln
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -39,6 +40,21 @@ type apiBatchResponse struct {
 		} `json:"vulns"`
 		NextPageToken string `json:"next_page_token"`
 	} `json:"results"`
+}
+
+// Online matches through the osv.dev API; it is a Matcher.
+type Online struct {
+	URL    string       // base URL; "" means DefaultAPIURL
+	Client *http.Client // nil means http.DefaultClient
+}
+
+// Match implements Matcher.
+func (o Online) Match(ctx context.Context, pkgs []Package) ([]Finding, error) {
+	found, err := OnlineMatch(ctx, o.URL, pkgs, o.Client)
+	if err != nil {
+		return nil, fmt.Errorf("querying %s: %w", cmp.Or(o.URL, DefaultAPIURL), err)
+	}
+	return found, nil
 }
 
 // OnlineMatch asks the osv.dev v1 API (POST /v1/querybatch, then

@@ -35,7 +35,9 @@ type CVSS struct {
 	Score   float64
 }
 
-func levelRank(level string) int {
+// Rank orders severity levels: UNKNOWN (and anything else) 0, NONE 1, LOW 2,
+// MEDIUM 3, HIGH 4, CRITICAL 5. Every stage ranks with it.
+func Rank(level string) int {
 	switch level {
 	case LevelCritical:
 		return 5
@@ -126,7 +128,7 @@ func ghsaLevel(s string) string {
 // higher reports whether a is more severe than b: by level, then score, then
 // a newer CVSS version.
 func higher(a, b Severity) bool {
-	if ra, rb := levelRank(a.Level), levelRank(b.Level); ra != rb {
+	if ra, rb := Rank(a.Level), Rank(b.Level); ra != rb {
 		return ra > rb
 	}
 	if a.Score != b.Score {

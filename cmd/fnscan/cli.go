@@ -10,8 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/fnscan/fnscan/artifact"
-	"github.com/fnscan/fnscan/report"
+	"github.com/fnscan/fnscan/scan"
 )
 
 // Exit codes.
@@ -76,11 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitError
 }
 
-// oneLine makes an error one printable line: names in it may come from a
-// hostile archive or registry.
-func oneLine(s string) string {
-	return report.Printable(strings.Join(strings.Fields(s), " "), "")
-}
+func oneLine(s string) string { return scan.OneLine(s) }
 
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -156,13 +151,81 @@ func parseOutputs(specs []string, def string, valid func(string) bool, names str
 	return outs, nil
 }
 
+// checkOutputs makes sure every output file can be written before the scan
+// starts: a typo in a directory should not cost a scan.
+func checkOutputs(outs []output) error {
+	for _, o := range outs {
+		if o.file == "" || o.file == "-" {
+			continue
+		}
+		fi, err := os.Stat(o.file)
+		if err == nil && fi.IsDir() {
+			return &codeError{code: exitError, err: fmt.Errorf("-o %s=%s: is a directory", o.format, o.file)}
+		}
+		if err == nil && !fi.Mode().IsRegular() {
+			continue // a device or pipe, written in place
+		}
+		dir := filepath.Dir(o.file)
+		di, err := os.Stat(dir)
+		switch {
+		case err != nil:
+			return &codeError{code: exitError, err: fmt.Errorf("-o %s=%s: directory %s: %w", o.format, o.file, dir, unwrapPath(err))}
+		case !di.IsDir():
+			return &codeError{code: exitError, err: fmt.Errorf("-o %s=%s: %s is not a directory", o.format, o.file, dir)}
+		}
+		probe, err := os.CreateTemp(dir, ".fnscan-*")
+		if err != nil {
+			return &codeError{code: exitError, err: fmt.Errorf("-o %s=%s: cannot write in %s: %w", o.format, o.file, dir, unwrapPath(err))}
+		}
+		probe.Close()
+		os.Remove(probe.Name())
+	}
+	return nil
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// errWriter remembers the first write error: formats write with fmt and
+// tabwriter, which a full disk or closed pipe must not pass silently.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+// writeTo runs write and returns its error or the first write error.
+func writeTo(w io.Writer, write func(io.Writer) error) error {
+	ew := &errWriter{w: w}
+	if err := write(ew); err != nil {
+		return err
+	}
+	return ew.err
+}
+
 // writeOutput writes to a temp file beside the destination and renames it
 // into place, so a failure never leaves a half-written report. A destination
 // that exists and is not a regular file (/dev/null, /dev/stdout, a pipe) is
 // written directly: renaming over it would replace the device.
 func writeOutput(o output, stdout io.Writer, write func(io.Writer) error) error {
 	if o.file == "" || o.file == "-" {
-		return write(stdout)
+		if err := writeTo(stdout, write); err != nil {
+			return fmt.Errorf("writing %s to stdout: %w", o.format, err)
+		}
+		return nil
 	}
 	if fi, err := os.Stat(o.file); err == nil && !fi.Mode().IsRegular() {
 		if fi.IsDir() {
@@ -172,24 +235,24 @@ func writeOutput(o output, stdout io.Writer, write func(io.Writer) error) error 
 		if err != nil {
 			return fmt.Errorf("-o %s=%s: %w", o.format, o.file, err)
 		}
-		if err := write(f); err != nil {
+		if err := writeTo(f, write); err != nil {
 			f.Close()
-			return fmt.Errorf("writing %s: %w", o.file, err)
+			return fmt.Errorf("writing %s: %w", o.file, unwrapPath(err))
 		}
 		return f.Close()
 	}
 	dir := filepath.Dir(o.file)
 	tmp, err := os.CreateTemp(dir, ".fnscan-*")
 	if err != nil {
-		return fmt.Errorf("-o %s=%s: %w", o.format, o.file, err)
+		return fmt.Errorf("-o %s=%s: %w", o.format, o.file, unwrapPath(err))
 	}
 	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
+	if err := writeTo(tmp, write); err != nil {
 		tmp.Close()
-		return fmt.Errorf("writing %s: %w", o.file, err)
+		return fmt.Errorf("writing %s: %w", o.file, unwrapPath(err))
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", o.file, err)
+		return fmt.Errorf("writing %s: %w", o.file, unwrapPath(err))
 	}
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return err
@@ -214,7 +277,7 @@ type targetFlags struct {
 }
 
 func (tf *targetFlags) register(fs *flag.FlagSet) {
-	d := artifact.DefaultLimits()
+	d := scan.DefaultConfig().Limits
 	fs.Var(&tf.layers, "layer", "Lambda layer zip, mounted at /opt (repeatable, in layer order)")
 	fs.Var(&tf.outputs, "o", "output FORMAT[=FILE] (repeatable)")
 	fs.Var(&tf.outputs, "output", "same as -o")
@@ -228,21 +291,18 @@ func (tf *targetFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&tf.maxLinks, "max-symlink-depth", d.MaxLinkHops, "symlinks followed to resolve one path")
 	fs.StringVar(&tf.tempDir, "temp-dir", "", "parent directory for the private work dir")
 	fs.BoolVar(&tf.reproducible, "reproducible", false, "same input, same bytes: derived serial number, no timestamp")
-	fs.StringVar(&tf.platform, "platform", "", "image to take from a multi-platform index, os/arch[/variant] (default "+artifact.DefaultPlatform+"); a registry image for another platform is then an error")
+	fs.StringVar(&tf.platform, "platform", "", "image to take from a multi-platform index, os/arch[/variant] (default "+scan.DefaultPlatform+"); a registry image for another platform is then an error")
 }
 
-func (tf *targetFlags) options(p *progress) artifact.Options {
-	return artifact.Options{
-		Layers: tf.layers,
-		Limits: artifact.Limits{
-			MaxTotalBytes: tf.maxTotal, MaxEntries: tf.maxEntries, MaxEntryBytes: tf.maxEntrySize,
-			MaxRatio: tf.maxRatio, MaxDepth: tf.maxDepth, MaxLinkHops: tf.maxLinks,
-		},
-		TempDir:  tf.tempDir,
-		Warn:     p.warn,
-		Status:   p.status,
-		Platform: tf.platform,
-	}
+// config is the scan these flags describe, reporting to stderr.
+func (tf *targetFlags) config(spec string, stderr io.Writer) scan.Config {
+	cfg := scan.DefaultConfig()
+	cfg.Target, cfg.Layers, cfg.TempDir, cfg.Platform = spec, tf.layers, tf.tempDir, tf.platform
+	cfg.Limits.MaxTotalBytes, cfg.Limits.MaxEntries, cfg.Limits.MaxEntryBytes = tf.maxTotal, tf.maxEntries, tf.maxEntrySize
+	cfg.Limits.MaxRatio, cfg.Limits.MaxDepth, cfg.Limits.MaxLinkHops = tf.maxRatio, tf.maxDepth, tf.maxLinks
+	cfg.Reproducible, cfg.ToolVersion = tf.reproducible, version
+	cfg.Handler = scan.NewTerminal(stderr, tf.quiet)
+	return cfg
 }
 
 func target(args []string, cmd string) (string, error) {

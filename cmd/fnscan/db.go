@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/fnscan/fnscan/vuln"
+	"github.com/fnscan/fnscan/scan"
 )
 
 func cmdDB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -17,13 +17,13 @@ func cmdDB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fs := flag.NewFlagSet("fnscan db "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dir := fs.String("db", vuln.DefaultDir(), "database directory ($FNSCAN_DB)")
+	dir := fs.String("db", scan.DefaultDBDir(), "database directory ($FNSCAN_DB)")
 	quiet := fs.Bool("quiet", false, "no warnings on stderr")
 	var ecos listFlag
 	var base string
 	if args[0] == "update" {
 		fs.Var(&ecos, "ecosystem", "OSV ecosystem to download (repeatable)")
-		fs.StringVar(&base, "url", vuln.DefaultUpdateOptions().BaseURL, "base URL of the osv.dev export layout")
+		fs.StringVar(&base, "url", scan.DefaultDBUpdateURL(), "base URL of the osv.dev export layout")
 	}
 	pos, err := parse(fs, args[1:])
 	if err != nil {
@@ -31,18 +31,18 @@ func cmdDB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	warn := func(s string) {
 		if !*quiet {
-			fmt.Fprintln(stderr, "fnscan: warning:", oneLine(s))
+			fmt.Fprintln(stderr, "fnscan: warning:", scan.OneLine(s))
 		}
 	}
-	var st vuln.ImportStats
+	var st scan.DBStats
 	switch args[0] {
 	case "import":
 		if len(pos) == 0 {
 			return &codeError{code: exitError, err: fmt.Errorf("db import needs at least one SOURCE (an osv.dev export zip, a zip or directory of OSV JSON/YAML)")}
 		}
-		st, err = vuln.Import(ctx, *dir, pos, vuln.ImportOptions{Warn: warn})
+		st, err = scan.ImportDB(ctx, *dir, pos, warn)
 	case "update":
-		st, err = vuln.Update(ctx, *dir, vuln.UpdateOptions{BaseURL: base, Ecosystems: ecos, Warn: warn})
+		st, err = scan.UpdateDB(ctx, *dir, base, ecos, warn)
 	case "status":
 		return dbStatus(*dir, stdout)
 	default:
@@ -60,7 +60,7 @@ func cmdDB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func dbStatus(dir string, stdout io.Writer) error {
-	st, err := vuln.Status(dir)
+	st, err := scan.DBStatus(dir)
 	if err != nil {
 		return err
 	}

@@ -7,9 +7,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/fnscan/fnscan/scan"
 )
 
 func main() {
+	if code, ok := scan.ChildMain(os.Args); ok {
+		os.Exit(code)
+	}
 	// Ctrl-C cancels the context; deferred cleanups then remove work dirs.
 	// A second Ctrl-C kills at once. A closed pipe is a write error, so
 	// `fnscan scan ... | head` still cleans up.

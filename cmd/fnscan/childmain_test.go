@@ -1,0 +1,17 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	"github.com/fnscan/fnscan/scan"
+)
+
+// TestMain lets the test binary serve as the 7z extraction child, as the
+// fnscan binary does.
+func TestMain(m *testing.M) {
+	if code, ok := scan.ChildMain(os.Args); ok {
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}

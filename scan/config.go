@@ -1,0 +1,96 @@
+package scan
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/fnscan/fnscan/artifact"
+	"github.com/fnscan/fnscan/vuln"
+)
+
+// DefaultPlatform is the image Run takes from a multi-platform index.
+const DefaultPlatform = artifact.DefaultPlatform
+
+// Config is one scan. Start from DefaultConfig.
+type Config struct {
+	// Target is the spec: a path, or KIND:REF (zip:, dir:, registry:, ...).
+	Target string
+	// Layers are Lambda layer zips, mounted at /opt, in layer order.
+	Layers []string
+	Limits artifact.Limits
+	// Platform picks the image of a multi-platform index ("os/arch[/variant]").
+	Platform string
+	// TempDir is the parent of the scan's private work dir; "" is os.TempDir().
+	TempDir string
+
+	// The stages to run. Catalog builds the SBOM; Vulns (which needs it)
+	// matches it; Secrets reads every file.
+	Catalog, Vulns, Secrets bool
+
+	// DB is the vulnerability database directory; Online queries the OSV
+	// API at OnlineURL instead. Matcher, when set, replaces both.
+	DB        string
+	Online    bool
+	OnlineURL string
+	Matcher   vuln.Matcher
+
+	// FailOn is the lowest failing severity (low, medium, high, critical,
+	// none); "" takes the policy file's, else fails on nothing.
+	FailOn string
+	// AnySecretFails fails the gate on any secret whatever the threshold
+	// (`fnscan secrets`, as gitleaks does); otherwise secrets fail when a
+	// threshold is set.
+	AnySecretFails bool
+	// PolicyFile is a policy (YAML: failOn, ignores, VEX documents); VEX
+	// are more VEX documents.
+	PolicyFile string
+	VEX        []string
+	// Baseline is a previous JSON report whose secret fingerprints are
+	// suppressed.
+	Baseline string
+
+	// Reproducible fixes the SBOM serial number and timestamp.
+	Reproducible bool
+	// ToolVersion is fnscan's version, for reports.
+	ToolVersion string
+	// Handler receives progress and warnings; nil discards them (the
+	// Result has the warnings either way).
+	Handler Handler
+}
+
+// DefaultConfig is a full scan (SBOM, vulnerabilities, secrets) with the
+// default limits and database.
+func DefaultConfig() Config {
+	return Config{
+		Limits:      artifact.DefaultLimits(),
+		Catalog:     true,
+		Vulns:       true,
+		Secrets:     true,
+		DB:          vuln.DefaultDir(),
+		OnlineURL:   vuln.DefaultAPIURL,
+		ToolVersion: "dev",
+	}
+}
+
+// Validate names the first option that is wrong.
+func (c Config) Validate() error {
+	if strings.TrimSpace(c.Target) == "" {
+		return errors.New("no target given")
+	}
+	if err := c.Limits.Validate(); err != nil {
+		return err
+	}
+	if c.Vulns && !c.Catalog {
+		return errors.New("matching vulnerabilities needs cataloging (Catalog)")
+	}
+	if c.Vulns && c.Matcher == nil && !c.Online && c.DB == "" {
+		return errors.New("no vulnerability database: set --db or $FNSCAN_DB")
+	}
+	switch strings.ToUpper(c.FailOn) {
+	case "", "NONE", "UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL":
+	default:
+		return fmt.Errorf("--fail-on %q: want none, low, medium, high or critical", c.FailOn)
+	}
+	return nil
+}
