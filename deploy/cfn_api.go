@@ -32,7 +32,9 @@ func (a *API) addRoute(r *Route) {
 	a.Routes = append(a.Routes, r)
 }
 
-func authNone(v Value) bool { return v.IsAbsent() || (v.IsKnown() && strings.EqualFold(v.Text, "NONE")) }
+func authNone(v Value) bool {
+	return v.IsAbsent() || (v.IsKnown() && strings.EqualFold(v.Text, "NONE"))
+}
 
 func known(s string, line int) Value { return Value{Text: s, State: Known, Line: line} }
 
