@@ -14,6 +14,8 @@ type cfnTemplate struct {
 	resources *node // raw Resources mapping
 	globals   *node
 	resolved  map[string]*node // logical id -> resolved Properties
+	raw       map[string]*node // logical id -> resource
+	byType    map[string][]string
 	model     *Model
 	fnByID    map[string]*Function
 	fnByName  map[string]*Function
@@ -31,6 +33,15 @@ func parseCloudFormation(file string, root *node) *Model {
 		fnByID:    map[string]*Function{},
 		fnByName:  map[string]*Function{},
 		apis:      map[string]*API{},
+		raw:       map[string]*node{},
+		byType:    map[string][]string{},
+	}
+	if t.resources != nil && t.resources.kind == nMap {
+		for i, id := range t.resources.keys {
+			t.raw[id] = t.resources.vals[i]
+			typ := t.r.resources[id]
+			t.byType[typ] = append(t.byType[typ], id)
+		}
 	}
 	if tr := root.get("Transform"); tr != nil {
 		for _, it := range tr.items() {
@@ -106,16 +117,11 @@ func (t *cfnTemplate) ids() []string {
 	return t.resources.keys
 }
 
-func (t *cfnTemplate) typ(id string) string {
-	s, _ := t.resources.get(id).get("Type").scalar()
-	return s
-}
+func (t *cfnTemplate) typ(id string) string { return t.r.resources[id] }
 
 func (t *cfnTemplate) line(id string) int {
-	for i, k := range t.resources.keys {
-		if k == id {
-			return t.resources.vals[i].line
-		}
+	if n := t.raw[id]; n != nil {
+		return n.line
 	}
 	return 0
 }
@@ -126,7 +132,7 @@ func (t *cfnTemplate) props(id string) *node {
 	if p, ok := t.resolved[id]; ok {
 		return p
 	}
-	raw := t.resources.get(id).get("Properties")
+	raw := t.raw[id].get("Properties")
 	if raw == nil {
 		raw = &node{kind: nMap, line: t.line(id)}
 	}
@@ -263,20 +269,18 @@ func (t *cfnTemplate) roleResource(roleID string) []*Policy {
 		out = append(out, t.managedOrLocal(arn))
 	}
 	// AWS::IAM::Policy / ManagedPolicy / RolePolicy resources that name the role.
-	for _, id := range t.ids() {
-		switch t.typ(id) {
-		case "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy":
-			pp := t.props(id)
-			for _, r := range pp.get("Roles").items() {
-				if r.ref == roleID {
-					out = append(out, inlinePolicy(id, pp.get("PolicyDocument"), t.line(id)))
-				}
-			}
-		case "AWS::IAM::RolePolicy":
-			pp := t.props(id)
-			if pp.get("RoleName").ref == roleID {
+	for _, id := range append(append([]string(nil), t.byType["AWS::IAM::Policy"]...), t.byType["AWS::IAM::ManagedPolicy"]...) {
+		pp := t.props(id)
+		for _, r := range pp.get("Roles").items() {
+			if r.ref == roleID {
 				out = append(out, inlinePolicy(id, pp.get("PolicyDocument"), t.line(id)))
 			}
+		}
+	}
+	for _, id := range t.byType["AWS::IAM::RolePolicy"] {
+		pp := t.props(id)
+		if pp.get("RoleName").ref == roleID {
+			out = append(out, inlinePolicy(id, pp.get("PolicyDocument"), t.line(id)))
 		}
 	}
 	return out
@@ -360,10 +364,7 @@ func (t *cfnTemplate) logGroups(ids []string) {
 			continue
 		}
 		lc := t.props(f.ID).path("LoggingConfig", "LogGroup")
-		for _, id := range ids {
-			if t.typ(id) != "AWS::Logs::LogGroup" {
-				continue
-			}
+		for _, id := range t.byType["AWS::Logs::LogGroup"] {
 			p := t.props(id)
 			name := p.get("LogGroupName")
 			match := false
