@@ -39,9 +39,9 @@ func rulesTable() string {
 	return b.String()
 }
 
-// block replaces or checks the text between <!-- BEGIN name --> and
+// docBlock replaces or checks the text between <!-- BEGIN name --> and
 // <!-- END name -->.
-func block(t *testing.T, doc *string, name, want string) {
+func docBlock(t *testing.T, doc *string, name, want string) {
 	t.Helper()
 	re := regexp.MustCompile(`(?s)(<!-- BEGIN ` + regexp.QuoteMeta(name) + ` -->\n)(.*?)(<!-- END ` + regexp.QuoteMeta(name) + ` -->)`)
 	m := re.FindStringSubmatch(*doc)
@@ -69,7 +69,7 @@ func TestRealTemplatesDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(raw)
-	block(t, &doc, "rules", rulesTable())
+	docBlock(t, &doc, "rules", rulesTable())
 	results := map[string][]Finding{}
 	for _, name := range []string{"dvsa-template.yml", "serverless-goat-template.yaml"} {
 		fs := checkFile(t, filepath.Join("testdata", name))
@@ -77,7 +77,7 @@ func TestRealTemplatesDocumented(t *testing.T) {
 			fs[i].File = name
 		}
 		results[name] = fs
-		block(t, &doc, "findings "+name, findingsTable(fs))
+		docBlock(t, &doc, "findings "+name, findingsTable(fs))
 	}
 	if *update {
 		if err := os.WriteFile(docPath, []byte(doc), 0o644); err != nil {
