@@ -105,17 +105,29 @@ func parseYAMLTree(data []byte) (*node, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, errors.New("empty document")
 	}
-	root := fromYAML(doc.Content[0], 0)
+	c := &yamlConv{budget: maxNodes}
+	root := c.fromYAML(doc.Content[0], 0)
+	if c.budget < 0 {
+		return nil, errors.New("document expands to too many nodes (alias bomb?)")
+	}
 	if root.kind != nMap {
 		return nil, errors.New("top level is not a mapping")
 	}
 	return root, nil
 }
 
-const maxDepth = 200
+const (
+	maxDepth = 200
+	// maxNodes bounds the tree a document may expand to: YAML aliases
+	// are followed, and nested aliases grow exponentially.
+	maxNodes = 2_000_000
+)
 
-func fromYAML(y *yaml.Node, depth int) *node {
-	if y == nil || depth > maxDepth {
+type yamlConv struct{ budget int }
+
+func (c *yamlConv) fromYAML(y *yaml.Node, depth int) *node {
+	c.budget--
+	if y == nil || depth > maxDepth || c.budget < 0 {
 		return &node{kind: nNull}
 	}
 	for y.Kind == yaml.AliasNode {
@@ -132,7 +144,7 @@ func fromYAML(y *yaml.Node, depth int) *node {
 		for i := 0; i+1 < len(y.Content); i += 2 {
 			k, v := y.Content[i], y.Content[i+1]
 			if k.Value == "<<" && k.Tag == "!!merge" {
-				m := fromYAML(v, depth+1)
+				m := c.fromYAML(v, depth+1)
 				for _, src := range m.items() {
 					for j, mk := range src.keys {
 						if n.get(mk) == nil {
@@ -142,12 +154,12 @@ func fromYAML(y *yaml.Node, depth int) *node {
 				}
 				continue
 			}
-			n.set(k.Value, fromYAML(v, depth+1))
+			n.set(k.Value, c.fromYAML(v, depth+1))
 		}
 	case yaml.SequenceNode:
 		n.kind = nList
-		for _, c := range y.Content {
-			n.vals = append(n.vals, fromYAML(c, depth+1))
+		for _, ch := range y.Content {
+			n.vals = append(n.vals, c.fromYAML(ch, depth+1))
 		}
 	case yaml.ScalarNode:
 		if y.Tag == "!!null" {
