@@ -1,0 +1,232 @@
+package deploy
+
+import (
+	"cmp"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fnscan/fnscan/secrets"
+)
+
+// Finding is one rule violation on one resource.
+type Finding struct {
+	RuleID, Title string
+	// Severity: "CRITICAL", "HIGH", "MEDIUM" or "LOW".
+	Severity string
+	// Resource is the logical id, Terraform address, serverless.yml
+	// function key or deployed function name, e.g. "OrderFunction".
+	Resource     string
+	ResourceType string
+	// File and Line locate the offending element (File as given to
+	// ParseFile, or the virtual path of a deployed function).
+	File string
+	Line int
+	// Evidence is short and never holds a secret in full.
+	Evidence    string
+	Remediation string
+	CheckovID   string
+}
+
+// Check judges a model against every rule, with the runtime deprecation
+// dates as of now.
+func Check(m *Model) []Finding { return CheckAt(m, time.Now()) }
+
+// CheckAt is Check with the date runtimes are judged at. Findings are
+// sorted by file, line, rule and resource.
+func CheckAt(m *Model, now time.Time) []Finding {
+	if m == nil {
+		return nil
+	}
+	c := &checker{m: m, now: now, seen: map[string]bool{}}
+	for _, f := range m.Functions {
+		c.function(f)
+	}
+	for _, p := range m.Permissions {
+		c.permission(p.ID, "AWS::Lambda::Permission", p)
+	}
+	for _, a := range m.APIs {
+		c.api(a)
+	}
+	for _, d := range m.Domains {
+		if v := d.SecurityPolicy; v.IsKnown() && strings.EqualFold(v.Text, "TLS_1_0") {
+			c.emit(ruleOldTLS, d.ID, d.Type, line(v.Line, d.Line), "SecurityPolicy "+v.Text)
+		}
+	}
+	slices.SortFunc(c.out, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.RuleID, b.RuleID),
+			cmp.Compare(a.Resource, b.Resource), cmp.Compare(a.Evidence, b.Evidence))
+	})
+	return c.out
+}
+
+type checker struct {
+	m    *Model
+	now  time.Time
+	out  []Finding
+	seen map[string]bool
+}
+
+func line(ls ...int) int {
+	for _, l := range ls {
+		if l > 0 {
+			return l
+		}
+	}
+	return 0
+}
+
+func (c *checker) emit(id, resource, typ string, line int, evidence string) {
+	key := fmt.Sprint(id, "\x00", resource, "\x00", line, "\x00", evidence)
+	if c.seen[key] {
+		return
+	}
+	c.seen[key] = true
+	r := ruleByID(id)
+	c.out = append(c.out, Finding{
+		RuleID: id, Title: r.Title, Severity: r.Severity, Resource: resource, ResourceType: typ,
+		File: c.m.File, Line: line, Evidence: evidence, Remediation: r.Remediation, CheckovID: r.CheckovID,
+	})
+}
+
+func isTrue(v Value) bool { return v.IsKnown() && strings.EqualFold(v.Text, "true") }
+
+func (c *checker) function(f *Function) {
+	if f.URL != nil {
+		c.url(f, f.URL)
+	}
+	if f.Type == "AWS::Lambda::Url" || f.Type == "aws_lambda_function_url" {
+		return // a URL of a function outside the file
+	}
+	c.iam(f)
+	for _, p := range f.Permissions {
+		c.permission(p.ID, permType(c.m.Format), p)
+	}
+	// Secrets and encryption.
+	secretNamed := ""
+	for _, e := range f.Env {
+		if secrets.SecretName(e.Name) && secretNamed == "" {
+			secretNamed = e.Name
+		}
+		if !e.Value.IsKnown() {
+			continue
+		}
+		if red, ok := secrets.EnvSecret(e.Name, e.Value.Text); ok {
+			if secretNamed == "" {
+				secretNamed = e.Name
+			}
+			c.emit(ruleEnvSecret, f.ID, f.Type, line(e.Value.Line, f.Line), e.Name+" = "+red)
+		}
+	}
+	if secretNamed != "" && f.KMSKeyArn.IsAbsent() {
+		c.emit(ruleEnvNoKMS, f.ID, f.Type, f.Line, "environment has "+secretNamed+"; no KmsKeyArn")
+	}
+	// Supply chain.
+	image := f.PackageType.IsKnown() && f.PackageType.Text == "Image"
+	if f.CodeSigningConfigArn.IsAbsent() && !image {
+		c.emit(ruleNoCodeSigning, f.ID, f.Type, f.Line, "no CodeSigningConfigArn")
+	}
+	if f.Runtime.IsKnown() {
+		if date, ok := runtimeDeprecated(f.Runtime.Text, c.now); ok {
+			c.emit(ruleDeprecated, f.ID, f.Type, line(f.Runtime.Line, f.Line), fmt.Sprintf("runtime %s, deprecated since %s", f.Runtime.Text, date))
+		}
+	}
+	for _, l := range f.Layers {
+		if acct, ok := foreignLayer(l, f.Account); ok {
+			c.emit(ruleForeignLayer, f.ID, f.Type, line(l.Line, f.Line), fmt.Sprintf("layer %s from account %s", l.Text, acct))
+		}
+	}
+	// Logging.
+	if !f.Tracing.IsUnknown() && !(f.Tracing.IsKnown() && strings.EqualFold(f.Tracing.Text, "Active")) {
+		ev := "tracing not set"
+		if f.Tracing.IsKnown() {
+			ev = "tracing " + f.Tracing.Text
+		}
+		c.emit(ruleNoTracing, f.ID, f.Type, line(f.Tracing.Line, f.Line), ev)
+	}
+	if f.LogRetention.IsAbsent() {
+		c.emit(ruleNoRetention, f.ID, f.Type, f.Line, "no log group with RetentionInDays for the function")
+	}
+}
+
+func permType(format string) string {
+	switch format {
+	case "Terraform":
+		return "aws_lambda_permission"
+	case "Lambda API":
+		return "Lambda resource policy"
+	}
+	return "AWS::Lambda::Permission"
+}
+
+var accountRe = regexp.MustCompile(`^arn:[^:]+:lambda:[^:]*:([^:]+):layer:`)
+
+// foreignLayer returns the account of a layer ARN that is not the
+// function's own: own is the function's account when known; a template's
+// ${AWS::AccountId} is its own account.
+func foreignLayer(l Value, own string) (string, bool) {
+	if !l.IsKnown() {
+		return "", false
+	}
+	m := accountRe.FindStringSubmatch(l.Text)
+	if m == nil || m[1] == "${AWS::AccountId}" || m[1] == own {
+		return "", false
+	}
+	return m[1], true
+}
+
+func (c *checker) url(f *Function, u *FunctionURL) {
+	typ := f.Type
+	if v := u.AuthType; v.IsKnown() && strings.EqualFold(v.Text, "NONE") {
+		c.emit(ruleURLNoAuth, f.ID, typ, line(v.Line, u.Line), "function URL AuthType NONE")
+	}
+	for _, o := range u.AllowOrigins {
+		if o.IsKnown() && o.Text == "*" {
+			c.emit(ruleURLCorsAny, f.ID, typ, line(o.Line, u.Line), "function URL Cors.AllowOrigins \"*\"")
+		}
+	}
+}
+
+func (c *checker) permission(resource, typ string, p *Permission) {
+	pr := p.Principal
+	if !pr.IsKnown() {
+		return
+	}
+	conditioned := !p.SourceArn.IsAbsent() || !p.SourceAccount.IsAbsent() || !p.PrincipalOrgID.IsAbsent()
+	switch {
+	case pr.Text == "*":
+		urlPublic := p.FunctionURLAuthType.IsKnown() && strings.EqualFold(p.FunctionURLAuthType.Text, "NONE") &&
+			p.Action.IsKnown() && strings.EqualFold(p.Action.Text, "lambda:InvokeFunctionUrl")
+		if !conditioned && !urlPublic {
+			c.emit(rulePublicInvoke, resource, typ, line(pr.Line, p.Line), fmt.Sprintf("Principal \"*\" may call %s", p.Action.Text))
+		}
+	case strings.HasSuffix(pr.Text, ".amazonaws.com"):
+		if p.SourceArn.IsAbsent() && p.SourceAccount.IsAbsent() {
+			c.emit(ruleServiceNoSource, resource, typ, line(pr.Line, p.Line), "Principal "+pr.Text+" without SourceArn or SourceAccount")
+		}
+	}
+}
+
+func (c *checker) api(a *API) {
+	for _, r := range a.Routes {
+		if strings.EqualFold(r.Method, "OPTIONS") || !authNone(r.Auth) {
+			continue
+		}
+		id := ruleRESTNoAuth
+		if a.Kind == "HTTP" {
+			id = ruleHTTPNoAuth
+		}
+		c.emit(id, a.ID, a.Type, r.Line, strings.TrimSpace(r.Method+" "+r.Path)+" has no authorizer")
+	}
+	for _, s := range a.Stages {
+		name := s.Name.Text
+		if s.AccessLog.IsAbsent() {
+			c.emit(ruleNoAccessLog, a.ID, a.Type, s.Line, "stage "+name+" has no access log destination")
+		}
+		if v := s.DataTrace; isTrue(v) || v.IsUnknown() {
+			c.emit(ruleDataTrace, a.ID, a.Type, line(v.Line, s.Line), "stage "+name+" DataTraceEnabled "+v.Text)
+		}
+	}
+}

@@ -1,0 +1,118 @@
+package deploy
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// judgeAt is the date the fixtures are judged at: runtime deprecation
+// depends on it.
+var judgeAt = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+
+func checkFile(t *testing.T, path string) []Finding {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ParseFile(path, data)
+	if err != nil {
+		t.Fatalf("ParseFile(%s): %v", path, err)
+	}
+	if m == nil {
+		t.Fatalf("ParseFile(%s): not recognised as deployment configuration", path)
+	}
+	return CheckAt(m, judgeAt)
+}
+
+func ruleIDs(fs []Finding) []string {
+	var ids []string
+	for _, f := range fs {
+		if !slices.Contains(ids, f.RuleID) {
+			ids = append(ids, f.RuleID)
+		}
+	}
+	return ids
+}
+
+// TestRulesPositiveNegative: every rule fires on each of its positive
+// fixtures and stays silent on each negative one (acceptance 1).
+func TestRulesPositiveNegative(t *testing.T) {
+	for _, r := range Rules() {
+		dir := filepath.Join("testdata", "rules", r.ID)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Errorf("%s: no fixtures: %v", r.ID, err)
+			continue
+		}
+		var pos, neg int
+		for _, e := range entries {
+			name := e.Name()
+			path := filepath.Join(dir, name)
+			if e.IsDir() {
+				// A directory holds a file whose name matters (serverless.yml).
+				inner, err := os.ReadDir(path)
+				if err != nil || len(inner) != 1 {
+					t.Errorf("%s: want one file in %s", r.ID, path)
+					continue
+				}
+				path = filepath.Join(path, inner[0].Name())
+			}
+			switch {
+			case strings.HasPrefix(name, "positive"):
+				pos++
+				t.Run(r.ID+"/"+name, func(t *testing.T) {
+					fs := checkFile(t, path)
+					var hit *Finding
+					for i := range fs {
+						if fs[i].RuleID == r.ID {
+							hit = &fs[i]
+							break
+						}
+					}
+					if hit == nil {
+						t.Fatalf("%s did not fire on %s; got %v", r.ID, path, ruleIDs(fs))
+					}
+					if hit.Line <= 0 || hit.Resource == "" || hit.Evidence == "" || hit.Severity != r.Severity || hit.Title != r.Title {
+						t.Errorf("incomplete finding: %+v", *hit)
+					}
+				})
+			case strings.HasPrefix(name, "negative"):
+				neg++
+				t.Run(r.ID+"/"+name, func(t *testing.T) {
+					for _, f := range checkFile(t, path) {
+						if f.RuleID == r.ID {
+							t.Errorf("%s fired on negative %s: line %d %s: %s", r.ID, path, f.Line, f.Resource, f.Evidence)
+						}
+					}
+				})
+			}
+		}
+		if pos == 0 || neg == 0 {
+			t.Errorf("%s: need at least one positive and one negative fixture (have %d, %d)", r.ID, pos, neg)
+		}
+	}
+}
+
+func TestRulesCatalogue(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range Rules() {
+		if seen[r.ID] {
+			t.Errorf("duplicate rule %s", r.ID)
+		}
+		seen[r.ID] = true
+		if !strings.HasPrefix(r.ID, "FNS-CFG-") || len(r.ID) != len("FNS-CFG-000") {
+			t.Errorf("bad id %q", r.ID)
+		}
+		if !slices.Contains([]string{"CRITICAL", "HIGH", "MEDIUM", "LOW"}, r.Severity) {
+			t.Errorf("%s: bad severity %q", r.ID, r.Severity)
+		}
+		if r.Title == "" || r.Remediation == "" || r.Unknown == "" {
+			t.Errorf("%s: title, remediation and unknown-value note are required", r.ID)
+		}
+	}
+}

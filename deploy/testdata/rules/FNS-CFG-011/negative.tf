@@ -1,0 +1,22 @@
+resource "aws_lambda_function" "api" {
+  function_name = "orders-api"
+  runtime       = "python3.12"
+  handler       = "app.handler"
+  filename      = "build/api.zip"
+  role          = aws_iam_role.api.arn
+}
+
+resource "aws_iam_role" "api" {
+  name = "orders-api"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "lambda.amazonaws.com" }, Action = "sts:AssumeRole" }]
+  })
+}
+
+resource "aws_lambda_permission" "sns" {
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.api.function_name
+  principal     = "sns.amazonaws.com"
+  source_arn    = aws_sns_topic.orders.arn
+}

@@ -1,0 +1,16 @@
+resource "aws_apigatewayv2_api" "http" {
+  name          = "orders"
+  protocol_type = "HTTP"
+}
+
+resource "aws_apigatewayv2_route" "get_orders" {
+  api_id             = aws_apigatewayv2_api.http.id
+  route_key          = "GET /orders"
+  authorization_type = "JWT"
+  authorizer_id      = aws_apigatewayv2_authorizer.jwt.id
+}
+
+resource "aws_apigatewayv2_route" "preflight" {
+  api_id    = aws_apigatewayv2_api.http.id
+  route_key = "OPTIONS /orders"
+}
