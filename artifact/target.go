@@ -74,6 +74,10 @@ type Target struct {
 	Parts    []Origin // function and layers, or image layers, in order
 	Roots    []*Root
 	Warnings []Warning
+	// Deployed holds the configuration of deployed functions, as their API
+	// returned it, for the configuration checks and the secrets stage; a
+	// provider that fetches them fills it (aws/ for lambda: targets).
+	Deployed []Deployed
 
 	work string
 	warn func(Warning)

@@ -61,3 +61,22 @@ type Warning struct {
 }
 
 func (w Warning) String() string { return w.Path + ": " + w.Message }
+
+// Deployed is one deployed function's configuration: the Lambda API's
+// responses, kept as returned (JSON). An empty field was not fetched.
+type Deployed struct {
+	// Name is how reports name it, e.g. "lambda:orders (us-east-1)".
+	Name string
+	// GetFunction is the GetFunction response (Configuration, Code, Tags).
+	GetFunction []byte
+	// Policy is GetPolicy's resource-based policy document (a JSON string).
+	Policy string
+	// URLConfig is the GetFunctionUrlConfig response; nil when none.
+	URLConfig []byte
+	// CodeSigning is the GetFunctionCodeSigningConfig response.
+	CodeSigning []byte
+	// RolePolicies are the execution role's policy documents (JSON) and
+	// ManagedPolicyArns its attached managed policies, where readable.
+	RolePolicies      []string
+	ManagedPolicyArns []string
+}
