@@ -57,10 +57,10 @@ func cdxMethod(version string) cyclonedx.ScoringMethod {
 	return cyclonedx.ScoringMethodOther
 }
 
-// Vulnerabilities converts findings to CycloneDX: one entry per
+// cdxVulnerabilities converts findings to CycloneDX: one entry per
 // (vulnerability, package), affecting the bom-refs of every instance of the
 // package. Suppressed findings carry their analysis (VEX).
-func Vulnerabilities(r *result.Result) []cyclonedx.Vulnerability {
+func cdxVulnerabilities(r *result.Result) []cyclonedx.Vulnerability {
 	refByLoc := map[string]string{}
 	if r.SBOM != nil {
 		for _, c := range r.SBOM.Components {
@@ -167,7 +167,7 @@ func (f cyclonedxFormat) Write(w io.Writer, r *result.Result) error {
 		m.Timestamp = time.Now().UTC().Format(time.RFC3339)
 	}
 	bom := r.SBOM.CycloneDX(m)
-	if vs := Vulnerabilities(r); len(vs) > 0 {
+	if vs := cdxVulnerabilities(r); len(vs) > 0 {
 		bom.Vulnerabilities = &vs
 	}
 	return sbom.EncodeBOM(w, bom, f.xml)

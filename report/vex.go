@@ -26,7 +26,7 @@ func (vexFormat) Write(w io.Writer, r *result.Result) error {
 		m.Timestamp = time.Now().UTC().Format(time.RFC3339)
 	}
 	bom := r.SBOM.CycloneDX(m)
-	vs := Vulnerabilities(r)
+	vs := cdxVulnerabilities(r)
 	affected := map[string]bool{}
 	for _, v := range vs {
 		if v.Affects != nil {

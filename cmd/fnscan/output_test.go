@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // Writing to a device or pipe writes into it; it must never be replaced by
@@ -67,5 +69,63 @@ func TestHostileNamesArePrinted(t *testing.T) {
 		if i == 0 && (strings.Count(stdout, "\nverdict:") != 1 || !strings.Contains(stdout, `a\x0a\x0averdict: PASS\x09b/.env`)) {
 			t.Errorf("%v: a file name forged a line: %q", args, stdout)
 		}
+	}
+}
+
+// Every format reports its write errors (exit 2, naming the file), and an
+// output that cannot be written is refused before the scan starts, with no
+// partial file left.
+func TestOutputErrors(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	fn := zipFile(t, "fn.zip", map[string][]byte{"app.js": []byte("console.log(1)\n")})
+	for _, f := range []string{"table", "markdown", "json", "sarif"} {
+		_, stderr, code := fnscan(t, "secrets", "-o", f+"=/dev/full", fn)
+		if code != 2 || !strings.Contains(stderr, "writing /dev/full: no space left on device") || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("-o %s=/dev/full: exit %d, stderr %q", f, code, stderr)
+		}
+	}
+	_, stderr, code := fnscan(t, "sbom", "-o", "cyclonedx-xml=/dev/full", fn)
+	if code != 2 || !strings.Contains(stderr, "writing /dev/full") {
+		t.Errorf("sbom to /dev/full: exit %d, %q", code, stderr)
+	}
+
+	// A missing directory: refused before anything is opened. The target
+	// is one that would take a while and a temp dir to unpack.
+	work := t.TempDir()
+	big := repoTestdata("lambda", "dvsa-order-api.zip")
+	for _, args := range [][]string{
+		{"scan", "-o", "json=/no/such/dir/r.json", "--temp-dir", work, big},
+		{"sbom", "-o", "spdx-json=/no/such/dir/r.json", "--temp-dir", work, big},
+		{"secrets", "-o", "table=" + filepath.Join(fn, "r.txt"), "--temp-dir", work, big},
+	} {
+		start := time.Now()
+		_, stderr, code := fnscan(t, args...)
+		if code != 2 || !strings.Contains(stderr, strings.SplitN(args[2], "=", 2)[1]) || strings.Contains(stderr, ".fnscan-") || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("%v: refused after %v, not before the scan", args, d)
+		}
+		if left, _ := os.ReadDir(work); len(left) != 0 {
+			t.Errorf("%v: the scan started: %v in the temp dir", args, left)
+		}
+	}
+
+	// A write that fails midway leaves no file, not a truncated one.
+	dst := filepath.Join(t.TempDir(), "r.json")
+	err := writeOutput(output{format: "json", file: dst}, nil, func(w io.Writer) error {
+		w.Write([]byte("{\"partial\": "))
+		return errors.New("disk gone")
+	})
+	if err == nil {
+		t.Error("a failed write succeeded")
+	}
+	if _, err := os.Stat(dst); !os.IsNotExist(err) {
+		t.Errorf("a failed write left %s: %v", dst, err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(dst), ".fnscan-*")); len(left) != 0 {
+		t.Errorf("temp files left: %v", left)
 	}
 }
