@@ -73,7 +73,30 @@ func (r Rules) Apply(res *result.Result) []string {
 		secs = append(secs, f)
 	}
 	res.Secrets = secs
+	mis := res.Misconfigurations[:0:0]
+	for _, m := range res.Misconfigurations {
+		if ig := matchMisconfig(active, m, r.TargetName); ig != nil {
+			m.Suppression = &Suppression{Kind: "ignore", Reason: ig.Reason, Expires: ig.Expires, Source: r.Source}
+			res.SuppressedMisconfigurations = append(res.SuppressedMisconfigurations, m)
+			continue
+		}
+		mis = append(mis, m)
+	}
+	res.Misconfigurations = mis
 	return warnings
+}
+
+// matchMisconfig: a rule ignore naming the rule, narrowed by resource and
+// path glob where given.
+func matchMisconfig(active []*Ignore, m result.Misconfiguration, targetName string) *Ignore {
+	for _, ig := range active {
+		if ig.Rule != "" && (ig.Rule == m.RuleID || ig.Rule == "*") &&
+			(ig.Resource == "" || ig.Resource == m.Resource) &&
+			(ig.pathRe == nil || pathMatches(ig.pathRe, m.File, targetName)) {
+			return ig
+		}
+	}
+	return nil
 }
 
 func (r Rules) suppressVuln(active []*Ignore, f result.Vulnerability) (Suppression, bool) {
@@ -150,6 +173,9 @@ func packageMatches(want string, p result.Package) bool {
 
 func matchSecret(active []*Ignore, f secrets.Finding, targetName string) *Ignore {
 	for _, ig := range active {
+		if ig.Resource != "" { // about a misconfiguration
+			continue
+		}
 		switch {
 		case ig.Fingerprint != "" && ig.Fingerprint == f.Fingerprint:
 			return ig

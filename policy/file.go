@@ -28,6 +28,9 @@ import (
 //	    reason: test fixtures
 //	  - fingerprint: 3f2a…            # or one exact finding
 //	    reason: rotated, kept for the audit trail
+//	  - rule: FNS-CFG-030             # misconfigurations: by rule, and
+//	    resource: OrdersFunction      # optionally resource and path glob
+//	    reason: signing arrives with the new pipeline
 //	vex:
 //	  - vex/openvex.json              # relative to this file
 //
@@ -48,6 +51,7 @@ type Ignore struct {
 	Fingerprint string `yaml:"fingerprint"`
 	Rule        string `yaml:"rule"`
 	Path        string `yaml:"path"`
+	Resource    string `yaml:"resource"`
 	Reason      string `yaml:"reason"`
 	Expires     string `yaml:"expires"`
 
@@ -92,13 +96,15 @@ func (f *File) check() error {
 		}
 		switch {
 		case kinds != 1:
-			return fmt.Errorf("%s: give exactly one of id (a vulnerability), rule (secrets, with an optional path) or fingerprint (one secret)", where)
+			return fmt.Errorf("%s: give exactly one of id (a vulnerability), rule (secrets or misconfigurations, with an optional path or resource) or fingerprint (one secret)", where)
 		case strings.TrimSpace(ig.Reason) == "":
 			return fmt.Errorf("%s (%s): a reason is required", where, ig.label())
 		case ig.Package != "" && ig.ID == "":
 			return fmt.Errorf("%s: package applies to an id ignore", where)
 		case ig.Path != "" && ig.Rule == "":
 			return fmt.Errorf("%s: path applies to a rule ignore", where)
+		case ig.Resource != "" && ig.Rule == "":
+			return fmt.Errorf("%s: resource applies to a rule ignore", where)
 		}
 		if ig.Path != "" {
 			re, err := globRegexp(ig.Path)
@@ -132,6 +138,8 @@ func (ig *Ignore) label() string {
 		return ig.ID + " in " + ig.Package
 	case ig.ID != "":
 		return ig.ID
+	case ig.Rule != "" && ig.Resource != "":
+		return ig.Rule + " on " + ig.Resource
 	case ig.Rule != "" && ig.Path != "":
 		return ig.Rule + " in " + ig.Path
 	case ig.Rule != "":

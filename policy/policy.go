@@ -58,17 +58,42 @@ func Evaluate(res *result.Result, cfg Config) Verdict {
 		}
 	}
 	v.Counts["SECRET"] = len(res.Secrets)
+	failingConfig := map[string]int{}
+	for _, m := range res.Misconfigurations {
+		if v.ConfigCounts == nil {
+			v.ConfigCounts = map[string]int{}
+		}
+		v.ConfigCounts[m.Severity]++
+		if v.FailOn != "" && vuln.Rank(m.Severity) >= vuln.Rank(v.FailOn) && m.Severity != vuln.LevelUnknown || v.FailOn == vuln.LevelUnknown {
+			failingConfig[m.Severity]++
+		}
+	}
 	var levelsFailing []string
 	for l := range failing {
 		levelsFailing = append(levelsFailing, l)
 	}
 	sort.Slice(levelsFailing, func(i, j int) bool { return vuln.Rank(levelsFailing[i]) > vuln.Rank(levelsFailing[j]) })
 	for _, l := range levelsFailing {
-		v.Reasons = append(v.Reasons, fmt.Sprintf("%d %s vulnerabilities (fail-on %s)", failing[l], l, v.FailOn))
+		v.Reasons = append(v.Reasons, fmt.Sprintf("%s (fail-on %s)", plural(failing[l], l+" vulnerability", l+" vulnerabilities"), v.FailOn))
+	}
+	levelsFailing = levelsFailing[:0]
+	for l := range failingConfig {
+		levelsFailing = append(levelsFailing, l)
+	}
+	sort.Slice(levelsFailing, func(i, j int) bool { return vuln.Rank(levelsFailing[i]) > vuln.Rank(levelsFailing[j]) })
+	for _, l := range levelsFailing {
+		v.Reasons = append(v.Reasons, fmt.Sprintf("%s (fail-on %s)", plural(failingConfig[l], l+" misconfiguration", l+" misconfigurations"), v.FailOn))
 	}
 	if cfg.Secrets && len(res.Secrets) > 0 {
-		v.Reasons = append(v.Reasons, fmt.Sprintf("%d hardcoded secrets", len(res.Secrets)))
+		v.Reasons = append(v.Reasons, plural(len(res.Secrets), "hardcoded secret", "hardcoded secrets"))
 	}
 	v.Pass = len(v.Reasons) == 0
 	return v
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -20,7 +20,7 @@ func mdEscape(s string) string {
 
 func (markdownFormat) Write(w io.Writer, r *result.Result) error {
 	fmt.Fprintf(w, "# fnscan: %s\n\n", mdEscape(r.Target.Name))
-	fmt.Fprintf(w, "%d components, %d vulnerabilities, %d secrets.\n", len(r.Components), len(r.Vulnerabilities), len(r.Secrets))
+	fmt.Fprintf(w, "%s.\n", summary(r))
 	if v := r.Verdict; v != nil {
 		if v.Pass {
 			fmt.Fprint(w, "\n**Verdict: pass**\n")
@@ -41,13 +41,25 @@ func (markdownFormat) Write(w io.Writer, r *result.Result) error {
 			fmt.Fprintf(w, "| %s | `%s` | `%s:%d` | %s |\n", mdEscape(s.RuleID), mdEscape(s.Redacted), mdEscape(s.Path), s.Line, mdEscape(s.Origin.String()))
 		}
 	}
-	if len(r.SuppressedVulnerabilities)+len(r.Suppressed) > 0 {
+	if len(r.Misconfigurations) > 0 {
+		fmt.Fprint(w, "\n## Misconfigurations\n")
+		for _, g := range byResource(r.Misconfigurations) {
+			fmt.Fprintf(w, "\n### %s\n\n| Rule | Severity | Finding | Where | Evidence |\n|---|---|---|---|---|\n", mdEscape(g.name))
+			for _, m := range g.items {
+				fmt.Fprintf(w, "| %s | %s | %s | `%s` | %s |\n", m.RuleID, m.Severity, mdEscape(m.Title), mdEscape(lineRef(m.File, m.Line)), mdEscape(m.Evidence))
+			}
+		}
+	}
+	if len(r.SuppressedVulnerabilities)+len(r.Suppressed)+len(r.SuppressedMisconfigurations) > 0 {
 		fmt.Fprint(w, "\n## Suppressed\n\n| Finding | Where | Why |\n|---|---|---|\n")
 		for _, v := range r.SuppressedVulnerabilities {
 			fmt.Fprintf(w, "| %s in %s %s | `%s` | %s |\n", mdEscape(v.ID), mdEscape(v.Package.Name), mdEscape(v.Package.Version), mdEscape(where(v.Locations)), mdEscape(v.Suppression.String()))
 		}
 		for _, s := range r.Suppressed {
 			fmt.Fprintf(w, "| %s `%s` | `%s:%d` | %s |\n", mdEscape(s.RuleID), mdEscape(s.Redacted), mdEscape(s.Path), s.Line, mdEscape(s.Reason))
+		}
+		for _, m := range r.SuppressedMisconfigurations {
+			fmt.Fprintf(w, "| %s on %s | `%s` | %s |\n", m.RuleID, mdEscape(m.Resource), mdEscape(lineRef(m.File, m.Line)), mdEscape(m.Suppression.String()))
 		}
 	}
 	return nil

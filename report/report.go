@@ -5,8 +5,10 @@
 package report
 
 import (
+	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/fnscan/fnscan/result"
 	"github.com/fnscan/fnscan/sbom"
@@ -40,3 +42,76 @@ func Names() []string {
 
 // where renders locations compactly: the first path and a count of others.
 func where(locs []sbom.Location) string { return result.Where(locs) }
+
+// summary counts what the stages that ran found: "60 components, 26
+// vulnerabilities, 0 secrets, 3 misconfigurations".
+func summary(r *result.Result) string {
+	var parts []string
+	count := func(n int, one, many string) { parts = append(parts, plural(n, one, many)) }
+	if r.Ran(result.StageSBOM) {
+		count(len(r.Components), "component", "components")
+	}
+	if r.Ran(result.StageVulns) {
+		count(len(r.Vulnerabilities), "vulnerability", "vulnerabilities")
+	}
+	if r.Ran(result.StageSecrets) {
+		count(len(r.Secrets), "secret", "secrets")
+	}
+	if r.Ran(result.StageConfig) {
+		count(len(r.Misconfigurations), "misconfiguration", "misconfigurations")
+	}
+	if len(parts) == 0 {
+		return "nothing scanned"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// plural counts: "1 warning", "2 warnings".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// group is one resource's misconfigurations.
+type group struct {
+	name  string
+	items []result.Misconfiguration
+}
+
+// byResource groups misconfigurations by resource, the most severe
+// resource first (the input is sorted by severity).
+func byResource(ms []result.Misconfiguration) []group {
+	var out []group
+	index := map[string]int{}
+	for _, m := range ms {
+		key := m.Resource
+		if m.ResourceType != "" {
+			key += " (" + m.ResourceType + ")"
+		}
+		i, ok := index[key+"\x00"+m.File]
+		if !ok {
+			i = len(out)
+			index[key+"\x00"+m.File] = i
+			out = append(out, group{name: key})
+		}
+		out[i].items = append(out[i].items, m)
+	}
+	return out
+}
+
+func lineRef(file string, line int) string {
+	if line > 0 {
+		return fmt.Sprintf("%s:%d", file, line)
+	}
+	return file
+}
+
+// clipText shortens long evidence for a terminal; JSON keeps it whole.
+func clipText(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}

@@ -45,7 +45,13 @@ func sample() *result.Result {
 		Origin: fn, Fingerprint: "0123456789abcdef0123456789abcdef", Redacted: "ghp_…(40 chars)", Length: 40, Source: "content",
 	}}}
 	r := result.New(res, "test")
+	r.Stages = []string{result.StageSBOM, result.StageVulns, result.StageSecrets, result.StageConfig}
 	r.AddVulnerabilities(found, res.Components)
+	r.Misconfigurations = append(r.Misconfigurations, result.Misconfiguration{
+		RuleID: "FNS-CFG-003", Title: "write actions on all resources", Severity: "HIGH", Resource: "OrderFunction",
+		ResourceType: "AWS::Serverless::Function", File: "fn.zip!template.yaml", Line: 42,
+		Evidence: "dynamodb:PutItem on *", Remediation: "Name the tables the function writes.", CheckovID: "CKV_AWS_111",
+	})
 	r.Secrets = append(r.Secrets, sec.Findings...)
 	r.Warnings = append(r.Warnings, artifact.Warning{Path: "fn.zip!lib/broken.jar", Message: "skipped corrupt archive: not a valid zip archive"})
 	v := policy.Evaluate(r, policy.Config{FailOn: "high", Secrets: true})
@@ -130,7 +136,12 @@ func sampleSuppressed() *result.Result {
 		Reason: "ignored: test fixtures",
 	}}}
 	out := result.New(res, "test")
+	out.Stages = []string{result.StageSBOM, result.StageVulns, result.StageSecrets, result.StageConfig}
 	out.AddVulnerabilities([]vuln.Finding{qs, other}, res.Components)
+	out.SuppressedMisconfigurations = append(out.SuppressedMisconfigurations, result.Misconfiguration{
+		RuleID: "FNS-CFG-030", Title: "no code signing", Severity: "LOW", Resource: "OrderFunction", File: "fn.zip!template.yaml", Line: 40,
+		Suppression: &result.Suppression{Kind: "ignore", Reason: "signing arrives with the new pipeline", Source: "fnscan-policy.yaml"},
+	})
 	for _, v := range out.Vulnerabilities {
 		s := supp[v.ID]
 		v.Suppression = &s

@@ -42,6 +42,7 @@ type sarifDriver struct {
 type sarifRule struct {
 	ID               string         `json:"id"`
 	ShortDescription sarifText      `json:"shortDescription"`
+	Help             *sarifText     `json:"help,omitempty"`
 	HelpURI          string         `json:"helpUri,omitempty"`
 	Properties       map[string]any `json:"properties,omitempty"`
 }
@@ -146,6 +147,28 @@ func (sarifFormat) Write(w io.Writer, r *result.Result) error {
 		}
 		run.Results = append(run.Results, res)
 	}
+	for _, m := range append(append([]result.Misconfiguration{}, r.Misconfigurations...), r.SuppressedMisconfigurations...) {
+		if _, ok := rules[m.RuleID]; !ok {
+			tags := []string{"security", "misconfiguration"}
+			if m.CheckovID != "" {
+				tags = append(tags, m.CheckovID)
+			}
+			rules[m.RuleID] = sarifRule{ID: m.RuleID, ShortDescription: sarifText{m.Title}, Help: &sarifText{m.Remediation},
+				HelpURI:    "https://github.com/fnscan/fnscan/blob/main/docs/config-checks.md",
+				Properties: map[string]any{"security-severity": configScore(m.Severity), "tags": tags}}
+		}
+		msg := fmt.Sprintf("%s: %s", m.Resource, m.Title)
+		if m.Evidence != "" {
+			msg += " (" + m.Evidence + ")"
+		}
+		res := sarifResult{RuleID: m.RuleID, Level: sarifLevel(m.Severity), Message: sarifText{msg},
+			Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(m.File)},
+				Region: &sarifRegion{StartLine: max(m.Line, 1)}}}}}
+		if m.Suppression != nil {
+			res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: m.Suppression.String()}}
+		}
+		run.Results = append(run.Results, res)
+	}
 	ids := make([]string, 0, len(rules))
 	for id := range rules {
 		ids = append(ids, id)
@@ -158,6 +181,20 @@ func (sarifFormat) Write(w io.Writer, r *result.Result) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}})
+}
+
+// configScore is GitHub's security-severity for a rule's level (its
+// bands: critical ≥ 9, high ≥ 7, medium ≥ 4).
+func configScore(sev string) string {
+	switch sev {
+	case "CRITICAL":
+		return "9.0"
+	case "HIGH":
+		return "7.5"
+	case "MEDIUM":
+		return "5.0"
+	}
+	return "2.0"
 }
 
 func fixedText(fixed []string) string {

@@ -24,8 +24,8 @@ func (tableFormat) Write(w io.Writer, r *result.Result) error {
 	if r.Target.SHA256 != "" {
 		fmt.Fprintf(w, ", sha256:%s", r.Target.SHA256[:12])
 	}
-	fmt.Fprintf(w, "): %d components, %d vulnerabilities, %d secrets", len(r.Components), len(r.Vulnerabilities), len(r.Secrets))
-	if n := len(r.SuppressedVulnerabilities) + len(r.Suppressed); n > 0 {
+	fmt.Fprintf(w, "): %s", summary(r))
+	if n := len(r.SuppressedVulnerabilities) + len(r.Suppressed) + len(r.SuppressedMisconfigurations); n > 0 {
 		fmt.Fprintf(w, " (%d more suppressed)", n)
 	}
 	fmt.Fprintln(w)
@@ -64,10 +64,33 @@ func (tableFormat) Write(w io.Writer, r *result.Result) error {
 		tw.Flush()
 	}
 	if n := len(r.Suppressed); n > 0 {
-		fmt.Fprintf(w, "\n%d secrets suppressed (inline allow, baseline or ignore; see -o json)\n", n)
+		fmt.Fprintf(w, "\n%s suppressed (inline allow, baseline or ignore; see -o json)\n", plural(n, "secret", "secrets"))
+	}
+	if len(r.Misconfigurations) > 0 {
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "RESOURCE\tRULE\tSEVERITY\tMISCONFIGURATION\tWHERE\tEVIDENCE")
+		for _, g := range byResource(r.Misconfigurations) {
+			for i, m := range g.items {
+				name := ""
+				if i == 0 {
+					name = g.name
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p(name), m.RuleID, m.Severity, p(m.Title), p(lineRef(m.File, m.Line)), p(clipText(m.Evidence, 60)))
+			}
+		}
+		tw.Flush()
+	}
+	if n := len(r.SuppressedMisconfigurations); n > 0 {
+		fmt.Fprintf(w, "\n%s suppressed:\n", plural(n, "misconfiguration", "misconfigurations"))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, m := range r.SuppressedMisconfigurations {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", m.RuleID, p(m.Resource), p(m.Suppression.String()))
+		}
+		tw.Flush()
 	}
 	if len(r.Warnings) > 0 {
-		fmt.Fprintf(w, "\n%d warnings:\n", len(r.Warnings))
+		fmt.Fprintf(w, "\n%s:\n", plural(len(r.Warnings), "warning", "warnings"))
 		for i, wn := range r.Warnings {
 			if i == 20 {
 				fmt.Fprintf(w, "  … and %d more (see -o json)\n", len(r.Warnings)-20)

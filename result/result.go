@@ -24,18 +24,26 @@ const SchemaVersion = "1"
 
 // Result is everything a scan found.
 type Result struct {
-	SchemaVersion   string          `json:"schemaVersion"`
-	Tool            Tool            `json:"tool"`
-	Target          Target          `json:"target"`
+	SchemaVersion string `json:"schemaVersion"`
+	Tool          Tool   `json:"tool"`
+	Target        Target `json:"target"`
+	// Stages are the stages that ran: "sbom", "vulnerabilities",
+	// "secrets", "config". An empty list for a stage that did not run
+	// means nothing was looked for, not that nothing was found.
+	Stages          []string        `json:"stages"`
 	Components      []Component     `json:"components"`
 	Vulnerabilities []Vulnerability `json:"vulnerabilities"`
 	// SuppressedVulnerabilities were taken out of the gate by an ignore or
 	// a VEX statement; each says why.
-	SuppressedVulnerabilities []Vulnerability    `json:"suppressedVulnerabilities,omitempty"`
-	Secrets                   []secrets.Finding  `json:"secrets"`
-	Suppressed                []secrets.Finding  `json:"suppressedSecrets,omitempty"`
-	Warnings                  []artifact.Warning `json:"warnings"`
-	Verdict                   *Verdict           `json:"verdict,omitempty"`
+	SuppressedVulnerabilities []Vulnerability   `json:"suppressedVulnerabilities,omitempty"`
+	Secrets                   []secrets.Finding `json:"secrets"`
+	Suppressed                []secrets.Finding `json:"suppressedSecrets,omitempty"`
+	// Misconfigurations are deployment configuration findings (FNS-CFG
+	// rules, see docs/config-checks.md).
+	Misconfigurations           []Misconfiguration `json:"misconfigurations"`
+	SuppressedMisconfigurations []Misconfiguration `json:"suppressedMisconfigurations,omitempty"`
+	Warnings                    []artifact.Warning `json:"warnings"`
+	Verdict                     *Verdict           `json:"verdict,omitempty"`
 
 	// SBOM is the cataloged target, for the CycloneDX formats.
 	SBOM *sbom.Result `json:"-"`
@@ -103,6 +111,67 @@ type Vulnerability struct {
 	Suppression *Suppression `json:"suppression,omitempty"`
 }
 
+// Misconfiguration is one deployment configuration finding: a rule that a
+// resource of a template, or a deployed function, breaks.
+type Misconfiguration struct {
+	RuleID   string `json:"ruleId"` // FNS-CFG-NNN
+	Title    string `json:"title"`
+	Severity string `json:"severity"`
+	// Resource is the logical id, Terraform address, serverless.yml
+	// function key or deployed function name.
+	Resource     string `json:"resource"`
+	ResourceType string `json:"resourceType,omitempty"`
+	// File and Line locate the offending element: a path (virtual inside
+	// the target) or "lambda:NAME" for a deployed function.
+	File string `json:"file"`
+	Line int    `json:"line,omitempty"`
+	// Evidence is the offending value, short; secrets are redacted.
+	Evidence    string `json:"evidence,omitempty"`
+	Remediation string `json:"remediation,omitempty"`
+	CheckovID   string `json:"checkovId,omitempty"`
+	// Suppression is set on suppressed findings only.
+	Suppression *Suppression `json:"suppression,omitempty"`
+}
+
+// Stage names, in pipeline order.
+const (
+	StageSBOM    = "sbom"
+	StageVulns   = "vulnerabilities"
+	StageSecrets = "secrets"
+	StageConfig  = "config"
+)
+
+// Ran reports whether a stage ran.
+func (r *Result) Ran(stage string) bool {
+	for _, s := range r.Stages {
+		if s == stage {
+			return true
+		}
+	}
+	return false
+}
+
+// SortMisconfigurations orders by severity (highest first), resource,
+// rule and place: misconfigurations are read per resource.
+func SortMisconfigurations(ms []Misconfiguration) {
+	sort.SliceStable(ms, func(i, j int) bool {
+		a, b := ms[i], ms[j]
+		if ra, rb := vuln.Rank(a.Severity), vuln.Rank(b.Severity); ra != rb {
+			return ra > rb
+		}
+		if a.Resource != b.Resource {
+			return a.Resource < b.Resource
+		}
+		if a.RuleID != b.RuleID {
+			return a.RuleID < b.RuleID
+		}
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+}
+
 // Suppression says why a finding does not count against the gate.
 type Suppression struct {
 	Kind          string `json:"kind"`                    // "ignore" or "vex"
@@ -127,10 +196,14 @@ func (s Suppression) String() string {
 
 // Verdict is the gate's decision and why.
 type Verdict struct {
-	Pass    bool           `json:"pass"`
-	FailOn  string         `json:"failOn,omitempty"`
-	Reasons []string       `json:"reasons,omitempty"`
-	Counts  map[string]int `json:"counts"`
+	Pass    bool     `json:"pass"`
+	FailOn  string   `json:"failOn,omitempty"`
+	Reasons []string `json:"reasons,omitempty"`
+	// Counts are vulnerabilities (per vulnerability and package) by
+	// severity, and secrets under "SECRET".
+	Counts map[string]int `json:"counts"`
+	// ConfigCounts are misconfigurations by severity.
+	ConfigCounts map[string]int `json:"configCounts,omitempty"`
 }
 
 // New starts the Result of a cataloged (or only described) target.
@@ -140,11 +213,13 @@ func New(res *sbom.Result, toolVersion string) *Result {
 		Tool:          Tool{Name: "fnscan", Version: toolVersion},
 		Target: Target{Name: res.Subject.Name, Kind: res.Subject.Kind, SHA256: res.Subject.SHA256,
 			CodeSHA256: res.Subject.CodeSHA256, Platform: res.Subject.Platform, Parts: res.Parts, ImageID: res.Subject.ImageID},
-		Components:      []Component{},
-		Vulnerabilities: []Vulnerability{},
-		Secrets:         []secrets.Finding{},
-		Warnings:        []artifact.Warning{},
-		SBOM:            res,
+		Components:        []Component{},
+		Vulnerabilities:   []Vulnerability{},
+		Secrets:           []secrets.Finding{},
+		Misconfigurations: []Misconfiguration{},
+		Warnings:          []artifact.Warning{},
+		Stages:            []string{},
+		SBOM:              res,
 	}
 	for _, c := range res.Components {
 		r.Components = append(r.Components, Component{Name: c.Name, Version: c.Version, PURL: c.PURL,

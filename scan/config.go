@@ -25,8 +25,13 @@ type Config struct {
 	TempDir string
 
 	// The stages to run. Catalog builds the SBOM; Vulns (which needs it)
-	// matches it; Secrets reads every file.
-	Catalog, Vulns, Secrets bool
+	// matches it; Secrets reads every file; Deploy checks the deployment
+	// configuration (templates in the target, ConfigFiles, and deployed
+	// functions' configuration).
+	Catalog, Vulns, Secrets, Deploy bool
+	// ConfigFiles are deployment config files given apart from the target
+	// (--config). With no Target, they are all Run checks.
+	ConfigFiles []string
 
 	// DB is the vulnerability database directory; Online queries the OSV
 	// API at OnlineURL instead. Matcher, when set, replaces both.
@@ -67,6 +72,7 @@ func DefaultConfig() Config {
 		Catalog:     true,
 		Vulns:       true,
 		Secrets:     true,
+		Deploy:      true,
 		DB:          vuln.DefaultDir(),
 		OnlineURL:   vuln.DefaultAPIURL,
 		ToolVersion: "dev",
@@ -75,8 +81,11 @@ func DefaultConfig() Config {
 
 // Validate names the first option that is wrong.
 func (c Config) Validate() error {
-	if strings.TrimSpace(c.Target) == "" {
+	if strings.TrimSpace(c.Target) == "" && (len(c.ConfigFiles) == 0 || c.Catalog || c.Secrets) {
 		return errors.New("no target given")
+	}
+	if len(c.ConfigFiles) > 0 && !c.Deploy {
+		return errors.New("config files given but the configuration checks (Deploy) are off")
 	}
 	if err := c.Limits.Validate(); err != nil {
 		return err

@@ -53,6 +53,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 
+	if cfg.Target == "" {
+		return runConfigOnly(ctx, cfg, rules, gate, h, col)
+	}
 	t, err := artifact.Open(ctx, cfg.Target, artifact.Options{
 		Layers: cfg.Layers, Limits: cfg.Limits, TempDir: cfg.TempDir, Platform: cfg.Platform,
 		Warn: h.Warning, Status: h.Progress,
@@ -129,25 +132,79 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			h.Warning(w)
 		}
 	}
+	var mis []result.Misconfiguration
+	if cfg.Deploy {
+		h.Progress("checking deployment configuration")
+		if t.Kind == artifact.KindSBOM {
+			mis, err = configStage(nil, cfg.ConfigFiles, h)
+		} else {
+			mis, err = configStage(t, cfg.ConfigFiles, h)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 	t.Close()
 
 	res := result.New(sres, cfg.ToolVersion)
 	res.Reproducible = cfg.Reproducible
+	res.Stages = stages(cfg, t.Kind == artifact.KindSBOM)
 	res.AddVulnerabilities(found, sres.Components)
 	res.Secrets = append(res.Secrets, sec.Findings...)
 	res.Suppressed = sec.Suppressed
+	res.Misconfigurations = append(res.Misconfigurations, mis...)
+	return finish(res, rules, gate, h, col), nil
+}
 
-	// Ignores and VEX statements take findings out of the gate; the Result
-	// keeps them, with the reason.
-	rules.Targets = []string{sres.Subject.SHA256, sres.Subject.ImageID}
-	rules.TargetName = sres.Subject.Name
+// stages names what ran, for reports.
+func stages(cfg Config, sbomTarget bool) []string {
+	out := []string{}
+	if cfg.Catalog || sbomTarget {
+		out = append(out, result.StageSBOM)
+	}
+	if cfg.Vulns {
+		out = append(out, result.StageVulns)
+	}
+	if cfg.Secrets && !sbomTarget {
+		out = append(out, result.StageSecrets)
+	}
+	if cfg.Deploy {
+		out = append(out, result.StageConfig)
+	}
+	return out
+}
+
+// runConfigOnly checks configuration files alone (`fnscan config`).
+func runConfigOnly(ctx context.Context, cfg Config, rules policy.Rules, gate policy.Config, h Handler, col *Collector) (*Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	mis, err := configStage(nil, cfg.ConfigFiles, h)
+	if err != nil {
+		return nil, err
+	}
+	name := cfg.ConfigFiles[0]
+	if len(cfg.ConfigFiles) > 1 {
+		name = fmt.Sprintf("%s (+%d)", name, len(cfg.ConfigFiles)-1)
+	}
+	res := result.New(&sbom.Result{Subject: sbom.Subject{Name: name, Kind: "config"}}, cfg.ToolVersion)
+	res.Stages = []string{result.StageConfig}
+	res.Misconfigurations = append(res.Misconfigurations, mis...)
+	return finish(res, rules, gate, h, col), nil
+}
+
+// finish applies the policy: ignores and VEX statements take findings out
+// of the gate (the Result keeps them, with the reason), then the verdict.
+func finish(res *Result, rules policy.Rules, gate policy.Config, h Handler, col *Collector) *Result {
+	rules.TargetName = res.Target.Name
+	rules.Targets = []string{res.Target.SHA256, res.Target.ImageID}
 	for _, w := range rules.Apply(res) {
 		h.Warning(artifact.Warning{Path: rules.Source, Message: w})
 	}
 	res.Warnings = col.Warnings()
 	v := policy.Evaluate(res, gate)
 	res.Verdict = &v
-	return res, nil
+	return res
 }
 
 // loadPolicy reads the policy file and VEX documents and settles the gate:

@@ -36,6 +36,7 @@ Usage:
   fnscan sbom TARGET [--layer LAYER.zip]... [-o FORMAT[=FILE]]...
   fnscan scan TARGET [--layer LAYER.zip]... [--db DIR] [--fail-on SEVERITY] [--policy FILE] [--vex FILE]... [-o FORMAT[=FILE]]...
   fnscan secrets TARGET [--layer LAYER.zip]... [--baseline REPORT] [--policy FILE] [-o FORMAT[=FILE]]...
+  fnscan config FILE... [--fail-on SEVERITY] [--policy FILE] [-o FORMAT[=FILE]]...
   fnscan db import [--db DIR] SOURCE...
   fnscan db update [--db DIR] [--ecosystem E]... [--url BASE]
   fnscan db status [--db DIR]
@@ -91,6 +92,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return cmdSecrets(ctx, args[1:], stdout, stderr)
 	case "db":
 		return cmdDB(ctx, args[1:], stdout, stderr)
+	case "config":
+		return cmdConfig(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "fnscan", version)
 		return nil

@@ -31,7 +31,7 @@ func cmdSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	cfg := tf.config(spec, stderr)
-	cfg.Vulns, cfg.Secrets = false, false
+	cfg.Vulns, cfg.Secrets, cfg.Deploy = false, false, false
 	res, err := scan.Run(ctx, cfg)
 	if err != nil {
 		return err

@@ -22,6 +22,8 @@ type scanFlags struct {
 	onlineURL string
 	policy    string
 	vex       listFlag
+	configs   listFlag
+	noConfig  bool
 }
 
 func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -48,6 +50,8 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 		fs.BoolVar(&sf.online, "online", false, "query the osv.dev API instead of the local database")
 		fs.StringVar(&sf.onlineURL, "online-url", def.OnlineURL, "base URL of the OSV API for --online")
 		fs.Var(&sf.vex, "vex", "VEX document (OpenVEX or CycloneDX JSON): not_affected and fixed statements suppress (repeatable)")
+		fs.Var(&sf.configs, "config", "deployment config file to check beside the target: SAM/CloudFormation, serverless.yml, Terraform (repeatable)")
+		fs.BoolVar(&sf.noConfig, "no-config", false, "skip the deployment configuration checks")
 	}
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -68,9 +72,10 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 	cfg.DB, cfg.Online, cfg.OnlineURL = sf.db, sf.online, sf.onlineURL
 	cfg.FailOn, cfg.PolicyFile, cfg.VEX, cfg.Baseline = sf.failOn, sf.policy, sf.vex, sf.baseline
 	cfg.Secrets = !sf.noSecrets
+	cfg.Deploy, cfg.ConfigFiles = !sf.noConfig, sf.configs
 	if cmd == "secrets" {
 		// Secrets alone, failing on any, as gitleaks does.
-		cfg.Catalog, cfg.Vulns, cfg.AnySecretFails = false, false, true
+		cfg.Catalog, cfg.Vulns, cfg.Deploy, cfg.AnySecretFails = false, false, false, true
 	}
 	res, err := scan.Run(ctx, cfg)
 	if err != nil {

@@ -1,0 +1,140 @@
+package scan
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/fnscan/fnscan/artifact"
+	"github.com/fnscan/fnscan/deploy"
+	"github.com/fnscan/fnscan/result"
+)
+
+// maxConfigFile bounds a deployment config file read from a target:
+// CloudFormation refuses templates over 1 MB; serverless.yml and
+// Terraform files are smaller still.
+const maxConfigFile = 4 << 20
+
+// configStage checks the deployment configuration in the target, in the
+// given files and of deployed functions. Explicit files that cannot be
+// read or parsed are errors; files found in the target are warnings.
+func configStage(t *artifact.Target, files []string, h Handler) ([]result.Misconfiguration, error) {
+	var models []*deploy.Model
+	for _, p := range files {
+		b, err := readCapped(p, maxConfigFile)
+		if err != nil {
+			return nil, fmt.Errorf("--config %s: %w", p, err)
+		}
+		m, err := deploy.ParseFile(p, b)
+		if err != nil {
+			return nil, fmt.Errorf("--config %w", err)
+		}
+		if m == nil {
+			return nil, fmt.Errorf("--config %s: not a SAM/CloudFormation template, serverless.yml, Terraform file or Lambda GetFunction response", p)
+		}
+		models = append(models, m)
+	}
+	if t != nil {
+		all, err := t.Files()
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range all {
+			if !configCandidate(f) {
+				continue
+			}
+			b, err := readCapped(f.Real, maxConfigFile)
+			if err != nil {
+				h.Warning(artifact.Warning{Path: f.Virtual, Message: "configuration not checked: " + err.Error()})
+				continue
+			}
+			m, err := deploy.ParseFile(f.Virtual, b)
+			if err != nil {
+				h.Warning(artifact.Warning{Path: f.Virtual, Message: "configuration not checked: " + strings.TrimPrefix(err.Error(), f.Virtual+": ")})
+				continue
+			}
+			if m != nil {
+				models = append(models, m)
+			}
+		}
+		for _, d := range t.Deployed {
+			m, err := deploy.ParseDeployed(d.GetFunction, deploy.DeployedExtras{
+				Policy: d.Policy, URLConfig: d.URLConfig, CodeSigning: d.CodeSigning,
+				RolePolicies: d.RolePolicies, ManagedPolicyArns: d.ManagedPolicyArns,
+			})
+			if err != nil {
+				h.Warning(artifact.Warning{Path: d.Name, Message: "configuration not checked: " + err.Error()})
+				continue
+			}
+			if d.Name != "" {
+				m.File = d.Name
+			}
+			models = append(models, m)
+		}
+	}
+	out := []result.Misconfiguration{}
+	for _, m := range models {
+		for _, f := range deploy.Check(m) {
+			out = append(out, result.Misconfiguration{
+				RuleID: f.RuleID, Title: f.Title, Severity: f.Severity, Resource: f.Resource, ResourceType: f.ResourceType,
+				File: f.File, Line: f.Line, Evidence: f.Evidence, Remediation: f.Remediation, CheckovID: f.CheckovID,
+			})
+		}
+	}
+	result.SortMisconfigurations(out)
+	return out, nil
+}
+
+// configCandidate: a file that may be deployment configuration, outside
+// vendored trees (a package's own templates are not this deployment's).
+func configCandidate(f artifact.File) bool {
+	if f.Size > maxConfigFile {
+		return false
+	}
+	p := strings.ToLower(f.Path)
+	for _, dir := range []string{"node_modules/", "site-packages/", "vendor/", ".git/", "bower_components/", "dist-packages/"} {
+		if strings.HasPrefix(p, dir) || strings.Contains(p, "/"+dir) {
+			return false
+		}
+	}
+	if strings.Contains(f.Virtual, "!") && strings.Count(f.Virtual, "!") > 1 {
+		return false // inside a nested archive: a library's, not the deployment's
+	}
+	base := path.Base(p)
+	switch base {
+	case "package.json", "package-lock.json", "composer.json", "tsconfig.json", "jsconfig.json", ".package-lock.json":
+		return false
+	}
+	switch path.Ext(base) {
+	case ".yml", ".yaml", ".json", ".template", ".tf":
+		return true
+	}
+	return false
+}
+
+// readCapped reads a file, refusing one over max bytes (counted as read:
+// a device or a growing file has no trustworthy size).
+func readCapped(p string, max int64) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, unwrapPathErr(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, unwrapPathErr(err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("over %d MiB", max>>20)
+	}
+	return b, nil
+}
+
+func unwrapPathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
