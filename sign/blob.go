@@ -46,6 +46,18 @@ func (o Options) keyless() bool { return o.FulcioURL != "" && o.IdentityToken !=
 // messageSignature content, as `cosign sign-blob --new-bundle-format`
 // writes it. The bytes are hashed while streaming.
 func SignBlob(ctx context.Context, key *Key, r io.Reader, opts Options) ([]byte, error) {
+	if opts.keyless() {
+		// sigstore-go's ephemeral key hashes what it signs: give it the bytes.
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return nil, fmt.Errorf("reading artifact: %w", err)
+		}
+		kp, err := keypairFor(nil, opts, false)
+		if err != nil {
+			return nil, err
+		}
+		return bundleJSON(ctx, &sgsign.PlainData{Data: data}, kp, opts)
+	}
 	kp, err := keypairFor(key, opts, true)
 	if err != nil {
 		return nil, err
@@ -160,9 +172,6 @@ func (e ephemeral) hashNew() hashWriter { return sha256.New() }
 
 func keypairFor(key *Key, opts Options, prehashed bool) (signingKeypair, error) {
 	if opts.keyless() {
-		if prehashed {
-			return nil, errors.New("keyless signing of a blob is not supported offline-first: sign with a key")
-		}
 		kp, err := sgsign.NewEphemeralKeypair(nil)
 		if err != nil {
 			return nil, err
