@@ -96,6 +96,16 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return cmdSecrets(ctx, args[1:], stdout, stderr)
 	case "db":
 		return cmdDB(ctx, args[1:], stdout, stderr)
+	case "keygen":
+		return cmdKeygen(ctx, args[1:], stdout, stderr)
+	case "sign":
+		return cmdSign(ctx, args[1:], stdout, stderr)
+	case "attest":
+		return cmdAttest(ctx, args[1:], stdout, stderr)
+	case "verify":
+		return cmdVerify(ctx, args[1:], stdout, stderr)
+	case "verify-bundle":
+		return cmdVerifyBundle(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "fnscan", version)
 		return nil
