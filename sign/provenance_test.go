@@ -1,7 +1,11 @@
 package sign
 
 import (
+	"bytes"
+	"encoding/json"
+
 	"context"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,4 +63,39 @@ func TestSignAndAttest(t *testing.T) {
 	if vd := got.Attestations[1].Verdict; vd == nil || vd.Target.SHA256 != subj.SHA256 || vd.Target.CodeSHA256 == "" {
 		t.Fatalf("verdict target not filled in: %+v", got.Attestations[1])
 	}
+}
+
+// TestVerdictSchema: the predicate validates against docs/verdict.schema.json,
+// and the schema is strict enough to refuse a wrong one.
+func TestVerdictSchema(t *testing.T) {
+	s, err := jsonschema.NewCompiler().Compile("../docs/verdict.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	subj := Subject{Name: "fn.zip", SHA256: strings.Repeat("0f", 32), CodeSHA256: "Dw8PDw8PDw8PDw8PDw8PDw8PDw8PDw8PDw8PDw8PDw8="}
+	v := testVerdict(subj, false, time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
+	v.PolicySHA256 = strings.Repeat("ab", 32)
+	v.Layers = []VerdictTarget{{Name: "layer.zip", SHA256: strings.Repeat("cd", 32)}}
+	good, _ := json.Marshal(v)
+	if err := validate(s, good); err != nil {
+		t.Fatalf("%s\n%v", good, err)
+	}
+	for _, bad := range []string{
+		strings.Replace(string(good), `"pass":false`, `"pass":"no"`, 1),
+		strings.Replace(string(good), `"sha256":"0f0f`, `"sha256":"XX0f`, 1),
+		strings.Replace(string(good), `"scanTime"`, `"scantime"`, 1),
+		strings.Replace(string(good), `"low":2`, `"severe":2`, 1),
+	} {
+		if err := validate(s, []byte(bad)); err == nil {
+			t.Errorf("schema accepts %s", bad)
+		}
+	}
+}
+
+func validate(s *jsonschema.Schema, b []byte) error {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	return s.Validate(doc)
 }
