@@ -22,6 +22,8 @@ const signUsage = `Provenance (offline, key-based; see docs/provenance.md):
   fnscan attest --key KEY --predicate-type cyclonedx|verdict|URI --predicate FILE ARTIFACT [--bundle OUT]
   fnscan verify --key PUB --bundle B ARTIFACT [--attestation A]... [--type cyclonedx|verdict|URI]...
                 [--require-verdict pass] [--max-age D]
+  fnscan sign|attest ... registry:IMAGE, fnscan verify --key PUB registry:IMAGE [--type T]... [...]
+                (cosign's formats, in the registry: legacy .sig/.att tags and bundle referrers)
   fnscan verify-bundle --bundle B (--key PUB | --certificate-identity I --certificate-oidc-issuer U)
                 --trusted-root ROOT FILE_OR_DIGEST
 Keys are cosign's encrypted format; the password comes from FNSCAN_PASSWORD
@@ -158,6 +160,17 @@ func cmdSign(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 	}
+	if strings.HasPrefix(art, "registry:") {
+		if keyless || opts.RekorURL != "" {
+			return usageErr(errors.New("images are signed with a key only, offline"))
+		}
+		d, err := sign.SignImage(ctx, key, art)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "Signed %s@%s\n", strings.TrimPrefix(art, "registry:"), d)
+		return nil
+	}
 	b, err := sign.SignFile(ctx, key, art, opts)
 	if err != nil {
 		return err
@@ -223,6 +236,17 @@ func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
+	if strings.HasPrefix(art, "registry:") {
+		if keyless || opts.RekorURL != "" {
+			return usageErr(errors.New("images are attested with a key only, offline"))
+		}
+		d, err := sign.AttestImage(ctx, key, art, uri, pred)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "Attested %s to %s@%s\n", short, strings.TrimPrefix(art, "registry:"), d)
+		return nil
+	}
 	subj, err := sign.SubjectOf(art)
 	if err != nil {
 		return &codeError{code: exitError, err: err}
@@ -268,7 +292,7 @@ func readPublicKey(path string) (any, error) {
 	return pub, nil
 }
 
-func cmdVerify(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := signFlags("fnscan verify", stderr)
 	keyPath := fs.String("key", "", "public key (PEM)")
 	bundlePath := fs.String("bundle", "", "the signature bundle of ARTIFACT")
@@ -306,11 +330,19 @@ func cmdVerify(_ context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		pol.PredicateTypes = append(pol.PredicateTypes, t)
 	}
-	if *bundlePath == "" {
+	image := strings.HasPrefix(art, "registry:")
+	if *bundlePath == "" && !image {
 		return usageErr(errors.New("--bundle B is required"))
+	}
+	if image && (*bundlePath != "" || len(atts) > 0) {
+		return usageErr(errors.New("an image's signatures and attestations are read from its registry: no --bundle or --attestation"))
 	}
 	if pol.Key, err = readPublicKey(*keyPath); err != nil {
 		return err
+	}
+	if image {
+		res, err := sign.VerifyImage(ctx, art, pol)
+		return verified(res, err, stdout, stderr)
 	}
 	sig, err := sign.ReadEvidence(*bundlePath)
 	if err != nil {
@@ -325,6 +357,12 @@ func cmdVerify(_ context.Context, args []string, stdout, stderr io.Writer) error
 		evs = append(evs, e)
 	}
 	res, err := sign.VerifyFile(art, sig, evs, pol)
+	return verified(res, err, stdout, stderr)
+}
+
+// verified reports a verification: one line on stdout when it passed, one
+// naming the failed check on stderr (exit 1), or could not check (exit 2).
+func verified(res *sign.Verified, err error, stdout, stderr io.Writer) error {
 	var ce *sign.CheckError
 	if errors.As(err, &ce) {
 		fmt.Fprintln(stderr, "fnscan: verify failed:", oneLine(ce.Error()))
