@@ -22,8 +22,9 @@ const signUsage = `Provenance (offline, key-based; see docs/provenance.md):
   fnscan attest --key KEY --predicate-type cyclonedx|verdict|URI --predicate FILE ARTIFACT [--bundle OUT]
   fnscan verify --key PUB --bundle B ARTIFACT [--attestation A]... [--type cyclonedx|verdict|URI]...
                 [--require-verdict pass] [--max-age D]
-  fnscan sign|attest ... registry:IMAGE, fnscan verify --key PUB registry:IMAGE [--type T]... [...]
-                (cosign's formats, in the registry: legacy .sig/.att tags and bundle referrers)
+  fnscan sign|attest ... registry:IMAGE|oci-dir:PATH
+  fnscan verify --key PUB registry:IMAGE|oci-dir:PATH [--type T]... [--require-verdict pass] [--max-age D]
+                (cosign's formats: legacy .sig/.att tags, and bundle referrers in a registry)
   fnscan verify-bundle --bundle B (--key PUB | --certificate-identity I --certificate-oidc-issuer U)
                 --trusted-root ROOT FILE_OR_DIGEST
 Keys are cosign's encrypted format; the password comes from FNSCAN_PASSWORD
@@ -119,6 +120,11 @@ func cmdKeygen(_ context.Context, args []string, _, stderr io.Writer) error {
 	return nil
 }
 
+// isImage: images are signed in place, in a registry or an OCI layout.
+func isImage(target string) bool {
+	return strings.HasPrefix(target, "registry:") || strings.HasPrefix(target, "oci-dir:")
+}
+
 // onlineFlags are the opt-in network services of sign and attest.
 type onlineFlags struct{ rekor, fulcio, token string }
 
@@ -160,7 +166,7 @@ func cmdSign(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 	}
-	if strings.HasPrefix(art, "registry:") {
+	if isImage(art) {
 		if keyless || opts.RekorURL != "" {
 			return usageErr(errors.New("images are signed with a key only, offline"))
 		}
@@ -168,7 +174,7 @@ func cmdSign(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "Signed %s@%s\n", strings.TrimPrefix(art, "registry:"), d)
+		fmt.Fprintf(stderr, "Signed %s (%s)\n", art, d)
 		return nil
 	}
 	b, err := sign.SignFile(ctx, key, art, opts)
@@ -236,7 +242,7 @@ func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	if strings.HasPrefix(art, "registry:") {
+	if isImage(art) {
 		if keyless || opts.RekorURL != "" {
 			return usageErr(errors.New("images are attested with a key only, offline"))
 		}
@@ -244,7 +250,7 @@ func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "Attested %s to %s@%s\n", short, strings.TrimPrefix(art, "registry:"), d)
+		fmt.Fprintf(stderr, "Attested %s to %s (%s)\n", short, art, d)
 		return nil
 	}
 	subj, err := sign.SubjectOf(art)
@@ -330,7 +336,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		pol.PredicateTypes = append(pol.PredicateTypes, t)
 	}
-	image := strings.HasPrefix(art, "registry:")
+	image := isImage(art)
 	if *bundlePath == "" && !image {
 		return usageErr(errors.New("--bundle B is required"))
 	}
