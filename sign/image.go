@@ -31,7 +31,7 @@ import (
 
 // PredicateCosignSign is the predicate type of an image signature in
 // cosign's bundle format (`cosign sign --new-bundle-format`).
-const PredicateCosignSign = ctypes.CosignSignPredicateType
+const PredicateCosignSign = "https://sigstore.dev/cosign/sign/v1"
 
 // CheckSignature fails when no signature by the key names the image's
 // digest.

@@ -62,7 +62,7 @@ func ReadEvidence(path string) (Evidence, error) {
 	return Evidence{Name: path, Data: b}, err
 }
 
-// Policy says what Verify requires.
+// Policy says what VerifyFile and VerifyImage require.
 type Policy struct {
 	// Key is the public key every signature must verify with.
 	Key crypto.PublicKey

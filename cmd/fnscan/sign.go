@@ -14,6 +14,11 @@ import (
 	"time"
 
 	"github.com/fnscan/fnscan/sign"
+	// KMS keys (--key awskms://…, gcpkms://…, hashivault://…), as cosign
+	// accepts them.
+	_ "github.com/sigstore/sigstore/pkg/signature/kms/aws"
+	_ "github.com/sigstore/sigstore/pkg/signature/kms/gcp"
+	_ "github.com/sigstore/sigstore/pkg/signature/kms/hashivault"
 )
 
 const signUsage = `Provenance (offline, key-based; see docs/provenance.md):
@@ -54,10 +59,18 @@ func password() ([]byte, error) {
 	return nil, errors.New("no key password: set FNSCAN_PASSWORD or COSIGN_PASSWORD (it may be empty)")
 }
 
-// loadKey reads a private key file. Its bytes never reach an error message.
-func loadKey(path string) (*sign.Key, error) {
+// loadKey reads a private key file, or opens a KMS key. A key file's bytes
+// never reach an error message.
+func loadKey(ctx context.Context, path string) (*sign.Key, error) {
 	if path == "" {
 		return nil, usageErr(errors.New("--key KEY is required"))
+	}
+	if sign.IsKMSRef(path) {
+		k, err := sign.LoadKMSKey(ctx, path)
+		if err != nil {
+			return nil, &codeError{code: exitError, err: err}
+		}
+		return k, nil
 	}
 	pemBytes, err := os.ReadFile(path)
 	if err != nil {
@@ -162,7 +175,7 @@ func cmdSign(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	var key *sign.Key
 	if !keyless {
-		if key, err = loadKey(*keyPath); err != nil {
+		if key, err = loadKey(ctx, *keyPath); err != nil {
 			return err
 		}
 	}
@@ -238,7 +251,7 @@ func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var key *sign.Key
 	if !keyless {
-		if key, err = loadKey(*keyPath); err != nil {
+		if key, err = loadKey(ctx, *keyPath); err != nil {
 			return err
 		}
 	}

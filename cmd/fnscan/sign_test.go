@@ -274,3 +274,15 @@ func TestVerifyBundleConformance(t *testing.T) {
 	}
 	t.Logf("%d runs, %d wrong", runs, wrong)
 }
+
+// TestKMSKeyRefCLI: a KMS reference reaches sigstore's provider (here a
+// Vault that is not there) and fails as a clear exit 2; no real KMS is
+// exercised.
+func TestKMSKeyRefCLI(t *testing.T) {
+	t.Setenv("VAULT_ADDR", "http://127.0.0.1:1")
+	t.Setenv("VAULT_TOKEN", "none")
+	_, e := signRun(t, 2, "sign", "--key", "hashivault://fnscan-test", "../../testdata/lambda/serverless-goat-convert.zip", "--bundle", filepath.Join(t.TempDir(), "b.json"))
+	if !strings.Contains(e, "KMS key hashivault://fnscan-test") || !strings.Contains(e, "127.0.0.1:1") {
+		t.Fatalf("stderr: %s", e)
+	}
+}
