@@ -40,6 +40,10 @@ Usage:
   fnscan db import [--db DIR] SOURCE...
   fnscan db update [--db DIR] [--ecosystem E]... [--url BASE]
   fnscan db status [--db DIR]
+  fnscan keygen [--output-key-prefix P]
+  fnscan sign --key KEY ARTIFACT [--bundle OUT]
+  fnscan attest --key KEY --predicate-type cyclonedx|verdict --predicate FILE ARTIFACT [--bundle OUT]
+  fnscan verify --key PUB --bundle B ARTIFACT [--attestation A]... [--require-verdict pass] [--max-age D]
   fnscan version
 
 TARGET is a Lambda zip, a directory, a container image archive (docker save,
@@ -94,6 +98,16 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return cmdDB(ctx, args[1:], stdout, stderr)
 	case "config":
 		return cmdConfig(ctx, args[1:], stdout, stderr)
+	case "keygen":
+		return cmdKeygen(ctx, args[1:], stdout, stderr)
+	case "sign":
+		return cmdSign(ctx, args[1:], stdout, stderr)
+	case "attest":
+		return cmdAttest(ctx, args[1:], stdout, stderr)
+	case "verify":
+		return cmdVerify(ctx, args[1:], stdout, stderr)
+	case "verify-bundle":
+		return cmdVerifyBundle(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "fnscan", version)
 		return nil

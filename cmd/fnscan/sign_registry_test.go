@@ -1,0 +1,189 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fnscan/fnscan/internal/fixture"
+)
+
+// TestSignRegistryImage is acceptance 5: against a real registry, fnscan
+// signs and attests an image; cosign verify --key and fnscan verify accept
+// it; once another image is pushed under the tag, both reject the tag; and
+// an image with only an SBOM attestation is not signed for fnscan verify.
+func TestSignRegistryImage(t *testing.T) {
+	host := fixture.Registry(t)
+	t.Setenv("FNSCAN_PASSWORD", "pw")
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	push := func(ref, content string) string {
+		t.Helper()
+		archive := p(strings.NewReplacer("/", "_", ":", "_").Replace(ref) + ".tar")
+		layer := fixture.Tar(map[string]string{"var/task/index.js": content})
+		if err := os.WriteFile(archive, fixture.DockerArchive("fn:1", [][]byte{layer}), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fixture.Push(t, "docker-archive:"+archive, ref)
+		out, err := exec.Command("skopeo", "inspect", "--tls-verify=false", "--format", "{{.Digest}}", "docker://"+ref).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimPrefix(strings.TrimSpace(string(out)), "sha256:")
+	}
+	ref := host + "/fn:1"
+	digest := push(ref, "exports.handler = async () => 1;\n")
+
+	signRun(t, 0, "keygen", "--output-key-prefix", p("k"))
+	signRun(t, 0, "keygen", "--output-key-prefix", p("other"))
+	os.WriteFile(p("sbom.json"), []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"metadata":{"timestamp":"`+time.Now().UTC().Format(time.RFC3339)+`"},"components":[]}`), 0o644)
+	verdict := func(file string, pass bool, sha string) {
+		v, _ := json.Marshal(map[string]any{"pass": pass, "reasons": []string{}, "db": map[string]any{"snapshot": time.Now().UTC().Format(time.RFC3339), "ageSeconds": 0},
+			"counts": map[string]int{}, "secrets": 0, "fnscanVersion": "test", "scanTime": time.Now().UTC().Format(time.RFC3339),
+			"target": map[string]string{"name": "fn", "sha256": sha}})
+		os.WriteFile(p(file), v, 0o644)
+	}
+	verdict("pass.json", true, digest)
+
+	_, e := signRun(t, 0, "sign", "--key", p("k.key"), "registry:"+ref)
+	if !strings.Contains(e, digest) {
+		t.Fatalf("sign: %s", e)
+	}
+	signRun(t, 0, "attest", "--key", p("k.key"), "--type", "cyclonedx", "--predicate", p("sbom.json"), "registry:"+ref)
+	signRun(t, 0, "attest", "--key", p("k.key"), "--type", "verdict", "--predicate", p("pass.json"), "registry:"+ref)
+
+	out, _ := signRun(t, 0, "verify", "--key", p("k.pub"), "--require-verdict", "pass", "--type", "cyclonedx", "--max-age", "1h", "registry:"+ref)
+	if !strings.Contains(out, digest) || !strings.Contains(out, "verdict: pass") || !strings.Contains(out, "cyclonedx") {
+		t.Fatalf("verify: %q", out)
+	}
+	_, e = signRun(t, 1, "verify", "--key", p("other.pub"), "registry:"+ref)
+	if !strings.Contains(e, "signature check failed") {
+		t.Fatal(e)
+	}
+
+	bin := ""
+	if os.Getenv("FNSCAN_COSIGN") != "" || os.Getenv("CI") != "" {
+		bin = cosignBin(t)
+	} else if p, err := exec.LookPath("cosign"); err == nil {
+		bin = p
+	}
+	emptyRoot := p("empty_root.json")
+	os.WriteFile(emptyRoot, []byte(`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}`), 0o644)
+	cosignVerify := func(ok bool, args ...string) {
+		t.Helper()
+		if bin == "" {
+			return
+		}
+		cosignRun(t, bin, dir, ok, append([]string{"verify", "--key", p("k.pub"), "--allow-http-registry", "--insecure-ignore-tlog",
+			"--trusted-root", emptyRoot}, args...)...)
+	}
+	cosignVerify(true, ref)
+	cosignVerify(true, host+"/fn@sha256:"+digest)
+	if bin != "" {
+		for _, typ := range []string{"cyclonedx", "https://fnscan.dev/verdict/v1"} {
+			cosignRun(t, bin, dir, true, "verify-attestation", "--key", p("k.pub"), "--allow-http-registry", "--insecure-ignore-tlog",
+				"--trusted-root", emptyRoot, "--type", typ, ref)
+		}
+	}
+
+	// Another image under the same tag: the tag is no longer signed.
+	moved := push(ref, "exports.handler = async () => 2;\n")
+	if moved == digest {
+		t.Fatal("the second image has the first one's digest")
+	}
+	_, e = signRun(t, 1, "verify", "--key", p("k.pub"), "registry:"+ref)
+	if !strings.Contains(e, "signature check failed") {
+		t.Fatal(e)
+	}
+	cosignVerify(false, ref)
+	// The signed digest still verifies by digest.
+	signRun(t, 0, "verify", "--key", p("k.pub"), "--require-verdict", "pass", "registry:"+host+"/fn@sha256:"+digest)
+
+	// Only an SBOM attestation: not a signature, whatever cosign 2.6 thinks.
+	sbomOnly := host + "/sbomonly:1"
+	push(sbomOnly, "exports.handler = async () => 3;\n")
+	signRun(t, 0, "attest", "--key", p("k.key"), "--type", "cyclonedx", "--predicate", p("sbom.json"), "registry:"+sbomOnly)
+	_, e = signRun(t, 1, "verify", "--key", p("k.pub"), "registry:"+sbomOnly)
+	if !strings.Contains(e, "signature check failed") || !strings.Contains(e, "attestation of type https://cyclonedx.org/bom") {
+		t.Fatal(e)
+	}
+	if bin != "" {
+		// Recorded, not asserted: cosign 2.6 takes the SBOM referrer for a signature.
+		cmd := exec.Command(bin, "verify", "--key", p("k.pub"), "--allow-http-registry", "--insecure-ignore-tlog", "--trusted-root", emptyRoot, sbomOnly)
+		cmd.Env = append(os.Environ(), "HOME="+dir, "TUF_ROOT="+p(".sigstore"))
+		err := cmd.Run()
+		t.Logf("cosign verify of an image with only an SBOM attestation: accepted=%v", err == nil)
+
+		// An image signed by cosign itself (legacy format) verifies with fnscan.
+		cosigned := host + "/cosigned:1"
+		push(cosigned, "exports.handler = async () => 5;\n")
+		cosignRun(t, bin, dir, true, "sign", "--yes", "--key", p("k.key"), "--tlog-upload=false", "--allow-http-registry", cosigned)
+		signRun(t, 0, "verify", "--key", p("k.pub"), "registry:"+cosigned)
+		signRun(t, 1, "verify", "--key", p("other.pub"), "registry:"+cosigned)
+	}
+
+	// A failing verdict on a signed image fails --require-verdict pass.
+	failing := host + "/failing:1"
+	fd := push(failing, "exports.handler = async () => 4;\n")
+	verdict("fail.json", false, fd)
+	signRun(t, 0, "sign", "--key", p("k.key"), "registry:"+failing)
+	signRun(t, 0, "attest", "--key", p("k.key"), "--type", "verdict", "--predicate", p("fail.json"), "registry:"+failing)
+	signRun(t, 0, "verify", "--key", p("k.pub"), "registry:"+failing)
+	_, e = signRun(t, 1, "verify", "--key", p("k.pub"), "--require-verdict", "pass", "registry:"+failing)
+	if !strings.Contains(e, "verdict check failed") {
+		t.Fatal(e)
+	}
+}
+
+// TestSignOCILayout: an image in an OCI layout directory is signed and
+// attested in place, as `cosign save` lays signatures out, so that
+// `cosign verify --local-image` accepts it; fnscan verify reads it back.
+func TestSignOCILayout(t *testing.T) {
+	t.Setenv("FNSCAN_PASSWORD", "pw")
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	lay := p("img.oci")
+	if err := os.CopyFS(lay, os.DirFS("../../testdata/images/test.oci")); err != nil {
+		t.Fatal(err)
+	}
+	signRun(t, 0, "keygen", "--output-key-prefix", p("k"))
+	signRun(t, 0, "keygen", "--output-key-prefix", p("other"))
+	_, e := signRun(t, 1, "verify", "--key", p("k.pub"), "oci-dir:"+lay)
+	if !strings.Contains(e, "signature check failed") {
+		t.Fatal(e)
+	}
+	_, e = signRun(t, 0, "sign", "--key", p("k.key"), "oci-dir:"+lay)
+	i := strings.Index(e, "sha256:")
+	if i < 0 {
+		t.Fatalf("sign: %s", e)
+	}
+	digest := strings.TrimSuffix(strings.TrimSpace(e[i+len("sha256:"):]), ")")
+	os.WriteFile(p("sbom.json"), []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[]}`), 0o644)
+	v, _ := json.Marshal(map[string]any{"pass": true, "reasons": []string{}, "db": map[string]any{"snapshot": time.Now().UTC().Format(time.RFC3339), "ageSeconds": 0},
+		"counts": map[string]int{}, "secrets": 0, "fnscanVersion": "test", "scanTime": time.Now().UTC().Format(time.RFC3339),
+		"target": map[string]string{"name": "img", "sha256": digest}})
+	os.WriteFile(p("verdict.json"), v, 0o644)
+	signRun(t, 0, "attest", "--key", p("k.key"), "--type", "cyclonedx", "--predicate", p("sbom.json"), "oci-dir:"+lay)
+	signRun(t, 0, "attest", "--key", p("k.key"), "--type", "verdict", "--predicate", p("verdict.json"), "oci-dir:"+lay)
+	out, _ := signRun(t, 0, "verify", "--key", p("k.pub"), "--require-verdict", "pass", "--type", "cyclonedx", "oci-dir:"+lay)
+	if !strings.Contains(out, digest) || strings.Count(out, "cyclonedx") != 1 {
+		t.Fatalf("verify: %q", out)
+	}
+	_, e = signRun(t, 1, "verify", "--key", p("other.pub"), "oci-dir:"+lay)
+	if !strings.Contains(e, "signature check failed") {
+		t.Fatal(e)
+	}
+	if os.Getenv("FNSCAN_COSIGN") == "" && os.Getenv("CI") == "" {
+		if _, err := exec.LookPath("cosign"); err != nil {
+			t.Skip("cosign not found: the layout was checked by fnscan only")
+		}
+	}
+	bin := cosignBin(t)
+	cosignRun(t, bin, dir, true, "verify", "--key", p("k.pub"), "--insecure-ignore-tlog", "--local-image", lay)
+	cosignRun(t, bin, dir, false, "verify", "--key", p("other.pub"), "--insecure-ignore-tlog", "--local-image", lay)
+	cosignRun(t, bin, dir, true, "verify-attestation", "--key", p("k.pub"), "--insecure-ignore-tlog", "--type", "cyclonedx", "--local-image", lay)
+}

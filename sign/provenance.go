@@ -1,0 +1,108 @@
+package sign
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Outputs are the files SignAndAttest writes for one artifact.
+type Outputs struct {
+	Signature string // <name>.sigstore.json: the signature of the bytes
+	SBOM      string // <name>.cyclonedx.sigstore.json: the SBOM attestation
+	Verdict   string // <name>.verdict.sigstore.json: the verdict attestation
+}
+
+// OutputsFor names the files for artifactPath in dir.
+func OutputsFor(dir, artifactPath string) Outputs {
+	base := filepath.Join(dir, filepath.Base(artifactPath))
+	return Outputs{
+		Signature: base + ".sigstore.json",
+		SBOM:      base + ".cyclonedx.sigstore.json",
+		Verdict:   base + ".verdict.sigstore.json",
+	}
+}
+
+// SignAndAttest is the gate's provenance step: for the file at
+// artifactPath it writes to outDir (see OutputsFor) a signature bundle, a
+// CycloneDX attestation of sbomJSON and an attestation of verdict, all
+// signed with key, offline. It refuses a verdict that is not a pass, and
+// one whose target digest is not the file's (an empty target is filled
+// in). Either all three files are written or none is.
+func SignAndAttest(ctx context.Context, key *Key, artifactPath string, sbomJSON []byte, verdict VerdictPredicate, outDir string) error {
+	if !verdict.Pass {
+		return errors.New("sign: refusing to sign an artifact that did not pass the gate")
+	}
+	subj, err := SubjectOf(artifactPath)
+	if err != nil {
+		return err
+	}
+	switch {
+	case verdict.Target.SHA256 == "":
+		verdict.Target = VerdictTarget{Name: subj.Name, SHA256: subj.SHA256, CodeSHA256: subj.CodeSHA256}
+	case !strings.EqualFold(verdict.Target.SHA256, subj.SHA256):
+		return fmt.Errorf("sign: the verdict is about sha256:%s, %s has sha256:%s", verdict.Target.SHA256, artifactPath, subj.SHA256)
+	}
+	if verdict.ScanTime.IsZero() {
+		return errors.New("sign: the verdict has no scan time")
+	}
+	sig, err := SignFile(ctx, key, artifactPath, Options{})
+	if err != nil {
+		return err
+	}
+	bom, err := Attest(ctx, key, subj, PredicateCycloneDX, sbomJSON, Options{})
+	if err != nil {
+		return err
+	}
+	vj, err := json.Marshal(verdict)
+	if err != nil {
+		return err
+	}
+	ver, err := Attest(ctx, key, subj, PredicateVerdict, vj, Options{})
+	if err != nil {
+		return err
+	}
+	out := OutputsFor(outDir, artifactPath)
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return err
+	}
+	var written []string
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{{out.Signature, sig}, {out.SBOM, bom}, {out.Verdict, ver}} {
+		if err := WriteFileAtomic(f.path, f.data); err != nil {
+			for _, w := range written {
+				os.Remove(w)
+			}
+			return err
+		}
+		written = append(written, f.path)
+	}
+	return nil
+}
+
+// WriteFileAtomic writes data to a temp file beside path and renames it
+// into place, so a reader never sees half a bundle.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".fnscan-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,330 @@
+package sign
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/verify"
+	"github.com/sigstore/sigstore/pkg/signature"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// Names of verification checks, as CheckError reports them.
+const (
+	CheckBundle        = "bundle"         // the bundle is not a well-formed Sigstore bundle of the right kind
+	CheckBytes         = "bytes"          // the artifact's digest is not the one signed
+	CheckKey           = "key"            // the signature does not verify with the public key
+	CheckSubjectDigest = "subject digest" // the attestation is about other bytes
+	CheckPredicateType = "predicate type" // unexpected, missing or malformed predicate
+	CheckVerdict       = "verdict"        // the verdict is not a pass under RequireVerdictPass
+	CheckAge           = "age"            // the attestation is older than MaxAge
+)
+
+// CheckError is a verification check that failed: the evidence was read
+// and does not prove what was asked. Any other error from Verify means it
+// could not check.
+type CheckError struct {
+	Check  string // one of the Check constants
+	Input  string // the bundle or attestation, as named by the caller
+	Reason string
+}
+
+func (e *CheckError) Error() string {
+	return fmt.Sprintf("%s check failed: %s: %s", e.Check, e.Input, e.Reason)
+}
+
+// Evidence is a bundle to verify and the name to report it by.
+type Evidence struct {
+	Name string
+	Data []byte
+}
+
+// ReadEvidence reads a bundle file.
+func ReadEvidence(path string) (Evidence, error) {
+	b, err := os.ReadFile(path)
+	return Evidence{Name: path, Data: b}, err
+}
+
+// Policy says what VerifyFile and VerifyImage require.
+type Policy struct {
+	// Key is the public key every signature must verify with.
+	Key crypto.PublicKey
+	// PredicateTypes must each be the type of a verified attestation.
+	// Attestations of other types than these, PredicateCycloneDX and
+	// PredicateVerdict fail the predicate type check.
+	PredicateTypes []string
+	// RequireVerdictPass requires a verdict attestation, and that every
+	// verdict attestation says pass.
+	RequireVerdictPass bool
+	// MaxAge, when positive, fails attestations whose signed time (the
+	// verdict's scanTime, the SBOM's metadata.timestamp) is older.
+	MaxAge time.Duration
+	// Now is the time ages are measured at; zero means time.Now().
+	Now time.Time
+}
+
+// Verified is what passed.
+type Verified struct {
+	Subject      Subject // the artifact, as hashed here
+	Attestations []VerifiedAttestation
+}
+
+// VerifiedAttestation is one attestation that passed every check.
+type VerifiedAttestation struct {
+	Name          string
+	PredicateType string
+	Verdict       *VerdictPredicate // for PredicateVerdict
+	Time          time.Time         // the predicate's own time, zero if none
+}
+
+// VerifyFile checks that sig is a signature over the file at path made
+// with p.Key, and that each attestation is signed by p.Key, is about that
+// file, and meets p. It fails closed: the first failed check is returned
+// as a *CheckError; other errors mean the inputs could not be read.
+func VerifyFile(path string, sig Evidence, attestations []Evidence, p Policy) (*Verified, error) {
+	if p.Key == nil {
+		return nil, errors.New("verify: no public key")
+	}
+	v, err := keyVerifier(p.Key)
+	if err != nil {
+		return nil, err
+	}
+	b, cerr := parseBundle(sig)
+	if cerr != nil {
+		return nil, cerr
+	}
+	ms := b.GetMessageSignature()
+	if ms == nil {
+		return nil, &CheckError{CheckBundle, sig.Name, "not a signature of bytes (messageSignature): an attestation is not a signature"}
+	}
+	alg, h, err := digestAlg(ms.GetMessageDigest().GetAlgorithm())
+	if err != nil {
+		return nil, &CheckError{CheckBundle, sig.Name, err.Error()}
+	}
+	sha, digest, err := hashFile(path, h)
+	if err != nil {
+		return nil, err
+	}
+	subj := Subject{Name: filepath.Base(path), SHA256: hex.EncodeToString(sha)}
+	if isZip(path) {
+		subj.CodeSHA256 = codeSHA256(sha)
+	}
+	if !bytes.Equal(ms.GetMessageDigest().GetDigest(), digest) {
+		return nil, &CheckError{CheckBytes, sig.Name, fmt.Sprintf("%s has %s %x, the bundle signs %x", path, alg, digest, ms.GetMessageDigest().GetDigest())}
+	}
+	if err := keyMaterialCheck(b, sig.Name); err != nil {
+		return nil, err
+	}
+	if _, err := v.Verify(b, verify.NewPolicy(verify.WithArtifactDigest(alg, digest), verify.WithKey())); err != nil {
+		return nil, &CheckError{CheckKey, sig.Name, "signature does not verify with the public key: " + err.Error()}
+	}
+	out := &Verified{Subject: subj}
+	for _, a := range attestations {
+		va, err := verifyAttestation(v, a, subj, p)
+		if err != nil {
+			return nil, err
+		}
+		out.Attestations = append(out.Attestations, *va)
+	}
+	for _, t := range p.PredicateTypes {
+		if !slices.ContainsFunc(out.Attestations, func(a VerifiedAttestation) bool { return a.PredicateType == t }) {
+			return nil, &CheckError{CheckPredicateType, path, "no attestation of type " + t + " was given"}
+		}
+	}
+	if p.RequireVerdictPass && !slices.ContainsFunc(out.Attestations, func(a VerifiedAttestation) bool { return a.Verdict != nil }) {
+		return nil, &CheckError{CheckVerdict, path, "a pass is required and no verdict attestation was given"}
+	}
+	return out, nil
+}
+
+func keyVerifier(pub crypto.PublicKey) (*verify.Verifier, error) {
+	if _, err := hashFor(pub); err != nil {
+		return nil, err
+	}
+	sv, err := signature.LoadDefaultVerifier(pub)
+	if err != nil {
+		return nil, fmt.Errorf("public key: %w", err)
+	}
+	// Every hint maps to the one key given: a hint is unsigned metadata.
+	tm := root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) {
+		return root.NewExpiringKey(sv, time.Time{}, time.Time{}), nil
+	})
+	return verify.NewVerifier(tm, verify.WithNoObserverTimestamps())
+}
+
+func parseBundle(e Evidence) (*sgbundle.Bundle, *CheckError) {
+	if len(e.Data) == 0 {
+		return nil, &CheckError{CheckBundle, e.Name, "empty file"}
+	}
+	var b sgbundle.Bundle
+	if err := b.UnmarshalJSON(e.Data); err != nil {
+		return nil, &CheckError{CheckBundle, e.Name, "not a Sigstore bundle: " + err.Error()}
+	}
+	return &b, nil
+}
+
+// keyMaterialCheck refuses certificate bundles where a key is expected,
+// before sigstore-go sees them, so the reason is named.
+func keyMaterialCheck(b *sgbundle.Bundle, name string) error {
+	if b.GetVerificationMaterial().GetPublicKey() == nil {
+		return &CheckError{CheckKey, name, "signed with a certificate, not a public key"}
+	}
+	return nil
+}
+
+func digestAlg(a protocommon.HashAlgorithm) (string, func() hash.Hash, error) {
+	switch a {
+	case protocommon.HashAlgorithm_SHA2_256:
+		return "sha256", sha256.New, nil
+	case protocommon.HashAlgorithm_SHA2_384:
+		return "sha384", sha512.New384, nil
+	case protocommon.HashAlgorithm_SHA2_512:
+		return "sha512", sha512.New, nil
+	}
+	return "", nil, fmt.Errorf("unsupported message digest algorithm %v", a)
+}
+
+// hashFile returns the file's sha256 and its digest under h, in one read.
+func hashFile(path string, h func() hash.Hash) (sha, digest []byte, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	s, d := sha256.New(), h()
+	if _, err := io.Copy(io.MultiWriter(s, d), f); err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return s.Sum(nil), d.Sum(nil), nil
+}
+
+func isZip(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 4)
+	_, err = io.ReadFull(f, head)
+	return err == nil && string(head) == "PK\x03\x04"
+}
+
+func verifyAttestation(v *verify.Verifier, a Evidence, subj Subject, p Policy) (*VerifiedAttestation, error) {
+	b, cerr := parseBundle(a)
+	if cerr != nil {
+		return nil, cerr
+	}
+	env := b.GetDsseEnvelope()
+	if env == nil {
+		return nil, &CheckError{CheckBundle, a.Name, "not an attestation (no DSSE envelope)"}
+	}
+	if env.GetPayloadType() != InTotoPayloadType {
+		return nil, &CheckError{CheckBundle, a.Name, fmt.Sprintf("DSSE payload type %q is not %s", env.GetPayloadType(), InTotoPayloadType)}
+	}
+	if err := keyMaterialCheck(b, a.Name); err != nil {
+		return nil, err
+	}
+	// The signature first, alone, so that its failure is named as such.
+	res, err := v.Verify(b, verify.NewPolicy(verify.WithoutArtifactUnsafe(), verify.WithKey()))
+	if err != nil {
+		return nil, &CheckError{CheckKey, a.Name, "signature does not verify with the public key: " + err.Error()}
+	}
+	st := res.Statement
+	if st == nil {
+		return nil, &CheckError{CheckBundle, a.Name, "no in-toto statement"}
+	}
+	// The subject: one entry must name these bytes by sha256. Other digest
+	// algorithms in it are not trusted to mean anything here.
+	var names []string
+	found := false
+	for _, s := range st.GetSubject() {
+		d := s.GetDigest()["sha256"]
+		names = append(names, s.GetName()+"@sha256:"+d)
+		if strings.EqualFold(d, subj.SHA256) {
+			found = true
+		}
+	}
+	if !found {
+		return nil, &CheckError{CheckSubjectDigest, a.Name, fmt.Sprintf("the artifact has sha256:%s; the attestation is about %s", subj.SHA256, strings.Join(names, ", "))}
+	}
+	// And sigstore-go's own subject check must agree.
+	d, _ := hex.DecodeString(subj.SHA256)
+	if _, err := v.Verify(b, verify.NewPolicy(verify.WithArtifactDigest("sha256", d), verify.WithKey())); err != nil {
+		return nil, &CheckError{CheckSubjectDigest, a.Name, err.Error()}
+	}
+	out := &VerifiedAttestation{Name: a.Name, PredicateType: st.GetPredicateType()}
+	pred, err := protojson.Marshal(st.GetPredicate())
+	if err != nil {
+		return nil, &CheckError{CheckPredicateType, a.Name, "predicate: " + err.Error()}
+	}
+	switch out.PredicateType {
+	case PredicateVerdict:
+		var vp VerdictPredicate
+		if err := json.Unmarshal(pred, &vp); err != nil {
+			return nil, &CheckError{CheckPredicateType, a.Name, "not a verdict predicate: " + err.Error()}
+		}
+		if vp.ScanTime.IsZero() || vp.Target.SHA256 == "" {
+			return nil, &CheckError{CheckPredicateType, a.Name, "verdict predicate without scanTime or target.sha256"}
+		}
+		if !strings.EqualFold(vp.Target.SHA256, subj.SHA256) {
+			return nil, &CheckError{CheckSubjectDigest, a.Name, fmt.Sprintf("the verdict is about sha256:%s, the artifact has sha256:%s", vp.Target.SHA256, subj.SHA256)}
+		}
+		out.Verdict, out.Time = &vp, vp.ScanTime
+	case PredicateCycloneDX:
+		var bom struct {
+			BOMFormat string `json:"bomFormat"`
+			Metadata  struct {
+				Timestamp time.Time `json:"timestamp"`
+			} `json:"metadata"`
+		}
+		if err := json.Unmarshal(pred, &bom); err != nil || bom.BOMFormat != "CycloneDX" {
+			return nil, &CheckError{CheckPredicateType, a.Name, "the predicate is not a CycloneDX BOM"}
+		}
+		out.Time = bom.Metadata.Timestamp
+	default:
+		if !slices.Contains(p.PredicateTypes, out.PredicateType) {
+			return nil, &CheckError{CheckPredicateType, a.Name, fmt.Sprintf("unexpected predicate type %q", out.PredicateType)}
+		}
+	}
+	if p.RequireVerdictPass && out.Verdict != nil && !out.Verdict.Pass {
+		reason := "the gate failed"
+		if len(out.Verdict.Reasons) > 0 {
+			reason += ": " + strings.Join(out.Verdict.Reasons, "; ")
+		}
+		return nil, &CheckError{CheckVerdict, a.Name, reason}
+	}
+	if p.MaxAge > 0 {
+		now := p.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		switch {
+		case out.Time.IsZero():
+			return nil, &CheckError{CheckAge, a.Name, "the attestation carries no time to measure its age by"}
+		case out.Time.After(now.Add(5 * time.Minute)):
+			return nil, &CheckError{CheckAge, a.Name, "its time " + out.Time.UTC().Format(time.RFC3339) + " is in the future"}
+		case now.Sub(out.Time) > p.MaxAge:
+			return nil, &CheckError{CheckAge, a.Name, fmt.Sprintf("made %s, %s ago, older than %s", out.Time.UTC().Format(time.RFC3339), now.Sub(out.Time).Round(time.Second), p.MaxAge)}
+		}
+	}
+	return out, nil
+}
+
+func codeSHA256(sum []byte) string { return base64.StdEncoding.EncodeToString(sum) }
