@@ -20,6 +20,7 @@ type Rules struct {
 	Ignores []Ignore
 	VEX     []Statement
 	Source  string    // the policy file, for reports
+	SHA256  string    // the policy file's digest, for the verdict
 	Now     time.Time // for expiry; zero means the current time
 	// Targets are the scanned artifact's digests (file sha256, an image's
 	// manifest or config digest): a VEX product naming one of them

@@ -2,12 +2,15 @@ package policy
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,11 +40,17 @@ import (
 // Every ignore needs a reason. An expired ignore stops applying, with a
 // warning, so a deferral cannot silently become permanent.
 type File struct {
-	FailOn string   `yaml:"failOn"`
-	Ignore []Ignore `yaml:"ignore"`
-	VEX    []string `yaml:"vex"`
+	FailOn string `yaml:"failOn"`
+	// MaxDBAge is how old the newest record of an ecosystem the target
+	// needs may be ("30d", "720h"); older data is an error, not a pass.
+	MaxDBAge string   `yaml:"maxDbAge"`
+	Ignore   []Ignore `yaml:"ignore"`
+	VEX      []string `yaml:"vex"`
 
 	path string
+	// SHA256 is the hex sha256 of the file's bytes: the verdict names the
+	// policy it applied.
+	SHA256 string `yaml:"-"`
 }
 
 // Ignore suppresses matching findings.
@@ -61,7 +70,7 @@ type Ignore struct {
 
 // LoadFile reads and checks a policy file.
 func LoadFile(p string) (*File, error) {
-	b, err := os.ReadFile(p)
+	b, err := readBounded(p, maxPolicyFile)
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +84,8 @@ func LoadFile(p string) (*File, error) {
 		return nil, fmt.Errorf("%s: one YAML document expected", p)
 	}
 	f.path = p
+	sum := sha256.Sum256(b)
+	f.SHA256 = hex.EncodeToString(sum[:])
 	if err := f.check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
@@ -84,6 +95,11 @@ func LoadFile(p string) (*File, error) {
 func (f *File) check() error {
 	if err := (Config{FailOn: f.FailOn}).Validate(); err != nil {
 		return fmt.Errorf("failOn %q: want none, low, medium, high or critical", f.FailOn)
+	}
+	if f.MaxDBAge != "" {
+		if _, err := ParseAge(f.MaxDBAge); err != nil {
+			return fmt.Errorf("maxDbAge: %w", err)
+		}
 	}
 	for i := range f.Ignore {
 		ig := &f.Ignore[i]
@@ -158,4 +174,41 @@ func (f *File) VEXPaths() []string {
 		out = append(out, v)
 	}
 	return out
+}
+
+// maxPolicyFile bounds a policy file: real ones are a few KB.
+const maxPolicyFile = 4 << 20
+
+// readBounded reads a user-supplied file, refusing one over max bytes as
+// read (a device such as /dev/zero has no size to check first).
+func readBounded(p string, max int64) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s: over %d MiB: not a policy or VEX document", p, max>>20)
+	}
+	return b, nil
+}
+
+// ParseAge reads a maximum age: "30d" (days), or a Go duration ("720h").
+func ParseAge(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(strings.TrimSpace(s), "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("%q: want a number of days (30d) or a duration (720h)", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q: want a number of days (30d) or a duration (720h)", s)
+	}
+	return d, nil
 }

@@ -38,10 +38,7 @@ type Verdict = result.Verdict
 // however many places the package was found in.
 func Evaluate(res *result.Result, cfg Config) Verdict {
 	v := Verdict{Pass: true, Counts: map[string]int{}}
-	failOn := strings.ToUpper(cfg.FailOn)
-	if failOn != "" && failOn != "NONE" {
-		v.FailOn = failOn
-	}
+	v.FailOn = strings.ToUpper(cfg.FailOn)
 	failing := map[string]int{}
 	seen := map[result.Package]map[string]bool{}
 	for _, f := range res.Vulnerabilities {
@@ -53,7 +50,7 @@ func Evaluate(res *result.Result, cfg Config) Verdict {
 		}
 		seen[f.Package][f.ID] = true
 		v.Counts[f.Severity]++
-		if v.FailOn != "" && vuln.Rank(f.Severity) >= vuln.Rank(v.FailOn) && f.Severity != vuln.LevelUnknown || v.FailOn == vuln.LevelUnknown {
+		if fails(f.Severity, v.FailOn) {
 			failing[f.Severity]++
 		}
 	}
@@ -64,7 +61,7 @@ func Evaluate(res *result.Result, cfg Config) Verdict {
 			v.ConfigCounts = map[string]int{}
 		}
 		v.ConfigCounts[m.Severity]++
-		if v.FailOn != "" && vuln.Rank(m.Severity) >= vuln.Rank(v.FailOn) && m.Severity != vuln.LevelUnknown || v.FailOn == vuln.LevelUnknown {
+		if fails(m.Severity, v.FailOn) {
 			failingConfig[m.Severity]++
 		}
 	}
@@ -89,6 +86,18 @@ func Evaluate(res *result.Result, cfg Config) Verdict {
 	}
 	v.Pass = len(v.Reasons) == 0
 	return v
+}
+
+// fails: a finding at or above the threshold; UNKNOWN fails only a gate
+// set to UNKNOWN (everything), "" and NONE fail nothing.
+func fails(severity, failOn string) bool {
+	switch failOn {
+	case "", "NONE":
+		return false
+	case vuln.LevelUnknown:
+		return true
+	}
+	return severity != vuln.LevelUnknown && vuln.Rank(severity) >= vuln.Rank(failOn)
 }
 
 func plural(n int, one, many string) string {

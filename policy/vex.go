@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -49,9 +48,13 @@ var openVEXJustifications = []string{
 	"vulnerable_code_cannot_be_controlled_by_adversary", "inline_mitigations_already_exist",
 }
 
+// maxVEXFile bounds a VEX document: a CycloneDX VEX of a whole image is a
+// few MB.
+const maxVEXFile = 64 << 20
+
 // LoadVEX reads an OpenVEX or CycloneDX VEX document.
 func LoadVEX(p string) ([]Statement, error) {
-	b, err := os.ReadFile(p)
+	b, err := readBounded(p, maxVEXFile)
 	if err != nil {
 		return nil, err
 	}

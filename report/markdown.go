@@ -23,10 +23,13 @@ func (markdownFormat) Write(w io.Writer, r *result.Result) error {
 	fmt.Fprintf(w, "%s.\n", summary(r))
 	if v := r.Verdict; v != nil {
 		if v.Pass {
-			fmt.Fprint(w, "\n**Verdict: pass**\n")
+			fmt.Fprintf(w, "\n**Verdict: pass**%s\n", threshold(r))
 		} else {
 			fmt.Fprintf(w, "\n**Verdict: fail** — %s\n", mdEscape(strings.Join(v.Reasons, "; ")))
 		}
+	}
+	if d := r.Database; d != nil && len(d.Ecosystems) > 0 {
+		fmt.Fprintf(w, "\nVulnerability data: %s.\n", mdEscape(dbAges(d, r.ScanTime)))
 	}
 	if len(r.Vulnerabilities) > 0 {
 		fmt.Fprint(w, "\n## Vulnerabilities\n\n| Package | Version | ID | Severity | Fixed in | Where |\n|---|---|---|---|---|---|\n")

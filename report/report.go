@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/fnscan/fnscan/result"
 	"github.com/fnscan/fnscan/sbom"
@@ -114,4 +115,33 @@ func clipText(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+// threshold says which gate applied to a pass: " (fail-on HIGH)", or that
+// the run only reports.
+func threshold(r *result.Result) string {
+	v := r.Verdict
+	if v == nil || !(r.Ran(result.StageVulns) || r.Ran(result.StageConfig)) {
+		return ""
+	}
+	switch v.FailOn {
+	case "", "NONE":
+		return " (report only: --fail-on none)"
+	}
+	return " (fail-on " + v.FailOn + ")"
+}
+
+// dbAges is "npm: 85 records, newest 2024-09-10 (812 days old)", one per
+// ecosystem the target needs. Age is measured from the scan, or from now.
+func dbAges(d *result.Database, at time.Time) string {
+	if at.IsZero() {
+		at = time.Now()
+	}
+	var parts []string
+	for _, e := range d.Ecosystems {
+		days := int(at.Sub(e.NewestModified).Hours() / 24)
+		parts = append(parts, fmt.Sprintf("%s: %s, newest %s (%s old)", e.Ecosystem, plural(e.Records, "record", "records"),
+			e.NewestModified.Format("2006-01-02"), plural(max(days, 0), "day", "days")))
+	}
+	return strings.Join(parts, "; ")
 }

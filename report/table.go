@@ -99,9 +99,12 @@ func (tableFormat) Write(w io.Writer, r *result.Result) error {
 			fmt.Fprintf(w, "  %s\n", p(wn.String()))
 		}
 	}
+	if d := r.Database; d != nil && len(d.Ecosystems) > 0 {
+		fmt.Fprintf(w, "\ndatabase: %s\n", p(dbAges(d, r.ScanTime)))
+	}
 	if v := r.Verdict; v != nil {
 		if v.Pass {
-			fmt.Fprintln(w, "\nverdict: PASS")
+			fmt.Fprintf(w, "\nverdict: PASS%s\n", threshold(r))
 		} else {
 			fmt.Fprintf(w, "\nverdict: FAIL: %s\n", p(strings.Join(v.Reasons, "; ")))
 		}

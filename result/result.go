@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/fnscan/fnscan/artifact"
 	"github.com/fnscan/fnscan/sbom"
@@ -43,8 +44,14 @@ type Result struct {
 	Misconfigurations           []Misconfiguration `json:"misconfigurations"`
 	SuppressedMisconfigurations []Misconfiguration `json:"suppressedMisconfigurations,omitempty"`
 	Warnings                    []artifact.Warning `json:"warnings"`
-	Verdict                     *Verdict           `json:"verdict,omitempty"`
+	// Database is the vulnerability data matched against, for the
+	// ecosystems the target needs; nil when no matching ran.
+	Database *Database `json:"database,omitempty"`
+	Verdict  *Verdict  `json:"verdict,omitempty"`
 
+	// ScanTime is when the scan ran (not in the JSON report, which stays
+	// the same for the same input; attestations carry it).
+	ScanTime time.Time `json:"-"`
 	// SBOM is the cataloged target, for the CycloneDX formats.
 	SBOM *sbom.Result `json:"-"`
 	// Reproducible fixes the CycloneDX serial number and omits its timestamp.
@@ -194,6 +201,34 @@ func (s Suppression) String() string {
 	return "ignored: " + s.Reason
 }
 
+// Database describes the vulnerability data a scan matched against.
+type Database struct {
+	// Source is the local database directory, or the OSV API's URL.
+	Source string `json:"source"`
+	// Ecosystems are those of the target's components that the database
+	// holds, each with the modification time of its newest record: how
+	// fresh the data is (a database that is not updated grows old).
+	Ecosystems []DatabaseEcosystem `json:"ecosystems,omitempty"`
+}
+
+// DatabaseEcosystem is one ecosystem's records in the database.
+type DatabaseEcosystem struct {
+	Ecosystem      string    `json:"ecosystem"`
+	Records        int       `json:"records"`
+	NewestModified time.Time `json:"newestModified"`
+}
+
+// Newest is the newest record's time over the ecosystems (zero if none).
+func (d *Database) Newest() time.Time {
+	var t time.Time
+	for _, e := range d.Ecosystems {
+		if e.NewestModified.After(t) {
+			t = e.NewestModified
+		}
+	}
+	return t
+}
+
 // Verdict is the gate's decision and why.
 type Verdict struct {
 	Pass    bool     `json:"pass"`
@@ -204,6 +239,9 @@ type Verdict struct {
 	Counts map[string]int `json:"counts"`
 	// ConfigCounts are misconfigurations by severity.
 	ConfigCounts map[string]int `json:"configCounts,omitempty"`
+	// PolicySHA256 is the hex sha256 of the policy file's bytes; "" when
+	// no file was given.
+	PolicySHA256 string `json:"policySha256,omitempty"`
 }
 
 // New starts the Result of a cataloged (or only described) target.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,8 +21,9 @@ import (
 	"github.com/fnscan/fnscan/artifact"
 )
 
-// maxSBOMSize bounds what Read loads into memory.
-const maxSBOMSize = 512 << 20
+// maxSBOMSize bounds what Read loads: parsing takes up to ~100× the
+// file in memory, and real SBOMs are a few MB.
+const maxSBOMSize = 64 << 20
 
 // Read loads an existing SBOM (CycloneDX JSON or XML, SPDX JSON), validates
 // it and returns it as a Result that can be re-emitted or scanned.
@@ -31,11 +33,20 @@ func Read(p string) (*Result, error) {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	if fi.Size() > maxSBOMSize {
-		return nil, fmt.Errorf("%s: SBOM larger than %d bytes", p, maxSBOMSize)
+		return nil, fmt.Errorf("%s: SBOM larger than %d MiB", p, maxSBOMSize>>20)
 	}
-	b, err := os.ReadFile(p)
+	// Bounded by bytes read too: a device or FIFO reports no size.
+	f, err := os.Open(p)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxSBOMSize+1))
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	if len(b) > maxSBOMSize {
+		return nil, fmt.Errorf("%s: SBOM larger than %d MiB", p, maxSBOMSize>>20)
 	}
 	sum := sha256.Sum256(b)
 	subject := Subject{Name: filepath.Base(p), Kind: "sbom", SHA256: hex.EncodeToString(sum[:]), Size: fi.Size()}

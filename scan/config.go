@@ -4,13 +4,20 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/fnscan/fnscan/artifact"
+	"github.com/fnscan/fnscan/policy"
 	"github.com/fnscan/fnscan/vuln"
 )
 
 // DefaultPlatform is the image Run takes from a multi-platform index.
 const DefaultPlatform = artifact.DefaultPlatform
+
+// DefaultFailOn is the gate when neither the options nor a policy file set
+// one: a tool whose job is the gate fails by default (--fail-on none for a
+// report).
+const DefaultFailOn = "high"
 
 // Config is one scan. Start from DefaultConfig.
 type Config struct {
@@ -41,7 +48,8 @@ type Config struct {
 	Matcher   vuln.Matcher
 
 	// FailOn is the lowest failing severity (low, medium, high, critical,
-	// none); "" takes the policy file's, else fails on nothing.
+	// none); "" takes the policy file's, else DefaultFailOn. Unless it is
+	// none, any unsuppressed secret fails too.
 	FailOn string
 	// AnySecretFails fails the gate on any secret whatever the threshold
 	// (`fnscan secrets`, as gitleaks does); otherwise secrets fail when a
@@ -51,6 +59,10 @@ type Config struct {
 	// are more VEX documents.
 	PolicyFile string
 	VEX        []string
+	// MaxDBAge fails the scan (an error, not a verdict) when the newest
+	// record of an ecosystem the target needs is older; 0 takes the policy
+	// file's maxDbAge, else no limit.
+	MaxDBAge time.Duration
 	// Baseline is a previous JSON report whose secret fingerprints are
 	// suppressed.
 	Baseline string
@@ -103,3 +115,6 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// ParseAge reads a maximum database age: "30d" or a Go duration ("720h").
+func ParseAge(s string) (time.Duration, error) { return policy.ParseAge(s) }

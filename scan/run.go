@@ -1,10 +1,12 @@
 package scan
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/fnscan/fnscan/artifact"
 	"github.com/fnscan/fnscan/policy"
@@ -28,7 +30,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	h := both{c: col, h: cfg.Handler}
 	defer h.Progress("")
 
-	rules, gate, err := loadPolicy(cfg)
+	now := time.Now()
+	rules, gate, maxAge, err := loadPolicy(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -92,6 +95,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	var found []vuln.Finding
+	var dbInfo *result.Database
 	if matcher != nil {
 		pkgs := make([]vuln.Package, len(sres.Components))
 		for i, c := range sres.Components {
@@ -107,8 +111,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			h.Warning(artifact.Warning{Path: sres.Subject.Name, Message: "secrets not scanned: the target is an SBOM"})
 		}
 		if db != nil {
-			for _, w := range missingEcosystems(db, cfg.DB, pkgs) {
+			var warnings []artifact.Warning
+			dbInfo, warnings = coverage(db, cfg.DB, pkgs)
+			for _, w := range warnings {
 				h.Warning(w)
+			}
+			if err := checkAge(dbInfo, maxAge, cfg.DB, now); err != nil {
+				return nil, err
+			}
+		} else {
+			dbInfo = &result.Database{Source: cmp.Or(cfg.OnlineURL, vuln.DefaultAPIURL)}
+			if cfg.Matcher != nil {
+				dbInfo.Source = fmt.Sprintf("%T", cfg.Matcher)
 			}
 		}
 	} else if t.Kind == artifact.KindSBOM && cfg.Secrets {
@@ -147,7 +161,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	t.Close()
 
 	res := result.New(sres, cfg.ToolVersion)
-	res.Reproducible = cfg.Reproducible
+	res.Reproducible, res.ScanTime, res.Database = cfg.Reproducible, now, dbInfo
 	res.Stages = stages(cfg, t.Kind == artifact.KindSBOM)
 	res.AddVulnerabilities(found, sres.Components)
 	res.Secrets = append(res.Secrets, sec.Findings...)
@@ -188,6 +202,7 @@ func runConfigOnly(ctx context.Context, cfg Config, rules policy.Rules, gate pol
 		name = fmt.Sprintf("%s (+%d)", name, len(cfg.ConfigFiles)-1)
 	}
 	res := result.New(&sbom.Result{Subject: sbom.Subject{Name: name, Kind: "config"}}, cfg.ToolVersion)
+	res.ScanTime = time.Now()
 	res.Stages = []string{result.StageConfig}
 	res.Misconfigurations = append(res.Misconfigurations, mis...)
 	return finish(res, rules, gate, h, col), nil
@@ -203,22 +218,22 @@ func finish(res *Result, rules policy.Rules, gate policy.Config, h Handler, col 
 	}
 	res.Warnings = col.Warnings()
 	v := policy.Evaluate(res, gate)
+	v.PolicySHA256 = rules.SHA256
 	res.Verdict = &v
 	return res
 }
 
 // loadPolicy reads the policy file and VEX documents and settles the gate:
-// the FailOn option overrides the file's.
-func loadPolicy(cfg Config) (policy.Rules, policy.Config, error) {
-	var rules policy.Rules
-	var failOn string
+// the options override the file's failOn and maxDbAge.
+func loadPolicy(cfg Config) (rules policy.Rules, gate policy.Config, maxAge time.Duration, err error) {
+	var failOn, fileAge string
 	vexPaths := append([]string(nil), cfg.VEX...)
 	if cfg.PolicyFile != "" {
 		f, err := policy.LoadFile(cfg.PolicyFile)
 		if err != nil {
-			return rules, policy.Config{}, fmt.Errorf("--policy %w", err)
+			return rules, gate, 0, fmt.Errorf("--policy %w", err)
 		}
-		rules.Ignores, rules.Source, failOn = f.Ignore, cfg.PolicyFile, f.FailOn
+		rules.Ignores, rules.Source, rules.SHA256, failOn, fileAge = f.Ignore, cfg.PolicyFile, f.SHA256, f.FailOn, f.MaxDBAge
 		if cfg.Vulns { // without vulnerabilities VEX has nothing to speak of
 			vexPaths = append(f.VEXPaths(), vexPaths...)
 		}
@@ -226,37 +241,56 @@ func loadPolicy(cfg Config) (policy.Rules, policy.Config, error) {
 	for _, p := range vexPaths {
 		st, err := policy.LoadVEX(p)
 		if err != nil {
-			return rules, policy.Config{}, fmt.Errorf("VEX %w", err)
+			return rules, gate, 0, fmt.Errorf("VEX %w", err)
 		}
 		rules.VEX = append(rules.VEX, st...)
 	}
 	if cfg.FailOn != "" {
 		failOn = cfg.FailOn
 	}
-	gate := policy.Config{FailOn: failOn, Secrets: (failOn != "" && !strings.EqualFold(failOn, "none")) || cfg.AnySecretFails}
-	if err := gate.Validate(); err != nil {
-		return rules, gate, err
+	if failOn == "" {
+		failOn = DefaultFailOn
 	}
-	return rules, gate, nil
+	gate = policy.Config{FailOn: failOn, Secrets: (failOn != "" && !strings.EqualFold(failOn, "none")) || cfg.AnySecretFails}
+	if err := gate.Validate(); err != nil {
+		return rules, gate, 0, err
+	}
+	maxAge = cfg.MaxDBAge
+	if maxAge == 0 && fileAge != "" {
+		if maxAge, err = policy.ParseAge(fileAge); err != nil {
+			return rules, gate, 0, fmt.Errorf("--policy %s: maxDbAge: %w", cfg.PolicyFile, err)
+		}
+	}
+	return rules, gate, maxAge, nil
 }
 
-// missingEcosystems warns about components whose ecosystem has no records
-// in the database: a clean result for them would mean nothing.
-func missingEcosystems(db *vuln.DB, dir string, pkgs []vuln.Package) []artifact.Warning {
+// coverage describes the database for the ecosystems of pkgs, and warns
+// about components whose ecosystem has no records in it: a clean result
+// for them would mean nothing.
+func coverage(db *vuln.DB, dir string, pkgs []vuln.Package) (*result.Database, []artifact.Warning) {
+	info := &result.Database{Source: dir}
 	st, err := db.Status()
 	if err != nil {
-		return nil
+		return info, nil
 	}
 	have := map[string]bool{}
 	for _, e := range st {
 		have[strings.SplitN(e.Ecosystem, ":", 2)[0]] = true
 	}
 	count := map[string]int{}
+	needed := map[string]bool{}
 	for _, p := range pkgs {
 		if eco := vuln.EcosystemOf(p); eco != "" {
-			if base := strings.SplitN(eco, ":", 2)[0]; !have[base] {
+			base := strings.SplitN(eco, ":", 2)[0]
+			needed[base] = true
+			if !have[base] {
 				count[base]++
 			}
+		}
+	}
+	for _, e := range st {
+		if needed[strings.SplitN(e.Ecosystem, ":", 2)[0]] {
+			info.Ecosystems = append(info.Ecosystems, result.DatabaseEcosystem{Ecosystem: e.Ecosystem, Records: e.Records, NewestModified: e.NewestModified.UTC()})
 		}
 	}
 	ecos := make([]string, 0, len(count))
@@ -268,7 +302,29 @@ func missingEcosystems(db *vuln.DB, dir string, pkgs []vuln.Package) []artifact.
 	for _, eco := range ecos {
 		out = append(out, artifact.Warning{Path: dir, Message: fmt.Sprintf("no vulnerability records for %s (%d components not checked): run `fnscan db import` or `fnscan db update --ecosystem %s`", eco, count[eco], eco)})
 	}
-	return out
+	return info, out
+}
+
+// checkAge fails closed on data older than maxAge: a gate that passes on a
+// stale database passes what it no longer knows about.
+func checkAge(info *result.Database, maxAge time.Duration, dir string, now time.Time) error {
+	if maxAge <= 0 || info == nil {
+		return nil
+	}
+	for _, e := range info.Ecosystems {
+		if age := now.Sub(e.NewestModified); age > maxAge {
+			return fmt.Errorf("vulnerability database %s: its newest %s record is %s old (%s), over the maximum age %s: run `fnscan db update --db %s`, or import newer records",
+				dir, e.Ecosystem, days(age), e.NewestModified.Format("2006-01-02"), days(maxAge), dir)
+		}
+	}
+	return nil
+}
+
+func days(d time.Duration) string {
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	}
+	return d.Round(time.Minute).String()
 }
 
 // ChildMain runs the helper child processes the scan re-executes its own

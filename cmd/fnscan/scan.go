@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/fnscan/fnscan/report"
 	"github.com/fnscan/fnscan/scan"
+	"github.com/fnscan/fnscan/sign"
 )
 
 type scanFlags struct {
@@ -24,6 +28,9 @@ type scanFlags struct {
 	vex       listFlag
 	configs   listFlag
 	noConfig  bool
+	maxDBAge  string
+	signKey   string
+	attestDir string
 }
 
 func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -41,7 +48,7 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 	def := scan.DefaultConfig()
 	var sf scanFlags
 	sf.register(fs)
-	fs.StringVar(&sf.failOn, "fail-on", "", "exit 1 when a vulnerability at or above this severity is found (low, medium, high, critical); secrets always fail when set")
+	fs.StringVar(&sf.failOn, "fail-on", "", "exit 1 on a vulnerability or misconfiguration at or above this severity (low, medium, high, critical; default high, or the policy file's) and on any secret; none only reports")
 	fs.StringVar(&sf.baseline, "baseline", "", "previous JSON report: secrets with fingerprints in it are suppressed")
 	fs.StringVar(&sf.policy, "policy", "", "policy file (YAML): failOn, ignores with reason and expiry, VEX documents (see docs/policy.md)")
 	if cmd == "scan" {
@@ -52,6 +59,9 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 		fs.Var(&sf.vex, "vex", "VEX document (OpenVEX or CycloneDX JSON): not_affected and fixed statements suppress (repeatable)")
 		fs.Var(&sf.configs, "config", "deployment config file to check beside the target: SAM/CloudFormation, serverless.yml, Terraform (repeatable)")
 		fs.BoolVar(&sf.noConfig, "no-config", false, "skip the deployment configuration checks")
+		fs.StringVar(&sf.maxDBAge, "max-db-age", "", "fail (exit 2) when the newest record of an ecosystem the target needs is older, e.g. 30d or 720h")
+		fs.StringVar(&sf.signKey, "sign-key", "", "when the gate passes, sign the target and attest its SBOM and verdict with this key (cosign format or KMS reference)")
+		fs.StringVar(&sf.attestDir, "attest-dir", ".", "directory for the signature and attestation bundles of --sign-key")
 	}
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -77,6 +87,20 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 		// Secrets alone, failing on any, as gitleaks does.
 		cfg.Catalog, cfg.Vulns, cfg.Deploy, cfg.AnySecretFails = false, false, false, true
 	}
+	if sf.maxDBAge != "" {
+		if cfg.MaxDBAge, err = scan.ParseAge(sf.maxDBAge); err != nil {
+			return usageErr(fmt.Errorf("--max-db-age %w", err))
+		}
+	}
+	var key *sign.Key
+	if sf.signKey != "" {
+		if key, err = loadKey(ctx, sf.signKey); err != nil {
+			return err
+		}
+		if err := checkSignable(spec, sf.attestDir); err != nil {
+			return err
+		}
+	}
 	res, err := scan.Run(ctx, cfg)
 	if err != nil {
 		return err
@@ -89,7 +113,42 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 	}
 	if v := res.Verdict; v != nil && !v.Pass {
 		fmt.Fprintf(stderr, "fnscan: policy failed: %s\n", scan.OneLine(strings.Join(v.Reasons, "; ")))
+		if key != nil {
+			fmt.Fprintln(stderr, "fnscan: nothing signed: the gate failed")
+		}
 		return &codeError{code: exitPolicy, err: errors.New(strings.Join(v.Reasons, "; "))}
+	}
+	if key != nil {
+		return signPassed(ctx, key, spec, sf.attestDir, res, sf.quiet, stderr)
+	}
+	return nil
+}
+
+// checkSignable refuses, before the scan, what --sign-key cannot sign.
+func checkSignable(spec, dir string) error {
+	path := strings.TrimPrefix(spec, "zip:")
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		return usageErr(fmt.Errorf("--sign-key signs a file target (a function zip or an image archive); %s is not one: sign registry images with fnscan sign registry:REF", spec))
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return usageErr(fmt.Errorf("--attest-dir %s: not a directory", dir))
+	}
+	return nil
+}
+
+// signPassed signs the target that passed and attests its SBOM and verdict.
+func signPassed(ctx context.Context, key *sign.Key, spec, dir string, res *scan.Result, quiet bool, stderr io.Writer) error {
+	path := strings.TrimPrefix(spec, "zip:")
+	var bom bytes.Buffer
+	if err := report.WriteSBOM(&bom, res, "cyclonedx-json"); err != nil {
+		return err
+	}
+	if err := sign.SignAndAttest(ctx, key, path, bom.Bytes(), sign.VerdictOf(res), dir); err != nil {
+		return err
+	}
+	if !quiet {
+		o := sign.OutputsFor(dir, path)
+		fmt.Fprintf(stderr, "fnscan: signed %s: %s, %s, %s\n", filepath.Base(path), o.Signature, o.SBOM, o.Verdict)
 	}
 	return nil
 }

@@ -284,3 +284,45 @@ func TestKMSKeyRefCLI(t *testing.T) {
 		t.Fatalf("stderr: %s", e)
 	}
 }
+
+// The gate signs what passed (issue 10, acceptance 4): scan --sign-key on a
+// clean package writes the signature and both attestations, and verify
+// --require-verdict pass accepts them; a failing package gets nothing.
+func TestScanSignKey(t *testing.T) {
+	t.Setenv("FNSCAN_PASSWORD", "gate")
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	signRun(t, 0, "keygen", "--output-key-prefix", p("k"))
+	db := importDB(t, repoTestdata("osv", "ghsa-npm.zip"))
+	clean := p("clean.zip")
+	signCopy(t, zipFile(t, "clean.zip", map[string][]byte{
+		"index.js":     []byte("exports.handler = async () => 'ok';\n"),
+		"package.json": []byte(`{"name": "clean-fn", "version": "1.0.0"}`),
+	}), clean)
+	out := p("att")
+	os.Mkdir(out, 0o755)
+
+	_, stderr := signRun(t, 0, "scan", clean, "--db", db, "--sign-key", p("k.key"), "--attest-dir", out, "-o", "json="+p("r.json"))
+	if !strings.Contains(stderr, "signed clean.zip") {
+		t.Errorf("no word of signing: %s", stderr)
+	}
+	sig, bom, verdict := filepath.Join(out, "clean.zip.sigstore.json"), filepath.Join(out, "clean.zip.cyclonedx.sigstore.json"), filepath.Join(out, "clean.zip.verdict.sigstore.json")
+	signRun(t, 0, "verify", "--key", p("k.pub"), "--bundle", sig, "--attestation", bom, "--attestation", verdict, "--require-verdict", "pass", clean)
+
+	// Another file under the same bundles: refused.
+	signCopy(t, repoTestdata("lambda", "dvsa-order-api.zip"), p("swapped.zip"))
+	signRun(t, 1, "verify", "--key", p("k.pub"), "--bundle", sig, "--attestation", verdict, "--require-verdict", "pass", p("swapped.zip"))
+
+	// A failing package: exit 1, nothing written.
+	bad := p("dvsa.zip")
+	signCopy(t, repoTestdata("lambda", "dvsa-order-api.zip"), bad)
+	badOut := p("bad")
+	os.Mkdir(badOut, 0o755)
+	_, stderr = signRun(t, 1, "scan", bad, "--db", db, "--no-secrets", "--sign-key", p("k.key"), "--attest-dir", badOut, "-o", "json="+p("bad.json"))
+	if !strings.Contains(stderr, "nothing signed") {
+		t.Errorf("failing gate: %s", stderr)
+	}
+	if left, _ := os.ReadDir(badOut); len(left) != 0 {
+		t.Errorf("a failing package was signed: %v", left)
+	}
+}
