@@ -42,7 +42,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if cfg.Online {
 			matcher = vuln.Online{URL: cfg.OnlineURL}
 		} else {
-			if db, err = vuln.Open(cfg.DB); err != nil {
+			dir, err := resolveDB(ctx, cfg.DB, h)
+			if err != nil {
+				return nil, err
+			}
+			if db, err = vuln.Open(dir); err != nil {
 				return nil, err
 			}
 			defer db.Close()

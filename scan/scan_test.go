@@ -86,7 +86,7 @@ func TestGate(t *testing.T) {
 		pass                 bool
 		reason               string
 	}{
-		{"no threshold", "", "", true, ""},
+		{"default", "", "", false, "HIGH vulnerabilities (fail-on HIGH)"},
 		{"high", "high", "", false, "HIGH vulnerabilities (fail-on HIGH)"},
 		{"none", "none", "", true, ""},
 		{"policy file", "", policyFile, false, "CRITICAL vulnerabilities (fail-on CRITICAL)"},

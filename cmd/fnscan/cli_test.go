@@ -120,6 +120,7 @@ var fixups = []struct {
 	{regexp.MustCompile(`/tmp/fnscan-[0-9]+`), "$$TMP"},
 	{regexp.MustCompile(`\b[0-9hms.]+ ago +`), "AGE ago  "},
 	{regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`), "TIME"},
+	{regexp.MustCompile(`\b\d+ days? old\b`), "N days old"},
 	{regexp.MustCompile(`urn:uuid:[0-9a-f-]{36}`), "urn:uuid:UUID"},
 }
 

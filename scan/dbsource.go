@@ -1,0 +1,103 @@
+package scan
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/fnscan/fnscan/vuln"
+)
+
+// resolveDB turns --db into a database directory. A database directory is
+// used as it is. An OSV source — an osv.dev export zip, a zip or a
+// directory of records — is imported once into the cache, keyed by the
+// source's digest, and reused: the first run needs no import step.
+func resolveDB(ctx context.Context, db string, h Handler) (string, error) {
+	fi, err := os.Stat(db)
+	if err != nil {
+		return db, nil // Open says there is none, and how to make one
+	}
+	if fi.IsDir() {
+		if _, err := os.Stat(filepath.Join(db, "osv.db")); err == nil {
+			return db, nil
+		}
+		if entries, _ := os.ReadDir(db); len(entries) == 0 {
+			return db, nil
+		}
+	}
+	digest, err := sourceDigest(db, fi)
+	if err != nil {
+		return "", fmt.Errorf("--db %s: %w", db, err)
+	}
+	dir := filepath.Join(SourceCacheDir(), digest[:32])
+	if _, err := os.Stat(filepath.Join(dir, "osv.db")); err == nil {
+		return dir, nil
+	}
+	h.Progress("importing vulnerability records from " + filepath.Base(db))
+	st, err := vuln.Import(ctx, dir, []string{db}, vuln.ImportOptions{Warn: func(s string) {}})
+	if err != nil {
+		return "", fmt.Errorf("--db %s: %w", db, err)
+	}
+	if st.Read == 0 {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("--db %s: no OSV records in it (want a database directory, an osv.dev export zip, or a zip or directory of OSV JSON/YAML)", db)
+	}
+	return dir, nil
+}
+
+// SourceCacheDir holds databases imported from --db sources.
+func SourceCacheDir() string {
+	return filepath.Join(filepath.Dir(vuln.DefaultDir()), "sources")
+}
+
+// sourceDigest hashes a source: a file's bytes, or a directory's record
+// files (paths and bytes), so a changed record is a new import.
+func sourceDigest(p string, fi fs.FileInfo) (string, error) {
+	h := sha256.New()
+	if !fi.IsDir() {
+		f, err := os.Open(p)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		if _, err := io.Copy(h, f); err != nil {
+			return "", err
+		}
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
+	var files []string
+	err := filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			files = append(files, q)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(files)
+	for _, q := range files {
+		rel, _ := filepath.Rel(p, q)
+		fmt.Fprintf(h, "%s\x00", filepath.ToSlash(rel))
+		f, err := os.Open(q)
+		if err != nil {
+			return "", err
+		}
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return "", err
+		}
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
