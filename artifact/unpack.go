@@ -449,7 +449,7 @@ func (u *unpacker) checkLinks(dir, display string, sep string) error {
 		if rerr := resolveLink(dir, rel, u.b.limits.MaxLinkHops); rerr != nil {
 			target, _ := os.Readlink(p)
 			os.Remove(p)
-			u.warn(Warning{Path: display + sep + rel, Message: fmt.Sprintf("refused symlink to %q: %v", target, rerr)})
+			u.warn(Warning{Path: display + sep + rel, Message: fmt.Sprintf("refused: symlink to %q: %v", target, rerr)})
 		}
 		return nil
 	})

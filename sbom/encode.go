@@ -65,10 +65,7 @@ func (res *Result) Encode(w io.Writer, format string, m Meta) error {
 		}
 		s := *res.syft
 		s.Descriptor.Version = m.ToolVersion
-		if !m.Reproducible {
-			return enc.Encode(w, s)
-		}
-		return encodeReproducibleSPDX(w, enc, s, res)
+		return encodeSPDX(w, enc, s, res, m)
 	}
 	return fmt.Errorf("unknown SBOM format %q (want one of %s)", format, strings.Join(Formats, ", "))
 }
@@ -89,9 +86,10 @@ func (res *Result) Dependencies() map[string][]string {
 	return out
 }
 
-// encodeReproducibleSPDX fixes the two fields syft varies per run: the
-// document namespace (a random UUID) and the creation time.
-func encodeReproducibleSPDX(w io.Writer, enc sbom.FormatEncoder, s sbom.SBOM, res *Result) error {
+// encodeSPDX writes syft's SPDX with fnscan's own document namespace (syft
+// names its own site); reproducible output also fixes the creation time
+// and derives the namespace from the content.
+func encodeSPDX(w io.Writer, enc sbom.FormatEncoder, s sbom.SBOM, res *Result, m Meta) error {
 	var buf bytes.Buffer
 	if err := enc.Encode(&buf, s); err != nil {
 		return err
@@ -100,8 +98,8 @@ func encodeReproducibleSPDX(w io.Writer, enc sbom.FormatEncoder, s sbom.SBOM, re
 	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 		return err
 	}
-	doc["documentNamespace"] = "https://github.com/fnscan/fnscan/spdx/" + strings.TrimPrefix(serial(res, true), "urn:uuid:")
-	if ci, ok := doc["creationInfo"].(map[string]any); ok {
+	doc["documentNamespace"] = "https://github.com/fnscan/fnscan/spdx/" + strings.TrimPrefix(serial(res, m.Reproducible), "urn:uuid:")
+	if ci, ok := doc["creationInfo"].(map[string]any); ok && m.Reproducible {
 		ci["created"] = "1970-01-01T00:00:00Z"
 	}
 	out := json.NewEncoder(w)

@@ -24,8 +24,9 @@ var version = "dev" // set by the release build
 
 // codeError carries the exit status for its error.
 type codeError struct {
-	code int
-	err  error
+	code  int
+	err   error
+	usage string // a usage line printed after the error, for bad flags
 }
 
 func (e *codeError) Error() string { return e.err.Error() }
@@ -66,6 +67,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &ce) {
 		if ce.err != nil && ce.code != exitPolicy {
 			fmt.Fprintln(stderr, "fnscan:", oneLine(ce.err.Error()))
+		}
+		if ce.usage != "" {
+			fmt.Fprintln(stderr, ce.usage)
 		}
 		return ce.code
 	}
@@ -119,13 +123,52 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return fmt.Errorf("unknown command %q", args[0])
 }
 
+// targetHelp describes TARGET for every command that takes one.
+const targetHelp = `TARGET is a Lambda zip (function; add layers with --layer), a directory, a
+container image archive (docker save, OCI archive or layout), an image in a
+registry (registry:REF) or an SBOM; the kind is recognised from the content,
+or forced with a prefix: zip:, dir:, docker-archive:, oci-archive:, oci-dir:,
+registry:, sbom:.
+`
+
+// commandHelp is each command's usage line and what it does, shown first
+// by -h.
+var commandHelp = map[string]string{
+	"fnscan scan":      "Usage: fnscan scan TARGET [flags]\n\nThe gate: SBOM, vulnerabilities, secrets and deployment configuration checks.\nExit 0 pass, 1 gate failed (default: HIGH and above, any secret), 2 error.\n\n" + targetHelp,
+	"fnscan secrets":   "Usage: fnscan secrets TARGET [flags]\n\nHardcoded secrets in every file, nested archive and image layer, and in\ndeployment configuration. Exit 0 none, 1 secrets found, 2 error.\n\n" + targetHelp,
+	"fnscan sbom":      "Usage: fnscan sbom TARGET [flags]\n\nA CycloneDX (default) or SPDX SBOM of the target. Exit 0, or 2 on error.\n\n" + targetHelp,
+	"fnscan config":    "Usage: fnscan config FILE... [flags]\n\nDeployment configuration checks alone (FNS-CFG rules, docs/config-checks.md)\non SAM/CloudFormation templates, serverless.yml and Terraform files.\nExit 0 pass, 1 gate failed (default: HIGH and above), 2 error.\n",
+	"fnscan db import": "Usage: fnscan db import [--db DIR] SOURCE...\n\nImports OSV records: osv.dev export zips, zips or directories of OSV JSON/YAML.\n",
+	"fnscan db update": "Usage: fnscan db update [--db DIR] [--ecosystem E]...\n\nDownloads osv.dev exports and imports them in one atomic step.\n",
+	"fnscan db status": "Usage: fnscan db status [--db DIR]\n\nPer ecosystem: records, newest modification, source and age.\n",
+}
+
 // parse parses flags that may come before or after positional arguments,
-// as users of syft and trivy expect.
+// as users of syft and trivy expect. -h prints the command's usage line,
+// what it does and its flags; a bad flag is one error line and the usage
+// line, once.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	defer fs.SetOutput(out)
+	help := commandHelp[fs.Name()]
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(out, help)
+				if help != "" {
+					fmt.Fprintln(out, "\nFlags:")
+				}
+				fs.SetOutput(out)
+				fs.PrintDefaults()
+				return nil, err
+			}
+			line, _, _ := strings.Cut(help, "\n")
+			if line == "" {
+				line = "Usage: " + fs.Name() + " [flags]"
+			}
+			return nil, &codeError{code: exitError, err: err, usage: line + " (-h for help)"}
 		}
 		if fs.NArg() == 0 {
 			return pos, nil
@@ -307,7 +350,9 @@ func (tf *targetFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&tf.maxRatio, "max-ratio", d.MaxRatio, "compression ratio of one entry (zip bombs)")
 	fs.IntVar(&tf.maxLinks, "max-symlink-depth", d.MaxLinkHops, "symlinks followed to resolve one path")
 	fs.StringVar(&tf.tempDir, "temp-dir", "", "parent directory for the private work dir")
-	fs.BoolVar(&tf.reproducible, "reproducible", false, "same input, same bytes: derived serial number, no timestamp")
+	if fs.Name() != "fnscan secrets" { // no SBOM in its outputs
+		fs.BoolVar(&tf.reproducible, "reproducible", false, "same input, same bytes: derived serial number, no timestamp")
+	}
 	fs.StringVar(&tf.platform, "platform", "", "image to take from a multi-platform index, os/arch[/variant] (default "+scan.DefaultPlatform+"); a registry image for another platform is then an error")
 }
 

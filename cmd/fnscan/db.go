@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,6 +15,14 @@ import (
 func cmdDB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return &codeError{code: exitError, err: fmt.Errorf("db needs a subcommand: import, update or status")}
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, "Usage: fnscan db import|update|status [--db DIR] ...\n\nThe local OSV vulnerability database ($FNSCAN_DB, else the user cache).\n\n")
+		for _, sub := range []string{"import", "update", "status"} {
+			fmt.Fprint(stdout, "  "+strings.ReplaceAll(commandHelp["fnscan db "+sub], "\n\n", "\n    "))
+		}
+		return nil
 	}
 	fs := flag.NewFlagSet("fnscan db "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"io"
 	"strings"
@@ -45,7 +46,8 @@ func cmdSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func usageErr(err error) error {
-	if err == flag.ErrHelp {
+	var ce *codeError
+	if err == flag.ErrHelp || errors.As(err, &ce) {
 		return err
 	}
 	return &codeError{code: exitError, err: err}
