@@ -2,8 +2,8 @@ package aws
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
