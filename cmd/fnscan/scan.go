@@ -22,6 +22,7 @@ type scanFlags struct {
 	onlineURL string
 	policy    string
 	vex       listFlag
+	aws       awsFlags
 }
 
 func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -48,12 +49,17 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 		fs.BoolVar(&sf.online, "online", false, "query the osv.dev API instead of the local database")
 		fs.StringVar(&sf.onlineURL, "online-url", def.OnlineURL, "base URL of the OSV API for --online")
 		fs.Var(&sf.vex, "vex", "VEX document (OpenVEX or CycloneDX JSON): not_affected and fixed statements suppress (repeatable)")
+		sf.aws.register(fs)
 	}
 	pos, err := parse(fs, args)
 	if err != nil {
 		return usageErr(err)
 	}
 	spec, err := target(pos, cmd)
+	if err != nil {
+		return err
+	}
+	fleet, err := sf.aws.lambdaTarget(spec)
 	if err != nil {
 		return err
 	}
@@ -71,6 +77,9 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 	if cmd == "secrets" {
 		// Secrets alone, failing on any, as gitleaks does.
 		cfg.Catalog, cfg.Vulns, cfg.AnySecretFails = false, false, true
+	}
+	if fleet {
+		return scanFleet(ctx, spec, &sf.aws, cfg, sf.outputs, stdout, stderr)
 	}
 	res, err := scan.Run(ctx, cfg)
 	if err != nil {
