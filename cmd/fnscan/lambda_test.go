@@ -4,11 +4,17 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fnscan/fnscan/aws"
 	"github.com/fnscan/fnscan/aws/fakelambda"
@@ -134,5 +140,173 @@ func TestLambdaFleetCLI(t *testing.T) {
 		if code, _, stderr := runCLI(t, c.args...); code != 2 || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, stderr, c.want)
 		}
+	}
+}
+
+// The test binary is fnscan when the worker script runs it.
+func init() {
+	if os.Getenv("FNSCAN_TEST_AS_CLI") == "1" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
+}
+
+// startMoto runs moto_server on a free loopback port until the test ends.
+func startMoto(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		t.Skip("moto_server is not installed (pip install 'moto[server]==5.2.1'): skipping the emulator test")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command("moto_server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for i := 0; ; i++ {
+		if resp, err := http.Get(url + "/moto-api/"); err == nil {
+			resp.Body.Close()
+			return url
+		}
+		if i == 100 {
+			t.Fatalf("moto_server did not start: %s", log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// docBlock is the fenced block after <!-- marker --> in docs/fleet.md.
+func docBlock(t *testing.T, marker string) string {
+	t.Helper()
+	doc, err := os.ReadFile("../../docs/fleet.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "<!-- "+marker+" -->\n")
+	if !ok {
+		t.Fatalf("docs/fleet.md has no %s block", marker)
+	}
+	_, rest, _ = strings.Cut(rest, "\n") // the opening fence
+	block, _, ok := strings.Cut(rest, "\n```\n")
+	if !ok {
+		t.Fatalf("docs/fleet.md: unterminated %s block", marker)
+	}
+	return block + "\n"
+}
+
+// The Distributed Map state machine and worker of docs/fleet.md, as
+// written, on moto's Step Functions interpreter with its S3 and SQS: the
+// worker runs the real fnscan for every shard item and the merge, and the
+// merged report equals a single-process fleet scan.
+func TestFleetStepFunctions(t *testing.T) {
+	for _, tool := range []string{"aws", "jq", "sh"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed: the Step Functions worker needs it", tool)
+		}
+	}
+	def := docBlock(t, "fleet-state-machine")
+	worker := docBlock(t, "fleet-worker")
+	var sm map[string]any
+	if err := json.Unmarshal([]byte(def), &sm); err != nil {
+		t.Fatalf("the state machine in docs/fleet.md is not JSON: %v", err)
+	}
+	moto := startMoto(t)
+	awsEnv(t)
+	defer aws.Register(aws.DefaultClientOptions())
+	s := fakelambda.New()
+	defer s.Close()
+	layer := s.AddLayer(fakelambda.Layer{Name: "deps", Zip: lambdaZip(t, map[string]string{
+		"nodejs/node_modules/lodash/package.json": `{"name": "lodash", "version": "4.17.4"}`})})
+	for i := range 8 {
+		f := fakelambda.Function{Name: fmt.Sprintf("fn-%d", i), Runtime: "nodejs20.x", Handler: "index.handler",
+			Zip: lambdaZip(t, map[string]string{"index.js": fmt.Sprint(i)})}
+		if i%3 == 0 {
+			f.Layers = []string{layer}
+		}
+		s.AddFunction(f)
+	}
+	work := t.TempDir()
+	db := filepath.Join(work, "db")
+	if code, _, stderr := runCLI(t, "db", "import", "--db", db, "../../testdata/osv/ghsa-npm.zip"); code != 0 {
+		t.Fatal(stderr)
+	}
+	whole := filepath.Join(work, "whole.json")
+	if code, _, stderr := runCLI(t, "scan", "lambda:*", "--endpoint-url", s.URL, "--region", s.Region, "--db", db, "-q", "-o", "json="+whole); code != 0 {
+		t.Fatalf("single-process fleet: exit %d: %s", code, stderr)
+	}
+
+	env := append(os.Environ(), "AWS_ENDPOINT_URL="+moto, "AWS_ENDPOINT_URL_LAMBDA="+s.URL, "AWS_DEFAULT_REGION="+s.Region, "AWS_REGION="+s.Region)
+	cli := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("aws", append([]string{"--endpoint-url", moto}, args...)...)
+		cmd.Env = env
+		out, err := cmd.Output()
+		if err != nil {
+			var stderr []byte
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = ee.Stderr
+			}
+			t.Fatalf("aws %v: %v %s", args, err, stderr)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	resp, err := http.Post(moto+"/moto-api/config", "application/json", strings.NewReader(`{"stepfunctions": {"execute_state_machine": true}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	bucket := "fnscan-reports"
+	cli("s3api", "create-bucket", "--bucket", bucket)
+	queue := cli("sqs", "create-queue", "--queue-name", "fnscan-fleet", "--query", "QueueUrl", "--output", "text")
+	var items []map[string]string
+	for i := 1; i <= 3; i++ {
+		items = append(items, map[string]string{"shard": fmt.Sprintf("%d/3", i), "bucket": bucket, "prefix": "run-1"})
+	}
+	shards, _ := json.Marshal(items)
+	os.WriteFile(filepath.Join(work, "shards.json"), shards, 0o644)
+	cli("s3", "cp", filepath.Join(work, "shards.json"), "s3://"+bucket+"/run-1/shards.json")
+	os.WriteFile(filepath.Join(work, "sm.json"), []byte(strings.ReplaceAll(def, "QUEUE_URL", queue)), 0o644)
+	smARN := cli("stepfunctions", "create-state-machine", "--name", "fnscan-fleet", "--definition", "file://"+filepath.Join(work, "sm.json"),
+		"--role-arn", "arn:aws:iam::123456789012:role/fnscan-fleet", "--query", "stateMachineArn", "--output", "text")
+	exe := cli("stepfunctions", "start-execution", "--state-machine-arn", smARN, "--input",
+		`{"bucket": "`+bucket+`", "prefix": "run-1", "shardsKey": "run-1/shards.json"}`, "--query", "executionArn", "--output", "text")
+
+	script := filepath.Join(work, "fleet-worker.sh")
+	os.WriteFile(script, []byte(worker), 0o755)
+	self, _ := os.Executable()
+	w := exec.Command("sh", script)
+	var wlog bytes.Buffer
+	w.Stdout, w.Stderr = &wlog, &wlog
+	w.Env = append(env, "QUEUE_URL="+queue, "REGIONS=--region "+s.Region, "IDLE_EXIT=120", "FNSCAN="+self,
+		"FNSCAN_TEST_AS_CLI=1", "FNSCAN_DB="+db, "TMPDIR="+work)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { w.Process.Kill(); w.Wait() }()
+	status := ""
+	for deadline := time.Now().Add(4 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if status = cli("stepfunctions", "describe-execution", "--execution-arn", exe, "--query", "status", "--output", "text"); status != "RUNNING" {
+			break
+		}
+	}
+	if status != "SUCCEEDED" {
+		t.Fatalf("execution %s; worker log:\n%s", status, wlog.String())
+	}
+	for i := 1; i <= 3; i++ {
+		cli("s3api", "head-object", "--bucket", bucket, "--key", fmt.Sprintf("run-1/shard-%d-3.json", i))
+	}
+	got := filepath.Join(work, "fleet.json")
+	cli("s3", "cp", "s3://"+bucket+"/run-1/fleet.json", got)
+	a, _ := os.ReadFile(whole)
+	b, _ := os.ReadFile(got)
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("the Step Functions fleet report differs from the single-process one:\n%s\nvs\n%s\nworker log:\n%s", b, a, wlog.String())
 	}
 }
