@@ -31,6 +31,7 @@ type layerCache struct {
 	mu      sync.Mutex
 	entries map[string]*layerEntry // by layer version ARN
 	byHash  map[string]string      // CodeSha256 -> file
+	n       int                    // fetches started, to keep their files apart
 }
 
 type layerEntry struct {
@@ -100,11 +101,14 @@ func (lc *layerCache) fetch(ctx context.Context, s *session, c *lambda.Client, a
 		if ok {
 			return have, sha, nil
 		}
+		// Two ARNs with the same bytes may be fetched at once before either
+		// is in byHash: each download has a directory of its own.
+		lc.mu.Lock()
+		lc.n++
+		n := lc.n
+		lc.mu.Unlock()
 		raw, _ := base64.StdEncoding.DecodeString(sha)
-		sub := filepath.Join(lc.dir, "layers", hex.EncodeToString(raw))
-		if len(raw) == 0 {
-			sub = filepath.Join(lc.dir, "layers", safeName(arn))
-		}
+		sub := filepath.Join(lc.dir, "layers", fmt.Sprintf("%s-%d", hex.EncodeToString(raw), n))
 		if err := os.MkdirAll(sub, 0o700); err != nil {
 			return "", "", err
 		}

@@ -82,6 +82,13 @@ func TestProviderDeployed(t *testing.T) {
 			t.Errorf("%s: after Close, temp dir holds %v", ref, got)
 		}
 	}
+	// An image function is pulled from its registry by ResolvedImageUri
+	// (here one that refuses connections): nothing is downloaded from S3.
+	s.AddFunction(fakelambda.Function{Name: "container", Image: "127.0.0.1:9/fn@sha256:" + strings.Repeat("ab", 32)})
+	if _, err := artifact.Open(context.Background(), "lambda:container", artifact.Options{TempDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "/v2/") ||
+		!strings.Contains(err.Error(), "127.0.0.1:9/fn@sha256:abab") || s.Calls("download:function:container") != 0 {
+		t.Errorf("image function: %v", err)
+	}
 	for ref, want := range map[string]string{
 		"nope":                "ResourceNotFoundException (HTTP 404)",
 		"billing:old":         "ResourceNotFoundException (HTTP 404)",
