@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/fnscan/fnscan/artifact"
@@ -137,4 +139,30 @@ func unwrapPathErr(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// withDeployed adds each deployed function's configuration (GetFunction
+// JSON, as the API returned it) to the files the secrets stage reads, so
+// its environment variables get the config check every template gets.
+// The JSON goes into the target's work dir, removed with it.
+func withDeployed(t *artifact.Target, files []artifact.File) ([]artifact.File, error) {
+	out := append([]artifact.File(nil), files...)
+	for i, d := range t.Deployed {
+		if len(d.GetFunction) == 0 {
+			continue
+		}
+		dir := filepath.Join(t.WorkDir(), "deployed", strconv.Itoa(i))
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		p := filepath.Join(dir, "configuration.json")
+		if err := os.WriteFile(p, d.GetFunction, 0o600); err != nil {
+			return nil, err
+		}
+		out = append(out, artifact.File{
+			Virtual: d.Name + "!configuration.json", Path: "configuration.json", Real: p, Size: int64(len(d.GetFunction)),
+			Origin: artifact.Origin{Kind: artifact.OriginFunction, Name: d.Name},
+		})
+	}
+	return out, nil
 }

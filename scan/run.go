@@ -143,6 +143,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(t.Deployed) > 0 {
+			if files, err = withDeployed(t, files); err != nil {
+				return nil, err
+			}
+		}
 		if sec, err = scanner.Scan(ctx, files); err != nil {
 			return nil, err
 		}

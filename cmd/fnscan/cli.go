@@ -38,6 +38,9 @@ Usage:
   fnscan scan TARGET [--layer LAYER.zip]... [--db DIR] [--fail-on SEVERITY] [--policy FILE] [--vex FILE]... [-o FORMAT[=FILE]]...
   fnscan secrets TARGET [--layer LAYER.zip]... [--baseline REPORT] [--policy FILE] [-o FORMAT[=FILE]]...
   fnscan config FILE... [--fail-on SEVERITY] [--policy FILE] [-o FORMAT[=FILE]]...
+  fnscan scan lambda:NAME|ARN|NAME:ALIAS [--region R] [--profile P] [--endpoint-url URL] [scan flags]
+  fnscan scan 'lambda:*' [--region R]... [--concurrency N] [--shard I/N] [-o FORMAT[=FILE]]...
+  fnscan merge SHARD.json... [-o FORMAT[=FILE]]...
   fnscan db import [--db DIR] SOURCE...
   fnscan db update [--db DIR] [--ecosystem E]... [--url BASE]
   fnscan db status [--db DIR]
@@ -55,7 +58,11 @@ dir:, docker-archive:, oci-archive:, oci-dir:, registry:, sbom:.
 Outputs (-o): sbom: cyclonedx-json (default), cyclonedx-xml, spdx-json; scan and
 secrets: table (default), json, sarif, markdown, cyclonedx-json, cyclonedx-xml,
 cyclonedx-vex. Add =FILE to write a file; -o repeats.
-Exit status: 0 pass, 1 policy failure, 2 error.
+A lambda: target is a deployed function, fetched from the Lambda API with its
+layers and configuration; 'lambda:*' (or a name pattern) scans a fleet into one
+report (table, json, markdown), which merge joins back from --shard reports
+(docs/fleet.md).
+Exit status: 0 pass, 1 policy failure, 2 error (for a fleet: a function not scanned).
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -112,6 +119,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return cmdVerify(ctx, args[1:], stdout, stderr)
 	case "verify-bundle":
 		return cmdVerifyBundle(ctx, args[1:], stdout, stderr)
+	case "merge":
+		return cmdMerge(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "fnscan", version)
 		return nil

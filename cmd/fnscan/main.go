@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	_ "github.com/fnscan/fnscan/aws" // the lambda: target and fleets
 	"github.com/fnscan/fnscan/scan"
 )
 

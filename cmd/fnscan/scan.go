@@ -31,6 +31,7 @@ type scanFlags struct {
 	maxDBAge  string
 	signKey   string
 	attestDir string
+	aws       awsFlags
 }
 
 func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -64,12 +65,17 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 		fs.StringVar(&sf.maxDBAge, "max-db-age", "", "fail (exit 2) when the newest record of an ecosystem the target needs is older, e.g. 30d or 720h")
 		fs.StringVar(&sf.signKey, "sign-key", "", "when the gate passes, sign the target and attest its SBOM and verdict with this key (cosign format or KMS reference)")
 		fs.StringVar(&sf.attestDir, "attest-dir", ".", "directory for the signature and attestation bundles of --sign-key")
+		sf.aws.register(fs)
 	}
 	pos, err := parse(fs, args)
 	if err != nil {
 		return usageErr(err)
 	}
 	spec, err := target(pos, cmd)
+	if err != nil {
+		return err
+	}
+	fleet, err := sf.aws.lambdaTarget(spec)
 	if err != nil {
 		return err
 	}
@@ -102,6 +108,9 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 		if err := checkSignable(spec, sf.attestDir); err != nil {
 			return err
 		}
+	}
+	if fleet {
+		return scanFleet(ctx, spec, &sf.aws, cfg, sf.outputs, stdout, stderr)
 	}
 	res, err := scan.Run(ctx, cfg)
 	if err != nil {

@@ -1,0 +1,128 @@
+package aws
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+)
+
+// LayerRef is one layer of a function: its version ARN and the CodeSha256
+// of the zip that was scanned.
+type LayerRef struct {
+	ARN        string `json:"arn"`
+	CodeSha256 string `json:"codeSha256"`
+}
+
+// layerCache downloads each layer version once per run, however many
+// functions use it: entries are keyed by layer version ARN, and files by
+// CodeSha256, so two ARNs with the same bytes share one file too.
+// Concurrent requests for one ARN wait for the first.
+type layerCache struct {
+	dir     string
+	mu      sync.Mutex
+	entries map[string]*layerEntry // by layer version ARN
+	byHash  map[string]string      // CodeSha256 -> file
+	n       int                    // fetches started, to keep their files apart
+}
+
+type layerEntry struct {
+	done      chan struct{}
+	path, sha string
+	err       error
+}
+
+func newLayerCache(dir string) *layerCache {
+	return &layerCache{dir: dir, entries: map[string]*layerEntry{}, byHash: map[string]string{}}
+}
+
+func (lc *layerCache) get(ctx context.Context, s *session, c *lambda.Client, arn string) *layerEntry {
+	lc.mu.Lock()
+	e, ok := lc.entries[arn]
+	if !ok {
+		e = &layerEntry{done: make(chan struct{})}
+		lc.entries[arn] = e
+	}
+	lc.mu.Unlock()
+	if ok {
+		select {
+		case <-e.done:
+			return e
+		case <-ctx.Done():
+			return &layerEntry{err: ctx.Err()}
+		}
+	}
+	e.path, e.sha, e.err = lc.fetch(ctx, s, c, arn)
+	if e.err != nil && ctx.Err() != nil {
+		// A cancelled fetch is not the layer's fault: let a later caller retry.
+		lc.mu.Lock()
+		delete(lc.entries, arn)
+		lc.mu.Unlock()
+	}
+	close(e.done)
+	return e
+}
+
+var layerARN = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):\d{12}:layer:([a-zA-Z0-9_-]+):(\d+)$`)
+
+func (lc *layerCache) fetch(ctx context.Context, s *session, c *lambda.Client, arn string) (string, string, error) {
+	m := layerARN.FindStringSubmatch(arn)
+	if m == nil {
+		return "", "", fmt.Errorf("layer %s: not a layer version ARN", arn)
+	}
+	if m[1] != regionOf(c) {
+		// A layer lives in the function's region, but be exact.
+		var err error
+		if c, err = s.client(ctx, m[1]); err != nil {
+			return "", "", fmt.Errorf("layer %s: %w", arn, err)
+		}
+	}
+	what := "layer " + arn
+	for try := 1; ; try++ {
+		out, err := c.GetLayerVersionByArn(ctx, &lambda.GetLayerVersionByArnInput{Arn: awssdk.String(arn)})
+		if err != nil {
+			return "", "", fmt.Errorf("%s: %w", what, apiError(err))
+		}
+		if out.Content == nil {
+			return "", "", fmt.Errorf("%s: GetLayerVersionByArn response has no Content", what)
+		}
+		sha := awssdk.ToString(out.Content.CodeSha256)
+		lc.mu.Lock()
+		have, ok := lc.byHash[sha]
+		lc.mu.Unlock()
+		if ok {
+			return have, sha, nil
+		}
+		// Two ARNs with the same bytes may be fetched at once before either
+		// is in byHash: each download has a directory of its own.
+		lc.mu.Lock()
+		lc.n++
+		n := lc.n
+		lc.mu.Unlock()
+		raw, _ := base64.StdEncoding.DecodeString(sha)
+		sub := filepath.Join(lc.dir, "layers", fmt.Sprintf("%s-%d", hex.EncodeToString(raw), n))
+		if err := os.MkdirAll(sub, 0o700); err != nil {
+			return "", "", err
+		}
+		path := filepath.Join(sub, m[2]+"-"+m[3]+".zip")
+		err = s.download(ctx, awssdk.ToString(out.Content.Location), path, out.Content.CodeSize, sha, what)
+		if errors.Is(err, errExpired) && try < 3 {
+			continue
+		}
+		if err != nil {
+			return "", "", err
+		}
+		lc.mu.Lock()
+		lc.byHash[sha] = path
+		lc.mu.Unlock()
+		return path, sha, nil
+	}
+}

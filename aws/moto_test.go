@@ -1,0 +1,168 @@
+package aws_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fnscan/fnscan/artifact"
+	"github.com/fnscan/fnscan/aws"
+)
+
+func startMoto(t *testing.T) string {
+	t.Helper()
+	for _, tool := range []string{"moto_server", "aws"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed: skipping the moto test", tool)
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command("moto_server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	u := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for i := 0; ; i++ {
+		if resp, err := http.Get(u + "/moto-api/"); err == nil {
+			resp.Body.Close()
+			return u
+		}
+		if i == 100 {
+			t.Fatalf("moto_server did not start: %s", log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// s3Stub stands in for S3 behind moto's Code.Location (which names an
+// amazonaws.com host and 404s): every request for another host than the
+// API's is sent to a local server holding the zips the test uploaded, by
+// function name. No request leaves the machine.
+type s3Stub struct {
+	api  string
+	stub *url.URL
+}
+
+func (s s3Stub) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Host != s.api {
+		r = r.Clone(r.Context())
+		r.URL.Scheme, r.URL.Host, r.Host = s.stub.Scheme, s.stub.Host, s.stub.Host
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// moto_server is an independent implementation of the Lambda API: the
+// real AWS CLI creates the functions, fnscan lists and scans them. moto's
+// CodeSha256 is checked against the bytes downloaded; its missing
+// GetLayerVersionByArn is an error for the function with a layer only.
+func TestMotoFleet(t *testing.T) {
+	moto := startMoto(t)
+	dir := t.TempDir()
+	cli := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("aws", append([]string{"--endpoint-url", moto, "--region", "us-east-1", "--output", "json"}, args...)...)
+		out, err := cmd.Output()
+		if err != nil {
+			var stderr []byte
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = ee.Stderr
+			}
+			t.Fatalf("aws %v: %v %s", args, err, stderr)
+		}
+		return string(out)
+	}
+	zips := map[string][]byte{
+		"plain":   fnZip(t, 1, npmPackage("", "lodash", "4.17.4")),
+		"layered": fnZip(t, 2),
+	}
+	for name, z := range zips {
+		os.WriteFile(filepath.Join(dir, name+".zip"), z, 0o644)
+	}
+	cli("iam", "create-role", "--role-name", "fn", "--assume-role-policy-document", "{}")
+	var lv struct{ LayerVersionArn string }
+	json.Unmarshal([]byte(cli("lambda", "publish-layer-version", "--layer-name", "deps", "--zip-file", "fileb://"+filepath.Join(dir, "layered.zip"))), &lv)
+	cli("lambda", "create-function", "--function-name", "plain", "--runtime", "nodejs16.x", "--handler", "index.handler",
+		"--role", "arn:aws:iam::123456789012:role/fn", "--zip-file", "fileb://"+filepath.Join(dir, "plain.zip"),
+		"--environment", "Variables={DB_PASSWORD="+plaintext+",TABLE=orders}")
+	cli("lambda", "create-function", "--function-name", "layered", "--runtime", "python3.12", "--handler", "app.h",
+		"--role", "arn:aws:iam::123456789012:role/fn", "--zip-file", "fileb://"+filepath.Join(dir, "layered.zip"), "--layers", lv.LayerVersionArn)
+
+	stub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for name, z := range zips {
+			if strings.HasPrefix(r.URL.Path, "/"+name+"-") {
+				w.Write(z)
+				return
+			}
+		}
+		http.NotFound(w, r)
+	}))
+	defer stub.Close()
+	mu, _ := url.Parse(moto)
+	su, _ := url.Parse(stub.URL)
+	cfg := aws.DefaultFleetConfig()
+	cfg.Client.Region, cfg.Client.EndpointURL = "us-east-1", moto
+	cfg.Client.HTTPClient = &http.Client{Transport: s3Stub{api: mu.Host, stub: su}}
+	cfg.Scan.DB, cfg.Scan.FailOn, cfg.Scan.TempDir = vulnDB(t), "high", t.TempDir()
+	rep, err := aws.RunFleet(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Functions) != 2 {
+		t.Fatalf("moto listed %d functions", len(rep.Functions))
+	}
+	layered, plain := rep.Functions[0], rep.Functions[1]
+	if plain.Name != "plain" || plain.Runtime != "nodejs16.x" || plain.Error != "" || plain.Verdict != aws.VerdictFail || plain.Result == nil {
+		t.Errorf("plain: %+v", plain)
+	} else if plain.Result.Target.CodeSHA256 != plain.CodeSha256 || len(plain.Result.Vulnerabilities) == 0 {
+		t.Errorf("plain: scanned sha %s, moto's %s, %d vulnerabilities", plain.Result.Target.CodeSHA256, plain.CodeSha256, len(plain.Result.Vulnerabilities))
+	}
+	if layered.Name != "layered" || layered.Verdict != aws.VerdictError || !strings.Contains(layered.Error, "layer "+lv.LayerVersionArn+": GetLayerVersionByArn") {
+		t.Errorf("layered: %s %q, want moto's missing GetLayerVersionByArn as its error", layered.Verdict, layered.Error)
+	}
+	var out bytes.Buffer
+	rep.Write(&out, "json")
+	if strings.Contains(out.String(), plaintext) {
+		t.Error("the environment value appears in the fleet report")
+	}
+
+	// The provider keeps moto's GetFunction JSON as it came.
+	opts := cfg.Client
+	aws.Register(opts)
+	defer aws.Register(aws.DefaultClientOptions())
+	tg, err := artifact.Open(context.Background(), "lambda:arn:aws:lambda:us-east-1:123456789012:function:plain", artifact.Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	var gf struct {
+		Configuration struct {
+			FunctionName string
+			Environment  struct{ Variables map[string]string }
+		}
+	}
+	json.Unmarshal(tg.Deployed[0].GetFunction, &gf)
+	if gf.Configuration.FunctionName != "plain" || gf.Configuration.Environment.Variables["DB_PASSWORD"] != plaintext ||
+		!bytes.Contains(tg.Deployed[0].CodeSigning, []byte(`"FunctionName"`)) || tg.Deployed[0].URLConfig != nil || tg.Deployed[0].Policy != "" {
+		t.Errorf("deployed from moto: %s / %s / %s / %q", tg.Deployed[0].GetFunction, tg.Deployed[0].CodeSigning, tg.Deployed[0].URLConfig, tg.Deployed[0].Policy)
+	}
+}
