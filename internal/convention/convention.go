@@ -43,7 +43,7 @@ var Stages = map[string]int{
 var cmdImports = map[string]bool{"scan": true, "report": true, "sign": true, "aws": true}
 
 // testOnly packages may be imported by tests alone.
-var testOnly = map[string]bool{"internal/fixture": true, "internal/convention": true}
+var testOnly = map[string]bool{"internal/fixture": true, "internal/convention": true, "aws/fakelambda": true}
 
 // Exposed lists exported identifiers allowed to expose a third-party type,
 // each for a reason. The CycloneDX document model passes from sbom (which
