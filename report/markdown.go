@@ -53,6 +53,12 @@ func (markdownFormat) Write(w io.Writer, r *result.Result) error {
 			}
 		}
 	}
+	if len(r.Warnings) > 0 {
+		fmt.Fprintf(w, "\n## Warnings\n\n")
+		for _, wn := range r.Warnings {
+			fmt.Fprintf(w, "- `%s`: %s\n", mdEscape(wn.Path), mdEscape(wn.Message))
+		}
+	}
 	if len(r.SuppressedVulnerabilities)+len(r.Suppressed)+len(r.SuppressedMisconfigurations) > 0 {
 		fmt.Fprint(w, "\n## Suppressed\n\n| Finding | Where | Why |\n|---|---|---|\n")
 		for _, v := range r.SuppressedVulnerabilities {

@@ -24,8 +24,22 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
+	Tool        sarifTool         `json:"tool"`
+	Invocations []sarifInvocation `json:"invocations,omitempty"`
+	Results     []sarifResult     `json:"results"`
+}
+
+// sarifInvocation carries warnings (what was skipped or refused) as tool
+// execution notifications: code scanning shows them beside the results.
+type sarifInvocation struct {
+	ExecutionSuccessful bool                `json:"executionSuccessful"`
+	Notifications       []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+}
+
+type sarifNotification struct {
+	Level     string          `json:"level"`
+	Message   sarifText       `json:"message"`
+	Locations []sarifLocation `json:"locations,omitempty"`
 }
 
 type sarifTool struct {
@@ -168,6 +182,14 @@ func (sarifFormat) Write(w io.Writer, r *result.Result) error {
 			res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: m.Suppression.String()}}
 		}
 		run.Results = append(run.Results, res)
+	}
+	if len(r.Warnings) > 0 {
+		inv := sarifInvocation{ExecutionSuccessful: true}
+		for _, wn := range r.Warnings {
+			inv.Notifications = append(inv.Notifications, sarifNotification{Level: "warning", Message: sarifText{wn.String()},
+				Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(wn.Path)}}}}})
+		}
+		run.Invocations = []sarifInvocation{inv}
 	}
 	ids := make([]string, 0, len(rules))
 	for id := range rules {

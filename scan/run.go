@@ -75,6 +75,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	// them behind.
 	defer t.Close()
 
+	if t.Kind != artifact.KindSBOM {
+		// An empty target must not pass silently: nothing in it was checked.
+		if files, err := t.Files(); err == nil && len(files) == 0 && len(t.Deployed) == 0 {
+			h.Warning(artifact.Warning{Path: t.Name, Message: "the target holds no files that could be read: nothing was scanned"})
+		}
+	}
 	var sres *sbom.Result
 	switch {
 	case t.Kind == artifact.KindSBOM:
@@ -100,6 +106,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	var found []vuln.Finding
 	var dbInfo *result.Database
+	if matcher != nil && len(sres.Components) == 0 {
+		h.Warning(artifact.Warning{Path: sres.Subject.Name, Message: "no components found: the vulnerability stage had nothing to check"})
+	}
 	if matcher != nil {
 		pkgs := make([]vuln.Package, len(sres.Components))
 		for i, c := range sres.Components {

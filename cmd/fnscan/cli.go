@@ -20,7 +20,6 @@ const (
 	exitError  = 2 // bad input, bad usage, or a tool failure
 )
 
-var version = "dev" // set by the release build
 
 // codeError carries the exit status for its error.
 type codeError struct {
@@ -122,8 +121,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "merge":
 		return cmdMerge(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "fnscan", version)
-		return nil
+		return cmdVersion(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -195,7 +193,18 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 // output is one -o FORMAT[=FILE].
 type output struct {
 	format string
-	file   string // "" or "-" is stdout
+	file   string    // "" or "-" is stdout
+	note   io.Writer // where to say what was written (stderr; nil: quiet)
+}
+
+// announce makes each file output say, on w, what it wrote (unless quiet).
+func announce(outs []output, w io.Writer, quiet bool) {
+	if quiet {
+		return
+	}
+	for i := range outs {
+		outs[i].note = w
+	}
 }
 
 func parseOutputs(specs []string, def string, valid func(string) bool, names string) ([]output, error) {
@@ -326,7 +335,13 @@ func writeOutput(o output, stdout io.Writer, write func(io.Writer) error) error 
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), o.file)
+	if err := os.Rename(tmp.Name(), o.file); err != nil {
+		return err
+	}
+	if o.note != nil {
+		fmt.Fprintf(o.note, "fnscan: wrote %s to %s\n", o.format, oneLine(o.file))
+	}
+	return nil
 }
 
 // targetFlags are shared by sbom, scan and secrets.
@@ -371,7 +386,7 @@ func (tf *targetFlags) config(spec string, stderr io.Writer) scan.Config {
 	cfg.Target, cfg.Layers, cfg.TempDir, cfg.Platform = spec, tf.layers, tf.tempDir, tf.platform
 	cfg.Limits.MaxTotalBytes, cfg.Limits.MaxEntries, cfg.Limits.MaxEntryBytes = tf.maxTotal, tf.maxEntries, tf.maxEntrySize
 	cfg.Limits.MaxRatio, cfg.Limits.MaxDepth, cfg.Limits.MaxLinkHops = tf.maxRatio, tf.maxDepth, tf.maxLinks
-	cfg.Reproducible, cfg.ToolVersion = tf.reproducible, version
+	cfg.Reproducible, cfg.ToolVersion = tf.reproducible, toolVersion()
 	cfg.Handler = scan.NewTerminal(stderr, tf.quiet)
 	return cfg
 }

@@ -38,9 +38,10 @@ func cmdConfig(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := checkOutputs(outs); err != nil {
 		return err
 	}
+	announce(outs, stderr, quiet)
 	cfg := scan.DefaultConfig()
 	cfg.Catalog, cfg.Vulns, cfg.Secrets = false, false, false
-	cfg.ConfigFiles, cfg.FailOn, cfg.PolicyFile, cfg.ToolVersion = pos, failOn, policyFile, version
+	cfg.ConfigFiles, cfg.FailOn, cfg.PolicyFile, cfg.ToolVersion = pos, failOn, policyFile, toolVersion()
 	cfg.Handler = scan.NewTerminal(stderr, quiet)
 	res, err := scan.Run(ctx, cfg)
 	if err != nil {

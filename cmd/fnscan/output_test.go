@@ -129,3 +129,25 @@ func TestOutputErrors(t *testing.T) {
 		t.Errorf("temp files left: %v", left)
 	}
 }
+
+// An empty deployment zip is not a silent pass: every format warns that
+// nothing was scanned (issue 13).
+func TestEmptyZipWarns(t *testing.T) {
+	empty := zipFile(t, "empty.zip", map[string][]byte{})
+	db := importDB(t, repoTestdata("osv", "ghsa-npm.zip"))
+	for _, f := range []string{"table", "json", "sarif", "markdown"} {
+		out, stderr, code := fnscan(t, "scan", "--db", db, "-o", f, empty)
+		if code != 0 || !strings.Contains(out, "nothing was scanned") || !strings.Contains(out, "no components found") {
+			t.Errorf("-o %s: exit %d, no warning in the report:\n%s\n%s", f, code, out, stderr)
+		}
+		if !strings.Contains(stderr, "warning: empty.zip: the target holds no files") {
+			t.Errorf("-o %s: no warning on stderr: %s", f, stderr)
+		}
+		switch f {
+		case "json":
+			validReport(t, out)
+		case "sarif":
+			validJSON(t, repoTestdata("sarif", "sarif-schema-2.1.0.json"), out)
+		}
+	}
+}

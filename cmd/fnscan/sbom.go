@@ -31,6 +31,7 @@ func cmdSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := checkOutputs(outs); err != nil {
 		return err
 	}
+	announce(outs, stderr, tf.quiet)
 	cfg := tf.config(spec, stderr)
 	cfg.Vulns, cfg.Secrets, cfg.Deploy = false, false, false
 	res, err := scan.Run(ctx, cfg)

@@ -86,6 +86,7 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 	if err := checkOutputs(outs); err != nil {
 		return err
 	}
+	announce(outs, stderr, sf.quiet)
 	cfg := sf.config(spec, stderr)
 	cfg.DB, cfg.Online, cfg.OnlineURL = sf.db, sf.online, sf.onlineURL
 	cfg.FailOn, cfg.PolicyFile, cfg.VEX, cfg.Baseline = sf.failOn, sf.policy, sf.vex, sf.baseline
