@@ -149,6 +149,9 @@ func (db *DB) Match(ctx context.Context, pkgs []Package) ([]Finding, error) {
 						continue
 					}
 					affIdx, fixed := evaluate(ctx, it.affected, g.r, vc)
+					if err := ctx.Err(); err != nil {
+						return err // evaluate stopped early
+					}
 					if len(affIdx) == 0 {
 						continue
 					}
@@ -589,16 +592,34 @@ func idRank(id string) int {
 	return 0
 }
 
+// sortVersions orders vs by the ecosystem's ordering, parsing each once
+// (a comparison-time parse made sorting n log n parses); versions that do
+// not parse, or are longer than maxVersionLen, sort by text.
 func sortVersions(vs []string, eco string) {
-	sort.SliceStable(vs, func(i, j int) bool {
-		a, err := semantic.Parse(vs[i], eco)
-		if err == nil {
-			if c, err := a.CompareStr(vs[j]); err == nil {
+	type parsed struct {
+		s string
+		v semantic.Version
+	}
+	ps := make([]parsed, len(vs))
+	for i, s := range vs {
+		ps[i].s = s
+		if len(s) <= maxVersionLen {
+			if v, err := semantic.Parse(s, eco); err == nil {
+				ps[i].v = v
+			}
+		}
+	}
+	sort.SliceStable(ps, func(i, j int) bool {
+		if ps[i].v != nil && ps[j].v != nil {
+			if c, err := ps[i].v.Compare(ps[j].v); err == nil {
 				return c < 0
 			}
 		}
-		return vs[i] < vs[j]
+		return ps[i].s < ps[j].s
 	})
+	for i := range ps {
+		vs[i] = ps[i].s
+	}
 }
 
 func sortFindings(fs []Finding) {
