@@ -66,7 +66,11 @@ var testHookBeforeRename func() error
 // directory (searched recursively) of OSV .json/.yaml/.yml files, or a single
 // such file. Records are keyed by ID: a newer modified replaces the stored
 // record, identical data changes nothing. Withdrawn records are ignored and
-// remove a stored record with the same ID. The database is replaced
+// remove a stored record with the same ID if they are not older than it
+// (see "Withdrawn records" in the package documentation). Records with a
+// version over 256 bytes are skipped and ranges with invalid versions are
+// dropped, each with a warning (see "Hostile or malformed records"). The
+// database is replaced
 // atomically: readers of the old file are not disturbed and an interrupted
 // import leaves the old database in place.
 func Import(ctx context.Context, dir string, sources []string, opts ImportOptions) (ImportStats, error) {
