@@ -34,7 +34,7 @@ type ImportStats struct {
 	Added     int
 	Updated   int
 	Unchanged int // identical to, or older than, the stored record
-	Withdrawn int // withdrawn records ignored
+	Withdrawn int // withdrawn records that removed nothing (none stored, or older than the stored copy)
 	Removed   int // stored records deleted because the source withdrew them
 	Skipped   int // malformed records, reported through Warn
 	// DroppedRanges counts SEMVER and ECOSYSTEM ranges left out of a record
