@@ -2,7 +2,9 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -195,5 +197,52 @@ func TestGoldenSuppressed(t *testing.T) {
 		if !bytes.Contains(outs["cyclonedx-vex"], []byte(want)) {
 			t.Errorf("cyclonedx-vex lacks %s", want)
 		}
+	}
+}
+
+// Issue 14 item 17: a finding with 100k fixed versions used to make every
+// table row as wide as their list (30 MB for one record).
+func TestTableSummarisesFixedVersions(t *testing.T) {
+	r := sample()
+	const n = 100_000
+	fixed := make([]string, n)
+	for i := range fixed {
+		fixed[i] = fmt.Sprintf("1.%d.0", i)
+	}
+	fixed[1] = strings.Repeat("9", 1000) // one very long version too
+	r.Vulnerabilities[0].FixedVersions = fixed
+	table, _ := Lookup("table")
+	var buf bytes.Buffer
+	if err := table.Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	t.Logf("table with %d fixed versions: %d bytes", n, len(out))
+	if len(out) > 64<<10 {
+		t.Errorf("table is %d bytes, want under 64 KiB", len(out))
+	}
+	if !strings.Contains(out, "1.0.0, 99999999999999999999999…, 1.2.0 (+99997 more)") {
+		t.Errorf("FIXED IN cell does not show the first versions and the count:\n%s", out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if len([]rune(line)) > 200 {
+			t.Errorf("line of %d characters: %q", len([]rune(line)), line)
+		}
+	}
+	js, _ := Lookup("json")
+	buf.Reset()
+	if err := js.Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Vulnerabilities []struct {
+			FixedVersions []string `json:"fixedVersions"`
+		} `json:"vulnerabilities"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Vulnerabilities) == 0 || len(doc.Vulnerabilities[0].FixedVersions) != n {
+		t.Errorf("JSON does not keep the full list of %d fixed versions", n)
 	}
 }

@@ -38,7 +38,7 @@ func (tableFormat) Write(w io.Writer, r *result.Result) error {
 			if v.SeverityScore > 0 {
 				sev = fmt.Sprintf("%s %.1f", v.Severity, v.SeverityScore)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p(v.Package.Name), p(v.Package.Version), p(v.ID), sev, p(strings.Join(v.FixedVersions, ", ")), p(where(v.Locations)))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p(v.Package.Name), p(v.Package.Version), p(v.ID), sev, fixedCell(v.FixedVersions), p(where(v.Locations)))
 		}
 		tw.Flush()
 	}
@@ -110,4 +110,29 @@ func (tableFormat) Write(w io.Writer, r *result.Result) error {
 		}
 	}
 	return nil
+}
+
+// maxFixedShown and maxFixedWidth keep the FIXED IN column narrow: every row
+// is padded to the widest cell, so one record with thousands of fixed
+// versions (or one very long one) would widen every line of the table.
+// The versions are ascending, so the first ones are the nearest upgrades;
+// JSON keeps the full list.
+const (
+	maxFixedShown = 3
+	maxFixedWidth = 24
+)
+
+// fixedCell lists the first fixed versions, each made printable and clipped,
+// and how many more there are.
+func fixedCell(vs []string) string {
+	n := min(len(vs), maxFixedShown)
+	parts := make([]string, n)
+	for i, v := range vs[:n] {
+		parts[i] = clipText(Printable(v, ""), maxFixedWidth)
+	}
+	s := strings.Join(parts, ", ")
+	if more := len(vs) - n; more > 0 {
+		s += fmt.Sprintf(" (+%d more)", more)
+	}
+	return s
 }

@@ -51,7 +51,7 @@ type EcosystemStatus struct {
 	Ecosystem      string
 	Records        int
 	NewestModified time.Time
-	Source         string    // of the last import with records of this ecosystem, the source holding most of them
+	Source         string    // of the last import that changed records of this ecosystem, the source that changed most of them
 	ImportedAt     time.Time // when that import ran
 }
 

@@ -33,6 +33,42 @@
 // explicit versions lists, never against ranges. GIT ranges are ignored:
 // their versions lists carry them.
 //
+// # Hostile or malformed records
+//
+// Import skips a record (a warning naming the file and the record, counted
+// in ImportStats.Skipped) when any version in its ranges or versions lists
+// is longer than 256 bytes: the parsers take time quadratic in a version's
+// length, and real versions are under 60 bytes. Matching never parses a
+// longer string either, on the record side or the package side; a package
+// version over 256 bytes matches nothing.
+//
+// A SEMVER range must hold SemVer 2.0.0 versions; a leading "v", which the
+// OSV schema does not allow but some sources write, is accepted and orders
+// the same. An ECOSYSTEM range must hold versions the ecosystem's parser
+// accepts (PyPI, Debian, Alpine, CRAN, Hackage can reject one). "introduced":
+// "0" and "limit": "*" are valid in both. A range with an invalid version is
+// dropped whole, never one event of it, with a warning naming the file, the
+// record and the version (ImportStats.DroppedRanges); the rest of the record
+// is imported, without that range. An affected entry left without ranges
+// matches only its versions list, and one without either matches nothing. A
+// range that reaches matching with an event that does not parse includes
+// nothing.
+//
+// Matching checks its context between records and between ranges, so a
+// cancelled scan returns promptly with the context's error.
+//
+// # Withdrawn records
+//
+// A copy of a record replaces the stored one only if it is not older
+// (modified); identical copies change nothing. That holds for withdrawn
+// copies too, which date from the later of modified and withdrawn (Go
+// vulndb writes withdrawn records with a zero modified): a newer withdrawn
+// copy removes the record and leaves a tombstone that keeps older copies out;
+// an older withdrawn copy changes nothing. A withdrawn time after the import
+// is not in effect yet: the record is active. An ecosystem's Source and
+// ImportedAt in Status change only when an import added, updated or removed
+// records of that ecosystem.
+//
 // # Release ecosystems
 //
 // osv.dev publishes Alpine and Debian records with a release in the

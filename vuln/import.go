@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/osv-scalibr/semantic"
 	bolt "go.etcd.io/bbolt"
 	"gopkg.in/yaml.v3"
 )
@@ -33,13 +34,25 @@ type ImportStats struct {
 	Added     int
 	Updated   int
 	Unchanged int // identical to, or older than, the stored record
-	Withdrawn int // withdrawn records ignored
+	Withdrawn int // withdrawn records that removed nothing (none stored, or older than the stored copy)
 	Removed   int // stored records deleted because the source withdrew them
 	Skipped   int // malformed records, reported through Warn
+	// DroppedRanges counts SEMVER and ECOSYSTEM ranges left out of a record
+	// because one of their versions is not valid for the range type; each is
+	// reported through Warn and the rest of the record is kept.
+	DroppedRanges int
 }
 
 // maxRecordSize bounds a single OSV file; real records are well below 1 MiB.
 const maxRecordSize = 64 << 20
+
+// maxVersionLen bounds every version string of a record (range events and
+// versions lists): a record with a longer one is skipped. The longest
+// versions in the osv.dev exports are Go pseudo-versions of about 50 bytes;
+// the version parsers take time quadratic in the length of a version, so an
+// unbounded one could stall every scan that reaches the record. Matching
+// also never parses a longer string (see versionCache.parse).
+const maxVersionLen = 256
 
 // batchSize is the number of records written per bbolt transaction.
 const batchSize = 1000
@@ -53,7 +66,11 @@ var testHookBeforeRename func() error
 // directory (searched recursively) of OSV .json/.yaml/.yml files, or a single
 // such file. Records are keyed by ID: a newer modified replaces the stored
 // record, identical data changes nothing. Withdrawn records are ignored and
-// remove a stored record with the same ID. The database is replaced
+// remove a stored record with the same ID if they are not older than it
+// (see "Withdrawn records" in the package documentation). Records with a
+// version over 256 bytes are skipped and ranges with invalid versions are
+// dropped, each with a warning (see "Hostile or malformed records"). The
+// database is replaced
 // atomically: readers of the old file are not disturbed and an interrupted
 // import leaves the old database in place.
 func Import(ctx context.Context, dir string, sources []string, opts ImportOptions) (ImportStats, error) {
@@ -108,7 +125,8 @@ func importSources(ctx context.Context, dir string, sources []source, opts Impor
 		os.Remove(tmp)
 		return st, fmt.Errorf("vulnerability import: create %s: %w", tmp, err)
 	}
-	w := &writer{db: b, stats: &st, touched: map[string]map[string]int{}, warn: opts.Warn}
+	now := time.Now().UTC()
+	w := &writer{db: b, stats: &st, touched: map[string]map[string]int{}, warn: opts.Warn, now: now}
 	closed := false
 	defer func() {
 		if err != nil {
@@ -125,7 +143,7 @@ func importSources(ctx context.Context, dir string, sources []source, opts Impor
 			return st, err
 		}
 	}
-	if err = w.finish(time.Now().UTC()); err != nil {
+	if err = w.finish(now); err != nil {
 		return st, err
 	}
 	if err = b.Sync(); err != nil {
@@ -389,13 +407,148 @@ func validate(e *Entry) error {
 	if len(e.ID) > 200 || strings.ContainsAny(e.ID, "\x00\n\r\t /") {
 		return fmt.Errorf("record id %q is not valid", e.ID)
 	}
+	for i, a := range e.Affected {
+		for _, r := range a.Ranges {
+			for _, ev := range r.Events {
+				for _, v := range []string{ev.Introduced, ev.Fixed, ev.LastAffected, ev.Limit} {
+					if len(v) > maxVersionLen {
+						return fmt.Errorf("record %s: affected[%d] (%s): %s range has a version of %d bytes (%s), longer than the limit of %d", e.ID, i, clip(a.Package.Ecosystem+"/"+a.Package.Name), clip(r.Type), len(v), clip(v), maxVersionLen)
+					}
+				}
+			}
+		}
+		for _, v := range a.Versions {
+			if len(v) > maxVersionLen {
+				return fmt.Errorf("record %s: affected[%d] (%s): versions list has a version of %d bytes (%s), longer than the limit of %d", e.ID, i, clip(a.Package.Ecosystem+"/"+a.Package.Name), len(v), clip(v), maxVersionLen)
+			}
+		}
+	}
 	return nil
 }
 
+// clip quotes at most the first 40 bytes of s for a warning.
+func clip(s string) string {
+	if len(s) > 40 {
+		return fmt.Sprintf("%q...", s[:40])
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// dropBadRanges removes from e the SEMVER and ECOSYSTEM ranges holding a
+// version that is not valid for the range type, and returns one message
+// per range removed. A range is removed whole, never one event of it: a
+// range without its fixed or limit event would include every later version.
+// SEMVER versions must be SemVer 2.0.0, optionally after a "v" (the OSV
+// schema forbids the "v"; some sources write it and it orders the same).
+// ECOSYSTEM versions must parse with the ecosystem's parser where it can
+// fail (PyPI, Debian, Alpine, ...). "introduced": "0" and "limit": "*" are
+// valid in both.
+func dropBadRanges(e *Entry) []string {
+	var msgs []string
+	for i := range e.Affected {
+		a := &e.Affected[i]
+		kept := a.Ranges[:0:0]
+		for j, r := range a.Ranges {
+			if bad, why := badRangeVersion(r, a.Package.Ecosystem); bad != "" {
+				msgs = append(msgs, fmt.Sprintf("record %s: affected[%d] (%s): %s range %d dropped: %s is %s", e.ID, i, clip(a.Package.Ecosystem+"/"+a.Package.Name), r.Type, j, clip(bad), why))
+				continue
+			}
+			kept = append(kept, r)
+		}
+		if len(kept) != len(a.Ranges) {
+			a.Ranges = kept
+		}
+	}
+	return msgs
+}
+
+// badRangeVersion returns the first invalid version of r, and why.
+func badRangeVersion(r Range, ecosystem string) (string, string) {
+	for _, ev := range r.Events {
+		for _, v := range []string{ev.Introduced, ev.Fixed, ev.LastAffected, ev.Limit} {
+			if v == "" || v == "*" && ev.Limit != "" || v == "0" && ev.Introduced != "" {
+				continue
+			}
+			switch r.Type {
+			case RangeSemver:
+				if !validSemver(v) {
+					return v, "not a SemVer 2.0.0 version"
+				}
+			case RangeEcosystem:
+				_, err := semantic.Parse(v, ecosystemBase(canonicalEcosystem(ecosystem)))
+				if err != nil && !errors.Is(err, semantic.ErrUnsupportedEcosystem) {
+					return v, "not a " + ecosystem + " version"
+				}
+			}
+		}
+	}
+	return "", ""
+}
+
+// validSemver reports whether s follows the SemVer 2.0.0 grammar
+// (https://semver.org/#backusnaur-form-grammar-for-valid-semver-versions)
+// after an optional leading "v".
+func validSemver(s string) bool {
+	s = strings.TrimPrefix(s, "v")
+	s, build, hasBuild := strings.Cut(s, "+")
+	if hasBuild && !semverIdents(build, false) {
+		return false
+	}
+	core, pre, hasPre := strings.Cut(s, "-")
+	if hasPre && !semverIdents(pre, true) {
+		return false
+	}
+	parts := strings.Split(core, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	for _, p := range parts {
+		if !isDigits(p) || len(p) > 1 && p[0] == '0' {
+			return false
+		}
+	}
+	return true
+}
+
+// semverIdents checks dot-separated pre-release or build identifiers:
+// non-empty, [0-9A-Za-z-], and for pre-release numeric ones no leading zero.
+func semverIdents(s string, pre bool) bool {
+	for _, id := range strings.Split(s, ".") {
+		if id == "" {
+			return false
+		}
+		for _, c := range []byte(id) {
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-') {
+				return false
+			}
+		}
+		if pre && len(id) > 1 && id[0] == '0' && isDigits(id) {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // recordMeta is what the index keeps per record besides the record itself.
+//
+// A withdrawn record leaves a tombstone: Withdrawn set, no ecosystems and no
+// keys, so that an older copy imported later stays out.
 type recordMeta struct {
 	Modified   time.Time `json:"m"`
 	Hash       string    `json:"h"`
+	Withdrawn  bool      `json:"w,omitempty"`
 	Ecosystems []string  `json:"e,omitempty"`
 	Keys       []string  `json:"k,omitempty"`
 }
@@ -407,8 +560,9 @@ type writer struct {
 	pending int
 	stats   *ImportStats
 	label   string
-	touched map[string]map[string]int // ecosystem base -> source label -> records
+	touched map[string]map[string]int // ecosystem base -> source label -> records changed
 	warn    func(string)
+	now     time.Time // withdrawals after now are not in effect yet
 }
 
 func (w *writer) skip(file string, err error) {
@@ -458,6 +612,10 @@ func (w *writer) add(file string, e *Entry) error {
 		return err
 	}
 	w.stats.Read++
+	for _, m := range dropBadRanges(e) {
+		w.stats.DroppedRanges++
+		w.warn(file + ": " + m)
+	}
 	records := w.tx.Bucket(bucketRecords)
 	id := []byte(e.ID)
 	var old *recordMeta
@@ -467,21 +625,6 @@ func (w *writer) add(file string, e *Entry) error {
 			old = &recordMeta{} // damaged entry: replace it
 		}
 	}
-	ecos := recordEcosystems(e)
-	for _, eco := range ecos {
-		if w.touched[eco] == nil {
-			w.touched[eco] = map[string]int{}
-		}
-		w.touched[eco][w.label]++
-	}
-	if !e.Withdrawn.IsZero() {
-		if old == nil {
-			w.stats.Withdrawn++
-			return nil
-		}
-		w.stats.Removed++
-		return w.remove(e.ID, old)
-	}
 	canon, err := json.Marshal(e)
 	if err != nil {
 		w.skip(file, err)
@@ -489,18 +632,51 @@ func (w *writer) add(file string, e *Entry) error {
 	}
 	sum := sha256.Sum256(canon)
 	hash := hex.EncodeToString(sum[:])
-	if old != nil {
-		if old.Hash == hash || e.Modified.Before(old.Modified) {
+	withdrawn := withdrawnAt(e, w.now)
+	// Every copy of a record, withdrawn or not, obeys the same order: one
+	// older than the stored copy (or its tombstone) changes nothing. A
+	// withdrawn copy dates from its withdrawal if that is later than its
+	// modified time: Go vulndb writes withdrawn records with a zero modified.
+	modified := e.Modified
+	if withdrawn && e.Withdrawn.After(modified) {
+		modified = e.Withdrawn
+	}
+	if old != nil && (modified.Before(old.Modified) || old.Hash == hash && old.Withdrawn == withdrawn) {
+		if old.Withdrawn {
+			w.stats.Withdrawn++
+		} else {
 			w.stats.Unchanged++
-			return nil
 		}
+		return nil
+	}
+	ecos := recordEcosystems(e)
+	if withdrawn {
+		if old == nil || old.Withdrawn {
+			w.stats.Withdrawn++
+		} else {
+			w.stats.Removed++
+			w.touch(old.Ecosystems)
+			if err := w.remove(e.ID, old); err != nil {
+				return err
+			}
+		}
+		// The tombstone keeps an older active copy, read later, out.
+		mv, _ := json.Marshal(recordMeta{Modified: modified, Hash: hash, Withdrawn: true})
+		if err := records.Put(id, mv); err != nil {
+			return fmt.Errorf("vulnerability import: %s: %w", e.ID, err)
+		}
+		return w.step()
+	}
+	if old != nil && !old.Withdrawn {
 		if err := w.remove(e.ID, old); err != nil {
 			return err
 		}
 		w.stats.Updated++
+		w.touch(old.Ecosystems)
 	} else {
 		w.stats.Added++
 	}
+	w.touch(ecos)
 	keys := map[string][]compactAffected{}
 	for i, a := range e.Affected {
 		if a.Package.Name == "" || a.Package.Ecosystem == "" {
@@ -536,10 +712,25 @@ func (w *writer) add(file string, e *Entry) error {
 	if err := w.tx.Bucket(bucketVulns).Put(id, deflate(canon)); err != nil {
 		return fmt.Errorf("vulnerability import: %s: %w", e.ID, err)
 	}
+	return w.step()
+}
+
+// step commits every batchSize records.
+func (w *writer) step() error {
 	if w.pending++; w.pending >= batchSize {
 		return w.commit()
 	}
 	return nil
+}
+
+// touch credits the current source with a change to the records of ecos.
+func (w *writer) touch(ecos []string) {
+	for _, eco := range ecos {
+		if w.touched[eco] == nil {
+			w.touched[eco] = map[string]int{}
+		}
+		w.touched[eco][w.label]++
+	}
 }
 
 func (w *writer) remove(id string, old *recordMeta) error {
@@ -555,6 +746,12 @@ func (w *writer) remove(id string, old *recordMeta) error {
 		}
 	}
 	return w.tx.Bucket(bucketVulns).Delete([]byte(id))
+}
+
+// withdrawnAt reports whether e is withdrawn at now: a withdrawal dated in
+// the future has not happened yet.
+func withdrawnAt(e *Entry, now time.Time) bool {
+	return !e.Withdrawn.IsZero() && !e.Withdrawn.After(now)
 }
 
 func recordEcosystems(e *Entry) []string {
@@ -625,8 +822,9 @@ func (w *writer) finish(now time.Time) error {
 	if err != nil {
 		return err
 	}
-	// An ecosystem's source is the one that held most of its records (GHSA
-	// exports also carry a few records of other ecosystems).
+	// An ecosystem's source is the one that changed most of its records
+	// (GHSA exports also carry a few records of other ecosystems); an import
+	// that changed none of them keeps the previous source and time.
 	for eco, labels := range w.touched {
 		s := status[eco]
 		if s == nil {

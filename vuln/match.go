@@ -142,10 +142,16 @@ func (db *DB) Match(ctx context.Context, pkgs []Package) ([]Finding, error) {
 					prefixes[prefix] = list
 				}
 				for _, it := range list {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
 					if seen[it.id] {
 						continue
 					}
-					affIdx, fixed := evaluate(it.affected, g.r, vc)
+					affIdx, fixed := evaluate(ctx, it.affected, g.r, vc)
+					if err := ctx.Err(); err != nil {
+						return err // evaluate stopped early
+					}
 					if len(affIdx) == 0 {
 						continue
 					}
@@ -235,7 +241,10 @@ func groupPackages(pkgs []Package) []*pkgGroup {
 // evaluate applies https://ossf.github.io/osv-schema/#evaluation to the
 // affected entries of one record that name the package. It returns the
 // entries that include the version and the fixed versions above it.
-func evaluate(affected []compactAffected, r resolved, vc *versionCache) (matched []int, fixed []string) {
+//
+// It stops early, with a partial answer, when ctx is done: callers check
+// ctx afterwards.
+func evaluate(ctx context.Context, affected []compactAffected, r resolved, vc *versionCache) (matched []int, fixed []string) {
 	ecoParse := func(s string) (semantic.Version, error) { return vc.parse(r.base, s) }
 	semverParse := func(s string) (semantic.Version, error) { return vc.parse(RangeSemver, s) }
 	ev, evErr := ecoParse(r.version)
@@ -246,6 +255,9 @@ func evaluate(affected []compactAffected, r resolved, vc *versionCache) (matched
 		}
 		hitHere := false
 		for _, rg := range a.R {
+			if ctx.Err() != nil {
+				return nil, nil
+			}
 			parse := ecoParse
 			switch rg.Type {
 			case RangeSemver:
@@ -258,7 +270,10 @@ func evaluate(affected []compactAffected, r resolved, vc *versionCache) (matched
 			if err != nil || !versionOK {
 				continue // unparseable version: only the versions list applies
 			}
-			evs := sortedEvents(rg.Events, parse)
+			evs, ok := sortedEvents(rg.Events, parse)
+			if !ok {
+				continue // the range cannot be ordered: it includes nothing
+			}
 			if !hitHere && beforeLimits(v, rg.Events, parse) && includedInRange(v, evs) {
 				hitHere = true
 			}
@@ -287,6 +302,9 @@ func evaluate(affected []compactAffected, r resolved, vc *versionCache) (matched
 // meaningfully contain: every ecosystem's versions start with a digit,
 // after an optional "v".
 func looksLikeVersion(v string) bool {
+	if len(v) > maxVersionLen {
+		return false
+	}
 	v = strings.TrimPrefix(strings.TrimPrefix(v, "v"), "V")
 	return v != "" && v[0] >= '0' && v[0] <= '9'
 }
@@ -337,6 +355,11 @@ func (vc *versionCache) parse(eco, s string) (semantic.Version, error) {
 	if vc.m == nil {
 		vc.m = map[[2]string]cachedVersion{}
 	}
+	if len(s) > maxVersionLen {
+		// The parsers take time quadratic in the length: no real version
+		// is this long, and none is parsed.
+		return nil, errVersionTooLong
+	}
 	k := [2]string{eco, s}
 	if c, ok := vc.m[k]; ok {
 		return c.v, c.err
@@ -351,6 +374,8 @@ func (vc *versionCache) parse(eco, s string) (semantic.Version, error) {
 	return c.v, c.err
 }
 
+var errVersionTooLong = fmt.Errorf("version longer than %d bytes", maxVersionLen)
+
 type parseFunc func(string) (semantic.Version, error)
 
 type parsedEvent struct {
@@ -360,8 +385,10 @@ type parsedEvent struct {
 }
 
 // sortedEvents parses and sorts the non-limit events by version, "0" first.
-// Events whose version does not parse are dropped: they cannot be ordered.
-func sortedEvents(events []Event, parse parseFunc) []parsedEvent {
+// If one does not parse it returns false: the range cannot be evaluated,
+// and dropping only that event could turn "introduced 0, fixed X" into
+// "every version". Import drops such ranges already (dropBadRanges).
+func sortedEvents(events []Event, parse parseFunc) ([]parsedEvent, bool) {
 	var out []parsedEvent
 	for _, e := range events {
 		var s string
@@ -381,7 +408,7 @@ func sortedEvents(events []Event, parse parseFunc) []parsedEvent {
 		}
 		at, err := parse(s)
 		if err != nil {
-			continue
+			return nil, false
 		}
 		out = append(out, parsedEvent{Event: e, at: at})
 	}
@@ -392,7 +419,7 @@ func sortedEvents(events []Event, parse parseFunc) []parsedEvent {
 		c, err := out[i].at.Compare(out[j].at)
 		return err == nil && c < 0
 	})
-	return out
+	return out, true
 }
 
 // includedInRange is the loop of the spec's IncludedInRanges for one range.
@@ -565,16 +592,34 @@ func idRank(id string) int {
 	return 0
 }
 
+// sortVersions orders vs by the ecosystem's ordering, parsing each once
+// (a comparison-time parse made sorting n log n parses); versions that do
+// not parse, or are longer than maxVersionLen, sort by text.
 func sortVersions(vs []string, eco string) {
-	sort.SliceStable(vs, func(i, j int) bool {
-		a, err := semantic.Parse(vs[i], eco)
-		if err == nil {
-			if c, err := a.CompareStr(vs[j]); err == nil {
+	type parsed struct {
+		s string
+		v semantic.Version
+	}
+	ps := make([]parsed, len(vs))
+	for i, s := range vs {
+		ps[i].s = s
+		if len(s) <= maxVersionLen {
+			if v, err := semantic.Parse(s, eco); err == nil {
+				ps[i].v = v
+			}
+		}
+	}
+	sort.SliceStable(ps, func(i, j int) bool {
+		if ps[i].v != nil && ps[j].v != nil {
+			if c, err := ps[i].v.Compare(ps[j].v); err == nil {
 				return c < 0
 			}
 		}
-		return vs[i] < vs[j]
+		return ps[i].s < ps[j].s
 	})
+	for i := range ps {
+		vs[i] = ps[i].s
+	}
 }
 
 func sortFindings(fs []Finding) {

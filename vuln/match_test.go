@@ -401,12 +401,12 @@ func TestRangeEvaluation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ca := []compactAffected{{E: "npm", R: []Range{{Type: RangeSemver, Events: tt.events}}}}
 			for _, v := range tt.affected {
-				if m, _ := evaluate(ca, resolved{eco: "npm", base: "npm", version: v}, &versionCache{}); len(m) == 0 {
+				if m, _ := evaluate(context.Background(), ca, resolved{eco: "npm", base: "npm", version: v}, &versionCache{}); len(m) == 0 {
 					t.Errorf("%s not affected, want affected", v)
 				}
 			}
 			for _, v := range tt.not {
-				if m, _ := evaluate(ca, resolved{eco: "npm", base: "npm", version: v}, &versionCache{}); len(m) != 0 {
+				if m, _ := evaluate(context.Background(), ca, resolved{eco: "npm", base: "npm", version: v}, &versionCache{}); len(m) != 0 {
 					t.Errorf("%s affected, want not", v)
 				}
 			}

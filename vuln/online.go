@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 )
 
 // DefaultAPIURL is the osv.dev API.
@@ -82,12 +83,16 @@ func OnlineMatch(ctx context.Context, baseURL string, pkgs []Package, client *ht
 		return nil, err
 	}
 	var out []Finding
+	now := time.Now()
 	for gi, g := range groups {
 		var hits []hit
 		for _, id := range ids[gi] {
-			if e := entries[id]; e != nil && e.Withdrawn.IsZero() {
-				hits = append(hits, onlineHit(e, g.r))
+			if e := entries[id]; e != nil && !withdrawnAt(e, now) {
+				hits = append(hits, onlineHit(ctx, e, g.r))
 			}
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 		out = append(out, buildFindings(g, pkgs, hits)...)
 	}
@@ -184,7 +189,7 @@ func fetchVulns(ctx context.Context, client *http.Client, baseURL string, ids []
 
 // onlineHit trusts the server's answer but still picks the affected entries
 // naming the package, for fixed versions and per-package severity.
-func onlineHit(e *Entry, r resolved) hit {
+func onlineHit(ctx context.Context, e *Entry, r resolved) hit {
 	var mine []compactAffected
 	for i, a := range e.Affected {
 		eco := canonicalEcosystem(a.Package.Ecosystem)
@@ -198,7 +203,7 @@ func onlineHit(e *Entry, r resolved) hit {
 		mine = append(mine, ca)
 	}
 	h := hit{entry: briefOf(e)}
-	h.affected, h.fixed = evaluate(mine, r, &versionCache{})
+	h.affected, h.fixed = evaluate(ctx, mine, r, &versionCache{})
 	if len(h.affected) == 0 {
 		for _, ca := range mine {
 			h.affected = append(h.affected, ca.I)
