@@ -65,6 +65,9 @@ func cmdDB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: %d records read, %d added, %d updated, %d unchanged, %d withdrawn ignored, %d removed, %d skipped\n",
 		*dir, st.Read, st.Added, st.Updated, st.Unchanged, st.Withdrawn, st.Removed, st.Skipped)
+	if st.DroppedRanges > 0 {
+		fmt.Fprintf(stdout, "%s: %d invalid ranges dropped (see the warnings)\n", *dir, st.DroppedRanges)
+	}
 	return nil
 }
 
