@@ -31,7 +31,7 @@ func BenchmarkFleet(b *testing.B) {
 					Zip: zipOf(b, merged(npmPackage("nodejs/", "axios", "0.18.0"), map[string]string{"nodejs/pad.bin": string(make([]byte, 256<<10)), "nodejs/id.txt": fmt.Sprint(i)}))}))
 			}
 			for i := range n {
-				s.AddFunction(fakelambda.Function{Name: fmt.Sprintf("fn-%04d", i), Runtime: "nodejs20.x", Handler: "index.handler",
+				s.AddFunction(fakelambda.Function{Name: fmt.Sprintf("fn-%04d", i), Runtime: "nodejs24.x", Handler: "index.handler",
 					Zip: fnZip(b, i, map[string]string{"data.json": fmt.Sprintf(`{"n": %d, "pad": "%0512d"}`, i, i)}), Layers: []string{layers[i%5], layers[(i+1)%5]}})
 			}
 			cfg := fleetConfig(b, s)

@@ -29,7 +29,7 @@ func TestFleetSharedLayerOnce(t *testing.T) {
 	layer := s.AddLayer(fakelambda.Layer{Name: "deps", Zip: layerZip})
 	var arns []string
 	for i := range 3 {
-		arns = append(arns, s.AddFunction(fakelambda.Function{Name: fmt.Sprintf("orders-%d", i), Runtime: "nodejs20.x", Handler: "index.handler",
+		arns = append(arns, s.AddFunction(fakelambda.Function{Name: fmt.Sprintf("orders-%d", i), Runtime: "nodejs24.x", Handler: "index.handler",
 			Zip: fnZip(t, i), Layers: []string{layer}}))
 	}
 	cfg := fleetConfig(t, s)
@@ -110,7 +110,7 @@ func TestFleetFaults(t *testing.T) {
 	good := s.AddLayer(fakelambda.Layer{Name: "util", Zip: zipOf(t, map[string]string{"nodejs/util.js": "1"})})
 	denied := s.AddLayer(fakelambda.Layer{Name: "private", Zip: zipOf(t, map[string]string{"nodejs/p.js": "1"}), Denied: true})
 	add := func(f fakelambda.Function) {
-		f.Runtime, f.Handler = "nodejs20.x", "index.handler"
+		f.Runtime, f.Handler = "nodejs24.x", "index.handler"
 		if f.Zip == nil {
 			f.Zip = fnZip(t, len(f.Name))
 		}

@@ -18,7 +18,7 @@ func fleet120(t testing.TB, s *fakelambda.Server) {
 	vulnLayer := s.AddLayer(fakelambda.Layer{Name: "http", Zip: zipOf(t, merged(npmPackage("nodejs/", "axios", "0.18.0"), leakedKey("nodejs/config.js", 99)))})
 	cleanLayer := s.AddLayer(fakelambda.Layer{Name: "util", Zip: zipOf(t, map[string]string{"nodejs/util.js": "1"})})
 	for i := range 120 {
-		f := fakelambda.Function{Name: fmt.Sprintf("svc-%03d", i), Runtime: "nodejs20.x", Handler: "index.handler", Zip: fnZip(t, i)}
+		f := fakelambda.Function{Name: fmt.Sprintf("svc-%03d", i), Runtime: "nodejs24.x", Handler: "index.handler", Zip: fnZip(t, i)}
 		if i%7 == 0 {
 			f.Zip = fnZip(t, i, npmPackage("", "lodash", "4.17.4"), leakedKey("config.js", i))
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/fnscan/fnscan/artifact"
+	"github.com/fnscan/fnscan/internal/fixture"
 	"github.com/fnscan/fnscan/report"
 	"github.com/fnscan/fnscan/vuln"
 )
@@ -322,5 +323,55 @@ func TestConcurrentScans(t *testing.T) {
 	json.Unmarshal(seq[1], &r)
 	if len(r.Components) != 14 {
 		t.Errorf("alpine: %d components, want 14", len(r.Components))
+	}
+}
+
+// Misconfigurations flow through the policy: ignores by rule and resource
+// take them out with the reason, the threshold decides the rest; templates
+// are found inside the target too, with their virtual path.
+func TestMisconfigurationsThroughPolicy(t *testing.T) {
+	goat := filepath.Join("..", "deploy", "testdata", "serverless-goat-template.yaml")
+	dir := t.TempDir()
+	pol := filepath.Join(dir, "policy.yaml")
+	os.WriteFile(pol, []byte("failOn: high\nignore:\n  - rule: FNS-CFG-031\n    resource: FunctionConvert\n    reason: runtime upgrade in flight\n  - rule: FNS-CFG-014\n    reason: public by design\n"), 0o644)
+	cfg := DefaultConfig()
+	cfg.Catalog, cfg.Vulns, cfg.Secrets, cfg.ConfigFiles, cfg.PolicyFile = false, false, false, []string{goat}, pol
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	supp := map[string]string{}
+	for _, m := range res.SuppressedMisconfigurations {
+		supp[m.RuleID+" "+m.Resource] = m.Suppression.Reason
+	}
+	if supp["FNS-CFG-031 FunctionConvert"] != "runtime upgrade in flight" || len(res.SuppressedMisconfigurations) != 3 {
+		t.Errorf("suppressed %v", supp)
+	}
+	// FunctionFrontend's deprecated runtime is not ignored: it fails HIGH.
+	if res.Verdict.Pass || !strings.Contains(strings.Join(res.Verdict.Reasons, ";"), "1 HIGH misconfiguration") {
+		t.Errorf("verdict %+v", res.Verdict)
+	}
+	if !slices.Equal(res.Stages, []string{"config"}) {
+		t.Errorf("stages %v", res.Stages)
+	}
+
+	// The same template inside a function zip.
+	b, _ := os.ReadFile(goat)
+	zipPath, err := fixture.WriteZip(dir, "fn.zip", map[string][]byte{"template.yaml": b, "node_modules/x/template.yaml": b, "index.js": []byte("1\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = DefaultConfig()
+	cfg.Target, cfg.Catalog, cfg.Vulns, cfg.Secrets, cfg.FailOn = zipPath, false, false, false, "none"
+	res, err = Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]int{}
+	for _, m := range res.Misconfigurations {
+		files[m.File]++
+	}
+	if len(files) != 1 || files["fn.zip!template.yaml"] != 11 {
+		t.Errorf("misconfigurations by file %v: want the function's template alone, 11 findings", files)
 	}
 }

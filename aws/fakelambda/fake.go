@@ -436,7 +436,7 @@ func (s *Server) layer(w http.ResponseWriter, r *http.Request) {
 		"Description":        "",
 		"CreatedDate":        "2024-01-01T00:00:00.000+0000",
 		"Version":            l.Version,
-		"CompatibleRuntimes": []string{"nodejs20.x", "python3.12"},
+		"CompatibleRuntimes": []string{"nodejs24.x", "python3.12"},
 	})
 }
 

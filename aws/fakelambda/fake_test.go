@@ -60,7 +60,7 @@ func TestFakeAgainstAWSCLI(t *testing.T) {
 	defer s.Close()
 	layer := s.AddLayer(Layer{Name: "deps", Zip: zipOf(t, map[string]string{"nodejs/x.js": "1"})})
 	for i := range 120 {
-		s.AddFunction(Function{Name: fmt.Sprintf("fn-%03d", i), Runtime: "nodejs20.x", Handler: "index.handler",
+		s.AddFunction(Function{Name: fmt.Sprintf("fn-%03d", i), Runtime: "nodejs24.x", Handler: "index.handler",
 			Zip: zipOf(t, map[string]string{"index.js": fmt.Sprint(i)}), Layers: []string{layer}})
 	}
 	s.AddFunction(Function{Name: "slow", Runtime: "python3.12", Handler: "app.h", Zip: zipOf(t, map[string]string{"app.py": ""}), Throttle: 1,

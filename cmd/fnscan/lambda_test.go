@@ -69,9 +69,9 @@ func TestLambdaFleetCLI(t *testing.T) {
 		s.AddFunction(fakelambda.Function{Name: fmt.Sprintf("clean-%d", i), Runtime: "python3.12", Handler: "app.h",
 			Zip: lambdaZip(t, map[string]string{"app.py": fmt.Sprintf("def h(e, c): return %d\n", i)})})
 	}
-	s.AddFunction(fakelambda.Function{Name: "orders", Runtime: "nodejs20.x", Handler: "index.handler",
+	s.AddFunction(fakelambda.Function{Name: "orders", Runtime: "nodejs24.x", Handler: "index.handler",
 		Zip: lambdaZip(t, map[string]string{"index.js": "1"}), Layers: []string{layer}})
-	s.AddFunction(fakelambda.Function{Name: "tampered", Runtime: "nodejs20.x", Handler: "index.handler",
+	s.AddFunction(fakelambda.Function{Name: "tampered", Runtime: "nodejs24.x", Handler: "index.handler",
 		Zip: lambdaZip(t, map[string]string{"index.js": "2"}), LieSHA: true})
 	work := t.TempDir()
 	db := filepath.Join(work, "db")
@@ -225,7 +225,7 @@ func TestFleetStepFunctions(t *testing.T) {
 	layer := s.AddLayer(fakelambda.Layer{Name: "deps", Zip: lambdaZip(t, map[string]string{
 		"nodejs/node_modules/lodash/package.json": `{"name": "lodash", "version": "4.17.4"}`})})
 	for i := range 8 {
-		f := fakelambda.Function{Name: fmt.Sprintf("fn-%d", i), Runtime: "nodejs20.x", Handler: "index.handler",
+		f := fakelambda.Function{Name: fmt.Sprintf("fn-%d", i), Runtime: "nodejs24.x", Handler: "index.handler",
 			Zip: lambdaZip(t, map[string]string{"index.js": fmt.Sprint(i)})}
 		if i%3 == 0 {
 			f.Layers = []string{layer}
