@@ -146,7 +146,11 @@ func (junitFormat) Write(w io.Writer, r *result.Result) error {
 		s.Cases = append(s.Cases, noneFound(len(r.Secrets), len(r.Suppressed), "secrets", target)...)
 		for _, f := range r.Suppressed {
 			c := secretCase(f, p)
-			c.Skipped = &junitMessage{Message: "suppressed: " + p(f.Reason), Text: string(c.SystemOut)}
+			why := "suppressed"
+			if f.Reason != "" {
+				why += ": " + p(f.Reason)
+			}
+			c.Skipped = &junitMessage{Message: why, Text: string(c.SystemOut)}
 			c.SystemOut = ""
 			s.Cases = append(s.Cases, c)
 		}
