@@ -55,8 +55,8 @@ registry:123456789012.dkr.ecr.us-east-1.amazonaws.com/fn:1; --platform picks
 from a multi-platform index) or an SBOM; force the kind with a prefix: zip:,
 dir:, docker-archive:, oci-archive:, oci-dir:, registry:, sbom:.
 Outputs (-o): sbom: cyclonedx-json (default), cyclonedx-xml, spdx-json; scan and
-secrets: table (default), json, sarif, markdown, cyclonedx-json, cyclonedx-xml,
-cyclonedx-vex. Add =FILE to write a file; -o repeats.
+secrets and config: table (default), json, sarif, markdown, junit, cyclonedx-json,
+cyclonedx-xml, cyclonedx-vex. Add =FILE to write a file; -o repeats.
 A lambda: target is a deployed function, fetched from the Lambda API with its
 layers and configuration; 'lambda:*' (or a name pattern) scans a fleet into one
 report (table, json, markdown), which merge joins back from --shard reports
