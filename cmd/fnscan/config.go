@@ -24,6 +24,7 @@ func cmdConfig(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&failOn, "fail-on", "", "exit 1 on a misconfiguration at or above this severity (low, medium, high, critical, none)")
 	fs.StringVar(&policyFile, "policy", "", "policy file (YAML): failOn, ignores by rule and resource (see docs/policy.md)")
 	fs.BoolVar(&quiet, "quiet", false, "no warnings on stderr")
+	fs.BoolVar(&quiet, "q", false, "same as --quiet")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return usageErr(err)
