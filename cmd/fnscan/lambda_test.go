@@ -238,8 +238,9 @@ func TestFleetStepFunctions(t *testing.T) {
 		t.Fatal(stderr)
 	}
 	whole := filepath.Join(work, "whole.json")
-	if code, _, stderr := runCLI(t, "scan", "lambda:*", "--endpoint-url", s.URL, "--region", s.Region, "--db", db, "-q", "-o", "json="+whole); code != 0 {
-		t.Fatalf("single-process fleet: exit %d: %s", code, stderr)
+	// lodash 4.17.4 in the shared layer fails the default gate: exit 1.
+	if code, _, stderr := runCLI(t, "scan", "lambda:*", "--endpoint-url", s.URL, "--region", s.Region, "--db", db, "-q", "-o", "json="+whole); code != 1 {
+		t.Fatalf("single-process fleet: exit %d, want 1: %s", code, stderr)
 	}
 
 	env := append(os.Environ(), "AWS_ENDPOINT_URL="+moto, "AWS_ENDPOINT_URL_LAMBDA="+s.URL, "AWS_DEFAULT_REGION="+s.Region, "AWS_REGION="+s.Region)
