@@ -1,14 +1,12 @@
 package sign
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -96,62 +94,27 @@ type VerifiedAttestation struct {
 
 // VerifyFile checks that sig is a signature over the file at path made
 // with p.Key, and that each attestation is signed by p.Key, is about that
-// file, and meets p. It fails closed: the first failed check is returned
+// file, and meets p. It hashes the file and checks as VerifyDigest does.
+// It fails closed: the first failed check is returned
 // as a *CheckError; other errors mean the inputs could not be read.
 func VerifyFile(path string, sig Evidence, attestations []Evidence, p Policy) (*Verified, error) {
-	if p.Key == nil {
-		return nil, errors.New("verify: no public key")
-	}
-	v, err := keyVerifier(p.Key)
-	if err != nil {
-		return nil, err
-	}
-	b, cerr := parseBundle(sig)
-	if cerr != nil {
-		return nil, cerr
-	}
-	ms := b.GetMessageSignature()
-	if ms == nil {
-		return nil, &CheckError{CheckBundle, sig.Name, "not a signature of bytes (messageSignature): an attestation is not a signature"}
-	}
-	alg, h, err := digestAlg(ms.GetMessageDigest().GetAlgorithm())
-	if err != nil {
-		return nil, &CheckError{CheckBundle, sig.Name, err.Error()}
-	}
-	sha, digest, err := hashFile(path, h)
-	if err != nil {
-		return nil, err
-	}
-	subj := Subject{Name: filepath.Base(path), SHA256: hex.EncodeToString(sha)}
-	if isZip(path) {
-		subj.CodeSHA256 = codeSHA256(sha)
-	}
-	if !bytes.Equal(ms.GetMessageDigest().GetDigest(), digest) {
-		return nil, &CheckError{CheckBytes, sig.Name, fmt.Sprintf("%s has %s %x, the bundle signs %x", path, alg, digest, ms.GetMessageDigest().GetDigest())}
-	}
-	if err := keyMaterialCheck(b, sig.Name); err != nil {
-		return nil, err
-	}
-	if _, err := v.Verify(b, verify.NewPolicy(verify.WithArtifactDigest(alg, digest), verify.WithKey())); err != nil {
-		return nil, &CheckError{CheckKey, sig.Name, "signature does not verify with the public key: " + err.Error()}
-	}
-	out := &Verified{Subject: subj}
-	for _, a := range attestations {
-		va, err := verifyAttestation(v, a, subj, p)
-		if err != nil {
-			return nil, err
-		}
-		out.Attestations = append(out.Attestations, *va)
-	}
-	for _, t := range p.PredicateTypes {
-		if !slices.ContainsFunc(out.Attestations, func(a VerifiedAttestation) bool { return a.PredicateType == t }) {
-			return nil, &CheckError{CheckPredicateType, path, "no attestation of type " + t + " was given"}
-		}
-	}
-	if p.RequireVerdictPass && !slices.ContainsFunc(out.Attestations, func(a VerifiedAttestation) bool { return a.Verdict != nil }) {
-		return nil, &CheckError{CheckVerdict, path, "a pass is required and no verdict attestation was given"}
-	}
-	return out, nil
+	return verifyArtifact(artifactDigest{
+		name: path,
+		digest: func(alg string, h func() hash.Hash) (Subject, []byte, error) {
+			sha, digest, err := hashFile(path, h)
+			if err != nil {
+				return Subject{}, nil, err
+			}
+			subj := Subject{Name: filepath.Base(path), SHA256: hex.EncodeToString(sha)}
+			if isZip(path) {
+				subj.CodeSHA256 = codeSHA256(sha)
+			}
+			return subj, digest, nil
+		},
+		mismatch: func(alg string, got, signed []byte) string {
+			return fmt.Sprintf("%s has %s %x, the bundle signs %x", path, alg, got, signed)
+		},
+	}, sig, attestations, p)
 }
 
 func keyVerifier(pub crypto.PublicKey) (*verify.Verifier, error) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fnscan/fnscan/aws"
 	"github.com/fnscan/fnscan/sign"
 	// KMS keys (--key awskms://…, gcpkms://…, hashivault://…), as cosign
 	// accepts them.
@@ -29,6 +31,9 @@ const signUsage = `Provenance (offline, key-based; see docs/provenance.md):
                 [--require-verdict pass] [--max-age D]
   fnscan sign|attest ... registry:IMAGE|oci-dir:PATH
   fnscan verify --key PUB registry:IMAGE|oci-dir:PATH [--type T]... [--require-verdict pass] [--max-age D]
+  fnscan verify --key PUB --bundle B lambda:NAME|ARN|NAME:ALIAS [--attestation A]... [--type T]...
+                [--require-verdict pass] [--max-age D] [--region R] [--profile P] [--endpoint-url URL]
+                (the deployed code's CodeSha256 from GetFunction; the code is not downloaded)
                 (cosign's formats: legacy .sig/.att tags, and bundle referrers in a registry)
   fnscan verify-bundle --bundle B (--key PUB | --certificate-identity I --certificate-oidc-issuer U)
                 --trusted-root ROOT FILE_OR_DIGEST
@@ -320,6 +325,8 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Var(&types, "type", "require an attestation of this predicate type: cyclonedx, verdict or a URI (repeatable)")
 	reqVerdict := fs.String("require-verdict", "", "pass: require a verdict attestation that says pass")
 	maxAge := fs.String("max-age", "", "fail attestations older than this (e.g. 36h, 7d)")
+	var af awsFlags
+	af.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return usageErr(err)
@@ -327,6 +334,12 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	art, err := target(pos, "verify")
 	if err != nil {
 		return err
+	}
+	lambdaRef, isLambda := strings.CutPrefix(art, aws.ProviderName+":")
+	if fleet, err := af.lambdaTarget(art); err != nil {
+		return err
+	} else if fleet {
+		return usageErr(fmt.Errorf("verify checks one function, not a fleet (%s)", art))
 	}
 	pol := sign.Policy{}
 	switch *reqVerdict {
@@ -374,6 +387,16 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return &codeError{code: exitError, err: fmt.Errorf("--attestation: %w", err)}
 		}
 		evs = append(evs, e)
+	}
+	if isLambda {
+		// Only GetFunction: the deployed zip is identified by its
+		// CodeSha256, never downloaded.
+		code, err := aws.CodeDigest(ctx, lambdaRef, af.client())
+		if err != nil {
+			return &codeError{code: exitError, err: fmt.Errorf("verify: could not check: %w", err)}
+		}
+		res, err := sign.VerifyDigest("lambda:"+cmp.Or(code.ARN, lambdaRef), code.SHA256, sig, evs, pol)
+		return verified(res, err, stdout, stderr)
 	}
 	res, err := sign.VerifyFile(art, sig, evs, pol)
 	return verified(res, err, stdout, stderr)
