@@ -20,7 +20,6 @@ const (
 	exitError  = 2 // bad input, bad usage, or a tool failure
 )
 
-
 // codeError carries the exit status for its error.
 type codeError struct {
 	code  int
@@ -46,7 +45,7 @@ Usage:
   fnscan keygen [--output-key-prefix P]
   fnscan sign --key KEY ARTIFACT [--bundle OUT]
   fnscan attest --key KEY --predicate-type cyclonedx|verdict --predicate FILE ARTIFACT [--bundle OUT]
-  fnscan verify --key PUB --bundle B ARTIFACT [--attestation A]... [--require-verdict pass] [--max-age D]
+  fnscan verify --key PUB --bundle B ARTIFACT|lambda:NAME [--attestation A]... [--require-verdict pass] [--max-age D]
   fnscan version
 
 TARGET is a Lambda zip, a directory, a container image archive (docker save,
