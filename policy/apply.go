@@ -87,11 +87,21 @@ func (r Rules) Apply(res *result.Result) []string {
 	return warnings
 }
 
+// ruleMatches: an ignore's rule names a misconfiguration rule exactly, or
+// by a prefix wildcard ("FNS-CFG-04*"). A bare "*" is the secrets
+// wildcard and hides no misconfiguration.
+func ruleMatches(rule, id string) bool {
+	if prefix, ok := strings.CutSuffix(rule, "*"); ok && prefix != "" {
+		return strings.HasPrefix(id, prefix)
+	}
+	return rule == id
+}
+
 // matchMisconfig: a rule ignore naming the rule, narrowed by resource and
 // path glob where given.
 func matchMisconfig(active []*Ignore, m result.Misconfiguration, targetName string) *Ignore {
 	for _, ig := range active {
-		if ig.Rule != "" && (ig.Rule == m.RuleID || ig.Rule == "*") &&
+		if ig.Rule != "" && ruleMatches(ig.Rule, m.RuleID) &&
 			(ig.Resource == "" || ig.Resource == m.Resource) &&
 			(ig.pathRe == nil || pathMatches(ig.pathRe, m.File, targetName)) {
 			return ig

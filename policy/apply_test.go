@@ -300,3 +300,36 @@ func TestVEXNamesAndPackages(t *testing.T) {
 		t.Errorf("two YAML documents: %v", err)
 	}
 }
+
+// Misconfigurations are ignored by their rule (or a prefix wildcard),
+// narrowed by resource; the secrets wildcard "*" hides none of them.
+func TestMisconfigurationIgnores(t *testing.T) {
+	f, err := LoadFile(writePolicy(t, `
+ignore:
+  - rule: "*"
+    reason: every secret rule
+  - rule: FNS-CFG-03*
+    resource: Api
+    reason: supply chain later
+  - rule: FNS-CFG-044
+    reason: logs kept by the platform
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := result.New(&sbom.Result{}, "test")
+	for _, m := range []result.Misconfiguration{
+		{RuleID: "FNS-CFG-030", Resource: "Api"}, {RuleID: "FNS-CFG-031", Resource: "Api"},
+		{RuleID: "FNS-CFG-030", Resource: "Worker"}, {RuleID: "FNS-CFG-044", Resource: "Worker"}, {RuleID: "FNS-CFG-001", Resource: "Worker"},
+	} {
+		res.Misconfigurations = append(res.Misconfigurations, m)
+	}
+	Rules{Ignores: f.Ignore}.Apply(res)
+	var kept []string
+	for _, m := range res.Misconfigurations {
+		kept = append(kept, m.RuleID+"@"+m.Resource)
+	}
+	if want := []string{"FNS-CFG-030@Worker", "FNS-CFG-001@Worker"}; !slices.Equal(kept, want) || len(res.SuppressedMisconfigurations) != 3 {
+		t.Errorf("kept %v (want %v), suppressed %d", kept, want, len(res.SuppressedMisconfigurations))
+	}
+}

@@ -14,9 +14,22 @@ func init() { register(markdownFormat{}) }
 
 func (markdownFormat) Name() string { return "markdown" }
 
+// mdEscape makes a name inert in Markdown: a package called
+// "[x](https://evil)" or "@org/team" must not become a link, an image or a
+// mention in a pull request comment.
 func mdEscape(s string) string {
+	return Printable(mdReplacer.Replace(s), "")
+}
+
+// mdCode is for text inside a code span, where only the span's own
+// delimiter and the table's need care.
+func mdCode(s string) string {
 	return Printable(strings.NewReplacer("|", `\|`, "\n", " ", "`", "'").Replace(s), "")
 }
+
+var mdReplacer = strings.NewReplacer("|", `\|`, "\n", " ", "`", "'",
+	`\`, `\\`, "[", `\[`, "]", `\]`, "<", `&lt;`, ">", `&gt;`,
+	"*", `\*`, "@", `\@`, "#", `\#`)
 
 func (markdownFormat) Write(w io.Writer, r *result.Result) error {
 	fmt.Fprintf(w, "# fnscan: %s\n\n", mdEscape(r.Target.Name))
@@ -35,13 +48,13 @@ func (markdownFormat) Write(w io.Writer, r *result.Result) error {
 		fmt.Fprint(w, "\n## Vulnerabilities\n\n| Package | Version | ID | Severity | Fixed in | Where |\n|---|---|---|---|---|---|\n")
 		for _, v := range r.Vulnerabilities {
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | `%s` |\n", mdEscape(v.Package.Name), mdEscape(v.Package.Version), mdEscape(v.ID), v.Severity,
-				mdEscape(strings.Join(v.FixedVersions, ", ")), mdEscape(where(v.Locations)))
+				mdEscape(strings.Join(v.FixedVersions, ", ")), mdCode(where(v.Locations)))
 		}
 	}
 	if len(r.Secrets) > 0 {
 		fmt.Fprint(w, "\n## Secrets\n\n| Rule | Value | Where | Origin |\n|---|---|---|---|\n")
 		for _, s := range r.Secrets {
-			fmt.Fprintf(w, "| %s | `%s` | `%s:%d` | %s |\n", mdEscape(s.RuleID), mdEscape(s.Redacted), mdEscape(s.Path), s.Line, mdEscape(s.Origin.String()))
+			fmt.Fprintf(w, "| %s | `%s` | `%s:%d` | %s |\n", mdEscape(s.RuleID), mdCode(s.Redacted), mdCode(s.Path), s.Line, mdEscape(s.Origin.String()))
 		}
 	}
 	if len(r.Misconfigurations) > 0 {
@@ -49,26 +62,26 @@ func (markdownFormat) Write(w io.Writer, r *result.Result) error {
 		for _, g := range byResource(r.Misconfigurations) {
 			fmt.Fprintf(w, "\n### %s\n\n| Rule | Severity | Finding | Where | Evidence |\n|---|---|---|---|---|\n", mdEscape(g.name))
 			for _, m := range g.items {
-				fmt.Fprintf(w, "| %s | %s | %s | `%s` | %s |\n", m.RuleID, m.Severity, mdEscape(m.Title), mdEscape(lineRef(m.File, m.Line)), mdEscape(m.Evidence))
+				fmt.Fprintf(w, "| %s | %s | %s | `%s` | %s |\n", m.RuleID, m.Severity, mdEscape(m.Title), mdCode(lineRef(m.File, m.Line)), mdEscape(m.Evidence))
 			}
 		}
 	}
 	if len(r.Warnings) > 0 {
 		fmt.Fprintf(w, "\n## Warnings\n\n")
 		for _, wn := range r.Warnings {
-			fmt.Fprintf(w, "- `%s`: %s\n", mdEscape(wn.Path), mdEscape(wn.Message))
+			fmt.Fprintf(w, "- `%s`: %s\n", mdCode(wn.Path), mdEscape(wn.Message))
 		}
 	}
 	if len(r.SuppressedVulnerabilities)+len(r.Suppressed)+len(r.SuppressedMisconfigurations) > 0 {
 		fmt.Fprint(w, "\n## Suppressed\n\n| Finding | Where | Why |\n|---|---|---|\n")
 		for _, v := range r.SuppressedVulnerabilities {
-			fmt.Fprintf(w, "| %s in %s %s | `%s` | %s |\n", mdEscape(v.ID), mdEscape(v.Package.Name), mdEscape(v.Package.Version), mdEscape(where(v.Locations)), mdEscape(v.Suppression.String()))
+			fmt.Fprintf(w, "| %s in %s %s | `%s` | %s |\n", mdEscape(v.ID), mdEscape(v.Package.Name), mdEscape(v.Package.Version), mdCode(where(v.Locations)), mdEscape(v.Suppression.String()))
 		}
 		for _, s := range r.Suppressed {
-			fmt.Fprintf(w, "| %s `%s` | `%s:%d` | %s |\n", mdEscape(s.RuleID), mdEscape(s.Redacted), mdEscape(s.Path), s.Line, mdEscape(s.Reason))
+			fmt.Fprintf(w, "| %s `%s` | `%s:%d` | %s |\n", mdEscape(s.RuleID), mdCode(s.Redacted), mdCode(s.Path), s.Line, mdEscape(s.Reason))
 		}
 		for _, m := range r.SuppressedMisconfigurations {
-			fmt.Fprintf(w, "| %s on %s | `%s` | %s |\n", m.RuleID, mdEscape(m.Resource), mdEscape(lineRef(m.File, m.Line)), mdEscape(m.Suppression.String()))
+			fmt.Fprintf(w, "| %s on %s | `%s` | %s |\n", m.RuleID, mdEscape(m.Resource), mdCode(lineRef(m.File, m.Line)), mdEscape(m.Suppression.String()))
 		}
 	}
 	return nil

@@ -246,3 +246,25 @@ func TestTableSummarisesFixedVersions(t *testing.T) {
 		t.Errorf("JSON does not keep the full list of %d fixed versions", n)
 	}
 }
+
+// Names from the target are inert in Markdown: no links, images or
+// mentions in a pull request comment.
+func TestMarkdownInertNames(t *testing.T) {
+	r := sample()
+	r.Vulnerabilities[0].Package.Name = "![x](https://evil.example/p.png)"
+	r.Vulnerabilities[1].Package.Name = "@org/team"
+	var b bytes.Buffer
+	f, _ := Lookup("markdown")
+	if err := f.Write(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, bad := range []string{"![x](", "| @org/team"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("markdown keeps %q live:\n%s", bad, out)
+		}
+	}
+	if !strings.Contains(out, `!\[x\](https://evil.example/p.png)`) || !strings.Contains(out, `\@org/team`) {
+		t.Errorf("names not shown escaped:\n%s", out)
+	}
+}

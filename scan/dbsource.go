@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/fnscan/fnscan/artifact"
 	"github.com/fnscan/fnscan/vuln"
 )
 
@@ -24,8 +25,12 @@ func resolveDB(ctx context.Context, db string, h Handler) (string, error) {
 		return db, nil // Open says there is none, and how to make one
 	}
 	if fi.IsDir() {
-		if _, err := os.Stat(filepath.Join(db, "osv.db")); err == nil {
-			return db, nil
+		// A database directory (or one an import is making, or one a
+		// failed import left its lock in) is Open's to judge.
+		for _, f := range []string{"osv.db", "osv.db.new", "osv.db.lock"} {
+			if _, err := os.Lstat(filepath.Join(db, f)); err == nil {
+				return db, nil
+			}
 		}
 		if entries, _ := os.ReadDir(db); len(entries) == 0 {
 			return db, nil
@@ -40,7 +45,9 @@ func resolveDB(ctx context.Context, db string, h Handler) (string, error) {
 		return dir, nil
 	}
 	h.Progress("importing vulnerability records from " + filepath.Base(db))
-	st, err := vuln.Import(ctx, dir, []string{db}, vuln.ImportOptions{Warn: func(s string) {}})
+	st, err := vuln.Import(ctx, dir, []string{db}, vuln.ImportOptions{Warn: func(s string) {
+		h.Warning(artifact.Warning{Path: db, Message: s})
+	}})
 	if err != nil {
 		return "", fmt.Errorf("--db %s: %w", db, err)
 	}
@@ -51,15 +58,25 @@ func resolveDB(ctx context.Context, db string, h Handler) (string, error) {
 	return dir, nil
 }
 
-// SourceCacheDir holds databases imported from --db sources.
+// SourceCacheDir holds databases imported from --db sources: beside the
+// default database, always an absolute path.
 func SourceCacheDir() string {
-	return filepath.Join(filepath.Dir(vuln.DefaultDir()), "sources")
+	d, err := filepath.Abs(filepath.Join(filepath.Dir(vuln.DefaultDir()), "sources"))
+	if err != nil {
+		return filepath.Join(os.TempDir(), "fnscan", "sources")
+	}
+	return d
 }
+
+// sourceKeyVersion changes the cache key when the import or the database
+// format changes.
+const sourceKeyVersion = "fnscan-osv-source/1"
 
 // sourceDigest hashes a source: a file's bytes, or a directory's record
 // files (paths and bytes), so a changed record is a new import.
 func sourceDigest(p string, fi fs.FileInfo) (string, error) {
 	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00", sourceKeyVersion)
 	if !fi.IsDir() {
 		f, err := os.Open(p)
 		if err != nil {
@@ -76,7 +93,9 @@ func sourceDigest(p string, fi fs.FileInfo) (string, error) {
 		if err != nil {
 			return err
 		}
-		if d.Type().IsRegular() {
+		// Every non-directory, links included: the import reads through
+		// symlinks, so the key must too.
+		if !d.IsDir() {
 			files = append(files, q)
 		}
 		return nil

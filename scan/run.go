@@ -38,6 +38,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	// Open the database first: a missing one is an error before any work.
 	matcher := cfg.Matcher
 	var db *vuln.DB
+	fromSource := false // --db named OSV records, imported into the cache
 	if cfg.Vulns && matcher == nil {
 		if cfg.Online {
 			matcher = vuln.Online{URL: cfg.OnlineURL}
@@ -46,6 +47,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			if err != nil {
 				return nil, err
 			}
+			fromSource = dir != cfg.DB
 			if db, err = vuln.Open(dir); err != nil {
 				return nil, err
 			}
@@ -125,11 +127,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		if db != nil {
 			var warnings []artifact.Warning
-			dbInfo, warnings = coverage(db, cfg.DB, pkgs)
+			dbInfo, warnings = coverage(db, cfg.DB, fromSource, pkgs)
 			for _, w := range warnings {
 				h.Warning(w)
 			}
-			if err := checkAge(dbInfo, maxAge, cfg.DB, now); err != nil {
+			if err := checkAge(dbInfo, maxAge, cfg.DB, fromSource, now); err != nil {
 				return nil, err
 			}
 		} else {
@@ -168,6 +170,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Deploy {
 		h.Progress("checking deployment configuration")
 		if t.Kind == artifact.KindSBOM {
+			if len(cfg.ConfigFiles) == 0 {
+				h.Warning(artifact.Warning{Path: t.Name, Message: "deployment configuration not checked: the target is an SBOM (give templates with --config)"})
+			}
 			mis, err = configStage(nil, cfg.ConfigFiles, h)
 		} else {
 			mis, err = configStage(t, cfg.ConfigFiles, h)
@@ -180,7 +185,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	res := result.New(sres, cfg.ToolVersion)
 	res.Reproducible, res.ScanTime, res.Database = cfg.Reproducible, now, dbInfo
-	res.Stages = stages(cfg, t.Kind == artifact.KindSBOM)
+	res.Stages = stages(cfg, t.Kind == artifact.KindSBOM, len(cfg.ConfigFiles) > 0)
 	res.AddVulnerabilities(found, sres.Components)
 	res.Secrets = append(res.Secrets, sec.Findings...)
 	res.Suppressed = sec.Suppressed
@@ -189,7 +194,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 }
 
 // stages names what ran, for reports.
-func stages(cfg Config, sbomTarget bool) []string {
+func stages(cfg Config, sbomTarget, configFiles bool) []string {
 	out := []string{}
 	if cfg.Catalog || sbomTarget {
 		out = append(out, result.StageSBOM)
@@ -200,7 +205,7 @@ func stages(cfg Config, sbomTarget bool) []string {
 	if cfg.Secrets && !sbomTarget {
 		out = append(out, result.StageSecrets)
 	}
-	if cfg.Deploy {
+	if cfg.Deploy && (!sbomTarget || configFiles) {
 		out = append(out, result.StageConfig)
 	}
 	return out
@@ -285,7 +290,7 @@ func loadPolicy(cfg Config) (rules policy.Rules, gate policy.Config, maxAge time
 // coverage describes the database for the ecosystems of pkgs, and warns
 // about components whose ecosystem has no records in it: a clean result
 // for them would mean nothing.
-func coverage(db *vuln.DB, dir string, pkgs []vuln.Package) (*result.Database, []artifact.Warning) {
+func coverage(db *vuln.DB, dir string, fromSource bool, pkgs []vuln.Package) (*result.Database, []artifact.Warning) {
 	info := &result.Database{Source: dir}
 	st, err := db.Status()
 	if err != nil {
@@ -318,21 +323,29 @@ func coverage(db *vuln.DB, dir string, pkgs []vuln.Package) (*result.Database, [
 	sort.Strings(ecos)
 	var out []artifact.Warning
 	for _, eco := range ecos {
-		out = append(out, artifact.Warning{Path: dir, Message: fmt.Sprintf("no vulnerability records for %s (%d components not checked): run `fnscan db import` or `fnscan db update --ecosystem %s`", eco, count[eco], eco)})
+		advice := fmt.Sprintf("run `fnscan db import` or `fnscan db update --ecosystem %s`", eco)
+		if fromSource {
+			advice = "give --db records of that ecosystem too (an osv.dev export zip, or a directory of records)"
+		}
+		out = append(out, artifact.Warning{Path: dir, Message: fmt.Sprintf("no vulnerability records for %s (%d components not checked): %s", eco, count[eco], advice)})
 	}
 	return info, out
 }
 
 // checkAge fails closed on data older than maxAge: a gate that passes on a
 // stale database passes what it no longer knows about.
-func checkAge(info *result.Database, maxAge time.Duration, dir string, now time.Time) error {
+func checkAge(info *result.Database, maxAge time.Duration, dir string, fromSource bool, now time.Time) error {
 	if maxAge <= 0 || info == nil {
 		return nil
 	}
 	for _, e := range info.Ecosystems {
 		if age := now.Sub(e.NewestModified); age > maxAge {
-			return fmt.Errorf("vulnerability database %s: its newest %s record is %s old (%s), over the maximum age %s: run `fnscan db update --db %s`, or import newer records",
-				dir, e.Ecosystem, days(age), e.NewestModified.Format("2006-01-02"), days(maxAge), dir)
+			advice := fmt.Sprintf("run `fnscan db update --db %s`, or import newer records", dir)
+			if fromSource {
+				advice = "give --db a newer OSV export"
+			}
+			return fmt.Errorf("vulnerability database %s: its newest %s record is %s old (%s), over the maximum age %s: %s",
+				dir, e.Ecosystem, days(age), e.NewestModified.Format("2006-01-02"), days(maxAge), advice)
 		}
 	}
 	return nil

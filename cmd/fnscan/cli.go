@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/fnscan/fnscan/scan"
@@ -219,6 +220,8 @@ func parseOutputs(specs []string, def string, valid func(string) bool, names str
 		}
 		if file == "" || file == "-" {
 			stdout++
+		} else if slices.ContainsFunc(outs, func(o output) bool { return o.file == file }) {
+			return nil, fmt.Errorf("-o %s: %s is already an output", s, file)
 		}
 		outs = append(outs, output{format: f, file: file})
 	}

@@ -131,6 +131,9 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 		return &codeError{code: exitPolicy, err: errors.New(strings.Join(v.Reasons, "; "))}
 	}
 	if key != nil {
+		if v := res.Verdict; v == nil || v.FailOn == "" || v.FailOn == "NONE" {
+			return &codeError{code: exitError, err: errors.New("nothing signed: --sign-key attests a gate, and --fail-on none (or failOn: none) turned it off")}
+		}
 		return signPassed(ctx, key, spec, sf.attestDir, res, sf.quiet, stderr)
 	}
 	return nil
@@ -138,7 +141,10 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 
 // checkSignable refuses, before the scan, what --sign-key cannot sign.
 func checkSignable(spec, dir string) error {
-	path := strings.TrimPrefix(spec, "zip:")
+	path := signablePath(spec)
+	if strings.HasPrefix(spec, "sbom:") {
+		return usageErr(fmt.Errorf("--sign-key signs a deployable file; %s is an SBOM", spec))
+	}
 	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
 		return usageErr(fmt.Errorf("--sign-key signs a file target (a function zip or an image archive); %s is not one: sign registry images with fnscan sign registry:REF", spec))
 	}
@@ -150,7 +156,10 @@ func checkSignable(spec, dir string) error {
 
 // signPassed signs the target that passed and attests its SBOM and verdict.
 func signPassed(ctx context.Context, key *sign.Key, spec, dir string, res *scan.Result, quiet bool, stderr io.Writer) error {
-	path := strings.TrimPrefix(spec, "zip:")
+	if res.Target.Kind == "sbom" {
+		return &codeError{code: exitError, err: fmt.Errorf("nothing signed: %s is an SBOM, not a deployable file", spec)}
+	}
+	path := signablePath(spec)
 	var bom bytes.Buffer
 	if err := report.WriteSBOM(&bom, res, "cyclonedx-json"); err != nil {
 		return err
@@ -163,4 +172,15 @@ func signPassed(ctx context.Context, key *sign.Key, spec, dir string, res *scan.
 		fmt.Fprintf(stderr, "fnscan: signed %s: %s, %s, %s\n", filepath.Base(path), o.Signature, o.SBOM, o.Verdict)
 	}
 	return nil
+}
+
+// signablePath is the file a target spec names: a function zip or an image
+// archive, with or without its kind prefix.
+func signablePath(spec string) string {
+	for _, p := range []string{"zip:", "tar:", "docker-archive:", "oci-archive:"} {
+		if rest, ok := strings.CutPrefix(spec, p); ok {
+			return rest
+		}
+	}
+	return spec
 }

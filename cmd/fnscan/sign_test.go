@@ -326,3 +326,20 @@ func TestScanSignKey(t *testing.T) {
 		t.Errorf("a failing package was signed: %v", left)
 	}
 }
+
+// Signing attests a gate: with the gate off (--fail-on none) nothing is
+// signed, and the run says so (exit 2).
+func TestScanSignKeyNeedsGate(t *testing.T) {
+	t.Setenv("FNSCAN_PASSWORD", "gate")
+	dir := t.TempDir()
+	signRun(t, 0, "keygen", "--output-key-prefix", filepath.Join(dir, "k"))
+	clean := zipFile(t, "clean.zip", map[string][]byte{"index.js": []byte("exports.handler = async () => 1;\n")})
+	db := importDB(t, repoTestdata("osv", "ghsa-npm.zip"))
+	_, stderr := signRun(t, 2, "scan", clean, "--db", db, "--fail-on", "none", "--sign-key", filepath.Join(dir, "k.key"), "--attest-dir", dir, "-o", "json="+filepath.Join(dir, "r.json"))
+	if !strings.Contains(stderr, "nothing signed") {
+		t.Errorf("stderr: %s", stderr)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*.sigstore.json")); len(m) != 0 {
+		t.Errorf("signed with the gate off: %v", m)
+	}
+}
