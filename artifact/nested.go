@@ -40,7 +40,7 @@ func (t *Target) openNested(ctx context.Context, u *unpacker) error {
 	n := 0
 	for i := 0; i < len(t.Roots); i++ { // t.Roots grows as archives are found
 		r := t.Roots[i]
-		if !r.Scan || r.Depth >= u.b.limits.MaxDepth {
+		if !r.Scan {
 			continue
 		}
 		var found []string
@@ -50,6 +50,16 @@ func (t *Target) openNested(ctx context.Context, u *unpacker) error {
 			}
 			return nil
 		})
+		if r.Depth >= u.b.limits.MaxDepth {
+			// Reaching a limit is never silent: what was left unopened is
+			// named in every report.
+			for _, p := range found {
+				rel, _ := filepath.Rel(r.Dir, p)
+				virtual, _ := r.Locate(filepath.ToSlash(rel))
+				t.warn(Warning{Path: virtual, Message: fmt.Sprintf("nested archive not opened: deeper than --max-depth %d", u.b.limits.MaxDepth)})
+			}
+			continue
+		}
 		for _, p := range found {
 			if err := ctx.Err(); err != nil {
 				return err

@@ -596,7 +596,14 @@ func (t *Target) walkFiles() ([]File, error) {
 		}
 		err := filepath.WalkDir(r.Dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
-				t.warn(Warning{Path: p, Message: err.Error()})
+				// Name it as users see it, never by the temp dir.
+				rel, _ := filepath.Rel(r.Dir, p)
+				v, _ := r.Locate(filepath.ToSlash(rel))
+				msg := err.Error()
+				if pe, ok := err.(*fs.PathError); ok {
+					msg = "not scanned: " + pe.Err.Error()
+				}
+				t.warn(Warning{Path: v, Message: msg})
 				return nil
 			}
 			if !d.Type().IsRegular() {

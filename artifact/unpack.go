@@ -416,6 +416,11 @@ func (u *unpacker) untar(ctx context.Context, archive string, r io.Reader, root 
 // hardlink links only to a regular file already inside the root, never
 // through a symlink, so a hardlink cannot reach outside.
 func (u *unpacker) hardlink(root *os.Root, old, name string) error {
+	if path.Clean(old) == path.Clean(name) {
+		// Linking the file to itself would first remove it (prepare),
+		// and with it what it holds.
+		return errors.New("links to itself")
+	}
 	fi, err := root.Lstat(old)
 	if err != nil {
 		return errors.New("target is not in the archive")

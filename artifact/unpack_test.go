@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -392,5 +393,53 @@ func TestTarReplacesDirectory(t *testing.T) {
 	files, _ := tg.Files()
 	if got := virtuals(files); len(got) != 1 || got[0] != "replace.tar!a/b/two" {
 		t.Errorf("files %v, want only a/b/two", got)
+	}
+}
+
+// A tar entry hardlinked to itself is refused, and the file it names is
+// kept: linking first removed it, and the secret in it went unscanned.
+func TestHardlinkToItself(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	body := "const key = 'AKIA...';\n"
+	tw.WriteHeader(&tar.Header{Name: "self.js", Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg})
+	tw.Write([]byte(body))
+	tw.WriteHeader(&tar.Header{Name: "self.js", Linkname: "self.js", Typeflag: tar.TypeLink})
+	tw.Close()
+	p := filepath.Join(t.TempDir(), "self.tar")
+	os.WriteFile(p, buf.Bytes(), 0o644)
+	tg, err := Open(context.Background(), p, Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	files, _ := tg.Files()
+	if len(files) != 1 || files[0].Virtual != "self.tar!self.js" {
+		t.Fatalf("files %v, want self.js kept", files)
+	}
+	if b, _ := os.ReadFile(files[0].Real); string(b) != body {
+		t.Errorf("self.js holds %q", b)
+	}
+	if len(tg.Warnings) != 1 || !strings.Contains(tg.Warnings[0].String(), "links to itself") {
+		t.Errorf("warnings %v", tg.Warnings)
+	}
+}
+
+// Archives nested deeper than --max-depth are not opened, and a warning
+// names each one.
+func TestMaxDepthWarns(t *testing.T) {
+	inner := fixture.Zip(map[string][]byte{"secret.env": []byte("DB_PASSWORD=Xq7-Lk2mPz9Wv\n")})
+	for i := 0; i < 3; i++ {
+		inner = fixture.Zip(map[string][]byte{fmt.Sprintf("level%d.zip", i): inner})
+	}
+	p := filepath.Join(t.TempDir(), "deep.zip")
+	os.WriteFile(p, inner, 0o644)
+	tg, err := Open(context.Background(), p, Options{TempDir: t.TempDir(), Limits: Limits{MaxTotalBytes: 1 << 30, MaxEntries: 1000, MaxEntryBytes: 1 << 30, MaxRatio: 1000, MaxDepth: 2, MaxLinkHops: 6}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	if len(tg.Warnings) != 1 || tg.Warnings[0].Path != "deep.zip!level2.zip!level1.zip!level0.zip" || !strings.Contains(tg.Warnings[0].Message, "deeper than --max-depth 2") {
+		t.Errorf("warnings %v", tg.Warnings)
 	}
 }
