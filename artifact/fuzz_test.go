@@ -1,6 +1,9 @@
 package artifact
 
 import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -16,6 +19,9 @@ func FuzzUnpack(f *testing.F) {
 		if b, err := os.ReadFile(s); err == nil && len(b) < 64<<10 {
 			f.Add(b)
 		}
+	}
+	for _, b := range hostileSeeds() {
+		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		parent := t.TempDir()
@@ -51,4 +57,31 @@ func FuzzUnpack(f *testing.F) {
 			t.Fatalf("something written beside the input: %d entries", len(entries))
 		}
 	})
+}
+
+// hostileSeeds are the shapes of issue 14's silent misses: a tar entry
+// hardlinked to itself, a zip with two entries of one name, and a zip whose
+// directory is later shadowed by a file of the same name.
+func hostileSeeds() [][]byte {
+	var out [][]byte
+	var tb bytes.Buffer
+	tw := tar.NewWriter(&tb)
+	tw.WriteHeader(&tar.Header{Name: "self.js", Mode: 0o644, Size: 3, Typeflag: tar.TypeReg})
+	tw.Write([]byte("x=1"))
+	tw.WriteHeader(&tar.Header{Name: "self.js", Linkname: "self.js", Typeflag: tar.TypeLink})
+	tw.Close()
+	out = append(out, tb.Bytes())
+	zipOf := func(entries ...[2]string) []byte {
+		var zb bytes.Buffer
+		zw := zip.NewWriter(&zb)
+		for _, e := range entries {
+			w, _ := zw.CreateHeader(&zip.FileHeader{Name: e[0], Method: zip.Deflate})
+			w.Write([]byte(e[1]))
+		}
+		zw.Close()
+		return zb.Bytes()
+	}
+	out = append(out, zipOf([2]string{"index.js", "token='secret'"}, [2]string{"index.js", "ok"}))
+	out = append(out, zipOf([2]string{"node_modules/x/", ""}, [2]string{"node_modules/x/package.json", `{"name":"lodash","version":"4.17.4"}`}, [2]string{"node_modules/x", "file"}))
+	return out
 }
