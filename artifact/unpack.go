@@ -143,11 +143,37 @@ func (u *unpacker) unzip(ctx context.Context, archive string, zr *zip.Reader, ro
 		names[i] = name
 		last[name] = i
 	}
+	// A file whose name is also a directory of other entries is refused,
+	// whatever the order: the directory holds what the tree needs, and
+	// extracting both in parallel raced (the winner changed run to run).
+	parents := map[string]bool{}
+	for _, name := range names {
+		for d := path.Dir(name); d != "." && d != "/" && !parents[d]; d = path.Dir(d) {
+			parents[d] = true
+		}
+	}
+	seen := map[string]int{}
 	var files, links []int
 	for i, f := range zr.File {
 		name := names[i]
-		if name == "" || last[name] != i {
+		if name == "" {
 			continue
+		}
+		if !f.Mode().IsDir() && parents[name] {
+			u.refuse(archive, f.Name, errors.New("a file of the same name as a directory in the archive"))
+			continue
+		}
+		if last[name] != i {
+			if !f.Mode().IsRegular() {
+				continue
+			}
+			// Unzip tools disagree on which of two same-named entries
+			// wins: both are scanned, the earlier under a marked name.
+			seen[name]++
+			dup := fmt.Sprintf("%s.fnscan-duplicate-%d", name, seen[name])
+			u.warn(Warning{Path: archive + "!" + f.Name, Message: fmt.Sprintf("duplicate entry: both copies scanned, the earlier as %s", dup)})
+			names[i] = dup
+			name = dup
 		}
 		mode := f.Mode()
 		switch {

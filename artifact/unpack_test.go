@@ -2,6 +2,7 @@ package artifact
 
 import (
 	"archive/tar"
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
@@ -440,6 +441,66 @@ func TestMaxDepthWarns(t *testing.T) {
 	}
 	defer tg.Close()
 	if len(tg.Warnings) != 1 || tg.Warnings[0].Path != "deep.zip!level2.zip!level1.zip!level0.zip" || !strings.Contains(tg.Warnings[0].Message, "deeper than --max-depth 2") {
+		t.Errorf("warnings %v", tg.Warnings)
+	}
+}
+
+// zipEntries writes a zip whose entries keep their order and duplicates.
+func zipEntries(t *testing.T, entries ...[2]string) string {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for _, e := range entries {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: e[0], Method: zip.Deflate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(e[1]))
+	}
+	zw.Close()
+	p := filepath.Join(t.TempDir(), "fn.zip")
+	os.WriteFile(p, b.Bytes(), 0o644)
+	return p
+}
+
+// A file entry named like a directory of other entries is refused, the
+// same way every run: the package under the directory is kept.
+func TestFileShadowingDirectory(t *testing.T) {
+	p := zipEntries(t, [2]string{"node_modules/x/", ""}, [2]string{"node_modules/x/package.json", `{"name":"lodash","version":"4.17.4"}`}, [2]string{"node_modules/x", "file"})
+	for run := 0; run < 6; run++ {
+		tg, err := Open(context.Background(), p, Options{TempDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, _ := tg.Files()
+		if len(files) != 1 || files[0].Virtual != "fn.zip!node_modules/x/package.json" {
+			t.Fatalf("run %d: files %v", run, files)
+		}
+		if len(tg.Warnings) != 1 || !strings.Contains(tg.Warnings[0].Message, "same name as a directory") {
+			t.Errorf("run %d: warnings %v", run, tg.Warnings)
+		}
+		tg.Close()
+	}
+}
+
+// Two entries of one name: both are kept for scanning, with a warning.
+func TestDuplicateEntriesBothScanned(t *testing.T) {
+	p := zipEntries(t, [2]string{"index.js", "const token = 'first';\n"}, [2]string{"index.js", "const ok = 1;\n"})
+	tg, err := Open(context.Background(), p, Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	files, _ := tg.Files()
+	got := map[string]string{}
+	for _, f := range files {
+		b, _ := os.ReadFile(f.Real)
+		got[f.Virtual] = string(b)
+	}
+	if got["fn.zip!index.js"] != "const ok = 1;\n" || got["fn.zip!index.js.fnscan-duplicate-1"] != "const token = 'first';\n" || len(got) != 2 {
+		t.Errorf("files %v", got)
+	}
+	if len(tg.Warnings) != 1 || !strings.Contains(tg.Warnings[0].Message, "duplicate entry: both copies scanned") {
 		t.Errorf("warnings %v", tg.Warnings)
 	}
 }
