@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 )
 
 // unpacker writes archive entries under one os.Root, which refuses any write
@@ -46,6 +47,14 @@ func cleanName(name string, stripAbs bool) (string, error) {
 		if part == ".." {
 			return "", errors.New("path traverses outside the archive (..)")
 		}
+		// Longer names cannot be created on Linux: refused here, one entry,
+		// rather than failing the whole scan on the write.
+		if len(part) > maxNameComponent {
+			return "", fmt.Errorf("a path component of %d bytes (the limit is %d)", len(part), maxNameComponent)
+		}
+	}
+	if len(n) > maxPathBytes {
+		return "", fmt.Errorf("a path of %d bytes (the limit is %d)", len(n), maxPathBytes)
 	}
 	n = path.Clean(n)
 	if n == "." {
@@ -87,8 +96,28 @@ func linkTarget(name, target string) (string, error) {
 	return strings.TrimSuffix(up, "/"), nil
 }
 
+// maxNameComponent and maxPathBytes are Linux's NAME_MAX and, leaving room
+// for the work dir, PATH_MAX.
+const (
+	maxNameComponent = 255
+	maxPathBytes     = 3072
+)
+
 func (u *unpacker) refuse(archive, entry string, err error) {
-	u.warn(Warning{Path: archive + "!" + entry, Message: "refused: " + err.Error()})
+	u.warn(Warning{Path: archive + "!" + shortName(entry), Message: "refused: " + err.Error()})
+}
+
+// shortName keeps a hostile entry name from filling a report: its start,
+// then its length.
+func shortName(s string) string {
+	if len(s) <= 512 {
+		return s
+	}
+	cut := 256
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s…(%d bytes)", s[:cut], len(s))
 }
 
 // prepare makes the parent directories of name and removes whatever is at

@@ -504,3 +504,27 @@ func TestDuplicateEntriesBothScanned(t *testing.T) {
 		t.Errorf("warnings %v", tg.Warnings)
 	}
 }
+
+// A 4 KB path component is one refused entry with a short warning, not a
+// failed scan; the rest is unpacked.
+func TestLongNameRefused(t *testing.T) {
+	long := strings.Repeat("a", 4096)
+	p := zipEntries(t, [2]string{"cfg/" + long + "/x.env", "A=1\n"}, [2]string{"index.js", "1\n"}, [2]string{strings.Repeat("d/", 1600) + "deep.js", "2\n"})
+	tg, err := Open(context.Background(), p, Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	files, _ := tg.Files()
+	if len(files) != 1 || files[0].Virtual != "fn.zip!index.js" {
+		t.Errorf("files %v", files)
+	}
+	if len(tg.Warnings) != 2 {
+		t.Fatalf("warnings %v", tg.Warnings)
+	}
+	for _, w := range tg.Warnings {
+		if len(w.String()) > 600 || !strings.Contains(w.Message, "refused: a path") {
+			t.Errorf("warning of %d bytes: %.200s", len(w.String()), w.String())
+		}
+	}
+}

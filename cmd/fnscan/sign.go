@@ -16,6 +16,7 @@ import (
 
 	"github.com/fnscan/fnscan/aws"
 	"github.com/fnscan/fnscan/sign"
+
 	// KMS keys (--key awskms://…, gcpkms://…, hashivault://…), as cosign
 	// accepts them.
 	_ "github.com/sigstore/sigstore/pkg/signature/kms/aws"
@@ -246,7 +247,7 @@ func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *predPath == "" {
 		return usageErr(errors.New("--predicate FILE is required"))
 	}
-	pred, err := os.ReadFile(*predPath)
+	pred, err := readPredicate(*predPath)
 	if err != nil {
 		return &codeError{code: exitError, err: fmt.Errorf("--predicate: %w", err)}
 	}
@@ -503,4 +504,25 @@ func digestArg(s string) ([]byte, bool) {
 	}
 	d, err := hex.DecodeString(h)
 	return d, err == nil
+}
+
+// maxPredicate bounds --predicate: an SBOM of a large image is tens of MB.
+const maxPredicate = 256 << 20
+
+// readPredicate reads a predicate, bounded by bytes read (a device has no
+// size to check first).
+func readPredicate(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxPredicate+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxPredicate {
+		return nil, fmt.Errorf("%s: over %d MiB", p, maxPredicate>>20)
+	}
+	return b, nil
 }
