@@ -1,5 +1,12 @@
 package artifact
 
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
 // OriginKind says which part of a composite target a file came from.
 type OriginKind string
 
@@ -79,4 +86,26 @@ type Deployed struct {
 	// ManagedPolicyArns its attached managed policies, where readable.
 	RolePolicies      []string
 	ManagedPolicyArns []string
+}
+
+// ErrTooLarge marks a user-supplied file refused for its size.
+var ErrTooLarge = errors.New("too large")
+
+// ReadFileBounded reads a user-supplied file (a policy, VEX, baseline, SBOM,
+// bundle), refusing one over max bytes as read: a device such as /dev/zero
+// or a FIFO has no size to check first.
+func ReadFileBounded(p string, max int64) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%w: over %d MiB", ErrTooLarge, max>>20)
+	}
+	return b, nil
 }

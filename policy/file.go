@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/fnscan/fnscan/artifact"
 	"gopkg.in/yaml.v3"
 )
 
@@ -179,22 +179,16 @@ func (f *File) VEXPaths() []string {
 // maxPolicyFile bounds a policy file: real ones are a few KB.
 const maxPolicyFile = 4 << 20
 
-// readBounded reads a user-supplied file, refusing one over max bytes as
-// read (a device such as /dev/zero has no size to check first).
+// readBounded reads a policy or VEX file; over max it is neither.
 func readBounded(p string, max int64) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
+	b, err := artifact.ReadFileBounded(p, max)
+	if errors.Is(err, artifact.ErrTooLarge) {
+		return nil, fmt.Errorf("%s: %v: not a policy or VEX document", p, err)
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
+	if err != nil && !strings.Contains(err.Error(), p) {
+		err = fmt.Errorf("%s: %w", p, err)
 	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s: over %d MiB: not a policy or VEX document", p, max>>20)
-	}
-	return b, nil
+	return b, err
 }
 
 // ParseAge reads a maximum age: "30d" (days), or a Go duration ("720h").

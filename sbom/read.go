@@ -5,8 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,17 +36,12 @@ func Read(p string) (*Result, error) {
 		return nil, fmt.Errorf("%s: SBOM larger than %d MiB", p, maxSBOMSize>>20)
 	}
 	// Bounded by bytes read too: a device or FIFO reports no size.
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxSBOMSize+1))
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
-	}
-	if len(b) > maxSBOMSize {
+	b, err := artifact.ReadFileBounded(p, maxSBOMSize)
+	if errors.Is(err, artifact.ErrTooLarge) {
 		return nil, fmt.Errorf("%s: SBOM larger than %d MiB", p, maxSBOMSize>>20)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	sum := sha256.Sum256(b)
 	subject := Subject{Name: filepath.Base(p), Kind: "sbom", SHA256: hex.EncodeToString(sum[:]), Size: fi.Size()}

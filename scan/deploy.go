@@ -2,7 +2,6 @@ package scan
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -116,22 +115,10 @@ func configCandidate(f artifact.File) bool {
 	return false
 }
 
-// readCapped reads a file, refusing one over max bytes (counted as read:
-// a device or a growing file has no trustworthy size).
+// readCapped reads a config file, bounded by bytes read.
 func readCapped(p string, max int64) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, unwrapPathErr(err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, unwrapPathErr(err)
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("over %d MiB", max>>20)
-	}
-	return b, nil
+	b, err := artifact.ReadFileBounded(p, max)
+	return b, unwrapPathErr(err)
 }
 
 func unwrapPathErr(err error) error {

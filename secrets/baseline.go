@@ -2,9 +2,10 @@ package secrets
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"os"
+
+	"github.com/fnscan/fnscan/artifact"
 )
 
 // maxBaseline bounds a baseline report.
@@ -14,18 +15,12 @@ const maxBaseline = 256 << 20
 // whose top level holds {"secrets":[{"fingerprint":"..."}]}. Findings
 // with these fingerprints are reported as suppressed.
 func LoadBaseline(path string) (map[string]bool, error) {
-	f, err := os.Open(path)
+	data, err := artifact.ReadFileBounded(path, maxBaseline)
+	if errors.Is(err, artifact.ErrTooLarge) {
+		return nil, fmt.Errorf("baseline %s: %v: not an fnscan JSON report", path, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read baseline %s: %w", path, err)
-	}
-	defer f.Close()
-	// Bounded by bytes read: a device (/dev/zero) has no size to check.
-	data, err := io.ReadAll(io.LimitReader(f, maxBaseline+1))
-	if err != nil {
-		return nil, fmt.Errorf("read baseline %s: %w", path, err)
-	}
-	if len(data) > maxBaseline {
-		return nil, fmt.Errorf("baseline %s: over %d MiB: not an fnscan JSON report", path, maxBaseline>>20)
 	}
 	var report struct {
 		Secrets []struct {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fnscan/fnscan/artifact"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -56,9 +57,13 @@ type Evidence struct {
 
 // ReadEvidence reads a bundle file.
 func ReadEvidence(path string) (Evidence, error) {
-	b, err := os.ReadFile(path)
+	b, err := artifact.ReadFileBounded(path, MaxEvidence)
 	return Evidence{Name: path, Data: b}, err
 }
+
+// MaxEvidence bounds a bundle or predicate read from a file: an SBOM of a
+// large image is tens of MB.
+const MaxEvidence = 256 << 20
 
 // Policy says what VerifyFile and VerifyImage require.
 type Policy struct {

@@ -65,6 +65,23 @@ func password() ([]byte, error) {
 	return nil, errors.New("no key password: set FNSCAN_PASSWORD or COSIGN_PASSWORD (it may be empty)")
 }
 
+// signingKey is the key (nil for keyless) and options a sign or attest
+// command uses; images take a key only, offline.
+func signingKey(ctx context.Context, on *onlineFlags, keyPath, art, verb string) (sign.Options, *sign.Key, error) {
+	opts, keyless, err := on.options()
+	if err != nil {
+		return opts, nil, err
+	}
+	if isImage(art) && (keyless || opts.RekorURL != "") {
+		return opts, nil, usageErr(fmt.Errorf("images are %s with a key only, offline", verb))
+	}
+	if keyless {
+		return opts, nil, nil
+	}
+	key, err := loadKey(ctx, keyPath)
+	return opts, key, err
+}
+
 // loadKey reads a private key file, or opens a KMS key. A key file's bytes
 // never reach an error message.
 func loadKey(ctx context.Context, path string) (*sign.Key, error) {
@@ -175,20 +192,11 @@ func cmdSign(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	opts, keyless, err := on.options()
+	opts, key, err := signingKey(ctx, &on, *keyPath, art, "signed")
 	if err != nil {
 		return err
 	}
-	var key *sign.Key
-	if !keyless {
-		if key, err = loadKey(ctx, *keyPath); err != nil {
-			return err
-		}
-	}
 	if isImage(art) {
-		if keyless || opts.RekorURL != "" {
-			return usageErr(errors.New("images are signed with a key only, offline"))
-		}
 		d, err := sign.SignImage(ctx, key, art)
 		if err != nil {
 			return err
@@ -247,24 +255,16 @@ func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *predPath == "" {
 		return usageErr(errors.New("--predicate FILE is required"))
 	}
-	pred, err := readPredicate(*predPath)
+	ev, err := sign.ReadEvidence(*predPath)
+	pred := ev.Data
 	if err != nil {
 		return &codeError{code: exitError, err: fmt.Errorf("--predicate: %w", err)}
 	}
-	opts, keyless, err := on.options()
+	opts, key, err := signingKey(ctx, &on, *keyPath, art, "attested")
 	if err != nil {
 		return err
 	}
-	var key *sign.Key
-	if !keyless {
-		if key, err = loadKey(ctx, *keyPath); err != nil {
-			return err
-		}
-	}
 	if isImage(art) {
-		if keyless || opts.RekorURL != "" {
-			return usageErr(errors.New("images are attested with a key only, offline"))
-		}
 		d, err := sign.AttestImage(ctx, key, art, uri, pred)
 		if err != nil {
 			return err
@@ -504,25 +504,4 @@ func digestArg(s string) ([]byte, bool) {
 	}
 	d, err := hex.DecodeString(h)
 	return d, err == nil
-}
-
-// maxPredicate bounds --predicate: an SBOM of a large image is tens of MB.
-const maxPredicate = 256 << 20
-
-// readPredicate reads a predicate, bounded by bytes read (a device has no
-// size to check first).
-func readPredicate(p string) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxPredicate+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxPredicate {
-		return nil, fmt.Errorf("%s: over %d MiB", p, maxPredicate>>20)
-	}
-	return b, nil
 }
