@@ -42,18 +42,7 @@ func TestCLI(t *testing.T) {
 				t.Fatal(err)
 			}
 			work := t.TempDir()
-			t.Setenv("FNSCAN_DB", filepath.Join(work, "db"))
-			expand := func(s string) string {
-				return os.Expand(s, func(k string) string {
-					switch k {
-					case "TESTDATA":
-						return testdataDir
-					case "WORK":
-						return work
-					}
-					return "$" + k
-				})
-			}
+			expand := scriptEnv(t, work, testdataDir)
 			mask := func(s string) string {
 				s = strings.ReplaceAll(s, work, "$WORK")
 				s = strings.ReplaceAll(s, testdataDir, "$TESTDATA")

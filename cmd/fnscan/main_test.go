@@ -42,18 +42,7 @@ func TestScripts(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			t.Setenv("FNSCAN_DB", filepath.Join(work, "db"))
-			expand := func(s string) string {
-				return os.Expand(s, func(k string) string {
-					switch k {
-					case "TESTDATA":
-						return testdataDir
-					case "WORK":
-						return work
-					}
-					return os.Getenv(k)
-				})
-			}
+			expand := scriptEnv(t, work, testdataDir)
 			var stdout, stderr bytes.Buffer
 			for n, line := range strings.Split(string(ar.Comment), "\n") {
 				line = strings.TrimSpace(line)
@@ -109,4 +98,21 @@ func clip(s string) string {
 		return s[:3000] + "…"
 	}
 	return s
+}
+
+// scriptEnv gives a script its own database under work and expands
+// $TESTDATA and $WORK in its arguments (other variables stay as written).
+func scriptEnv(t *testing.T, work, testdataDir string) func(string) string {
+	t.Setenv("FNSCAN_DB", filepath.Join(work, "db"))
+	return func(s string) string {
+		return os.Expand(s, func(k string) string {
+			switch k {
+			case "TESTDATA":
+				return testdataDir
+			case "WORK":
+				return work
+			}
+			return "$" + k
+		})
+	}
 }
