@@ -4,54 +4,26 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fnscan/fnscan/artifact"
 	"github.com/fnscan/fnscan/aws"
+	"github.com/fnscan/fnscan/internal/fixture"
 )
 
 func startMoto(t *testing.T) string {
 	t.Helper()
-	for _, tool := range []string{"moto_server", "aws"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed: skipping the moto test", tool)
-		}
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("aws (the AWS CLI) is not installed: skipping the moto test")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command("moto_server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	u := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for i := 0; ; i++ {
-		if resp, err := http.Get(u + "/moto-api/"); err == nil {
-			resp.Body.Close()
-			return u
-		}
-		if i == 100 {
-			t.Fatalf("moto_server did not start: %s", log.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return fixture.Moto(t)
 }
 
 // s3Stub stands in for S3 behind moto's Code.Location (which names an

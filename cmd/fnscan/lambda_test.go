@@ -6,18 +6,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fnscan/fnscan/aws"
 	"github.com/fnscan/fnscan/aws/fakelambda"
+	"github.com/fnscan/fnscan/internal/fixture"
 )
 
 func lambdaZip(t *testing.T, files map[string]string) []byte {
@@ -150,38 +149,6 @@ func init() {
 	}
 }
 
-// startMoto runs moto_server on a free loopback port until the test ends.
-func startMoto(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("moto_server"); err != nil {
-		t.Skip("moto_server is not installed (pip install 'moto[server]==5.2.1'): skipping the emulator test")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command("moto_server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for i := 0; ; i++ {
-		if resp, err := http.Get(url + "/moto-api/"); err == nil {
-			resp.Body.Close()
-			return url
-		}
-		if i == 100 {
-			t.Fatalf("moto_server did not start: %s", log.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // docBlock is the fenced block after <!-- marker --> in docs/fleet.md.
 func docBlock(t *testing.T, marker string) string {
 	t.Helper()
@@ -217,7 +184,7 @@ func TestFleetStepFunctions(t *testing.T) {
 	if err := json.Unmarshal([]byte(def), &sm); err != nil {
 		t.Fatalf("the state machine in docs/fleet.md is not JSON: %v", err)
 	}
-	moto := startMoto(t)
+	moto := fixture.Moto(t)
 	awsEnv(t)
 	defer aws.Register(aws.DefaultClientOptions())
 	s := fakelambda.New()
