@@ -122,9 +122,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 			return nil, err
 		}
-		if t.Kind == artifact.KindSBOM && cfg.Secrets {
-			h.Warning(artifact.Warning{Path: sres.Subject.Name, Message: "secrets not scanned: the target is an SBOM"})
-		}
 		if db != nil {
 			var warnings []artifact.Warning
 			dbInfo, warnings = coverage(db, cfg.DB, fromSource, pkgs)
@@ -140,7 +137,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				dbInfo.Source = fmt.Sprintf("%T", cfg.Matcher)
 			}
 		}
-	} else if t.Kind == artifact.KindSBOM && cfg.Secrets {
+	}
+	if t.Kind == artifact.KindSBOM && cfg.Secrets {
 		h.Warning(artifact.Warning{Path: sres.Subject.Name, Message: "secrets not scanned: the target is an SBOM"})
 	}
 
