@@ -40,7 +40,11 @@ func (t *Target) openImage(ctx context.Context, u *unpacker, p, platform string)
 		if err := t.hashFile(p); err != nil {
 			return err
 		}
-		layout = filepath.Join(t.work, "archive")
+		work, err := t.workDir()
+		if err != nil {
+			return err
+		}
+		layout = filepath.Join(work, "archive")
 		if err := u.untarFile(ctx, t.Name, p, layout); err != nil {
 			return err
 		}
@@ -75,14 +79,36 @@ func (t *Target) readImage(ctx context.Context, u *unpacker, p, layout, platform
 	if len(cfg.RootFS.DiffIDs) > 0 && len(cfg.RootFS.DiffIDs) != len(img.layers) {
 		return fmt.Errorf("%s: image config lists %d layers, manifest %d", p, len(cfg.RootFS.DiffIDs), len(img.layers))
 	}
+	work, err := t.workDir()
+	if err != nil {
+		return err
+	}
 	var whs [][]whiteout
 	var layerRoots []*Root
+	// A blob is content-addressed: listed twice, it is unpacked once.
+	type unpacked struct {
+		dir, diffID string
+		wh          []whiteout
+	}
+	done := map[string]unpacked{}
 	for i, l := range img.layers {
-		dir := filepath.Join(t.work, "layers", fmt.Sprint(i))
+		if prev, ok := done[l]; ok {
+			o := Origin{Kind: OriginImageLayer, Name: prev.diffID, SHA256: strings.TrimPrefix(prev.diffID, "sha256:"), Index: i + 1}
+			if len(cfg.RootFS.DiffIDs) > 0 && cfg.RootFS.DiffIDs[i] != prev.diffID {
+				return fmt.Errorf("%s: layer %d (%s): content digest %s does not match the config's diffID %s", p, i+1, l, prev.diffID, cfg.RootFS.DiffIDs[i])
+			}
+			t.Parts = append(t.Parts, o)
+			whs = append(whs, prev.wh)
+			// Its files were scanned with the first copy.
+			layerRoots = append(layerRoots, &Root{Dir: prev.dir, Virtual: "", Sep: "/", Origin: o})
+			continue
+		}
+		dir := filepath.Join(work, "layers", fmt.Sprint(i))
 		wh, diffID, err := u.untarLayer(ctx, root, l, dir, fmt.Sprintf("%s layer %d", t.Name, i+1))
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
+		done[l] = unpacked{dir: dir, diffID: diffID, wh: wh}
 		if len(cfg.RootFS.DiffIDs) > 0 && cfg.RootFS.DiffIDs[i] != diffID {
 			return fmt.Errorf("%s: layer %d (%s): content digest %s does not match the config's diffID %s", p, i+1, l, diffID, cfg.RootFS.DiffIDs[i])
 		}
@@ -96,8 +122,8 @@ func (t *Target) readImage(ctx context.Context, u *unpacker, p, layout, platform
 		whs = append(whs, wh)
 		layerRoots = append(layerRoots, &Root{Dir: dir, Virtual: "", Sep: "/", Origin: o, Scan: true})
 	}
-	rootfs := filepath.Join(t.work, "rootfs")
-	owner, err := squash(t.work, layerRoots, whs)
+	rootfs := filepath.Join(work, "rootfs")
+	owner, err := squash(work, layerRoots, whs)
 	if err != nil {
 		return fmt.Errorf("%s: %w", p, err)
 	}

@@ -1,12 +1,13 @@
 package artifact
 
 import (
-	"archive/zip"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 )
@@ -36,65 +37,210 @@ func nestedKind(name string) string {
 
 // openNested opens archives found inside the target, breadth first, up to
 // the depth limit. A corrupt nested archive is a warning; a limit is an error.
+// Zips (jars, wheels) are read in place; tars and others are unpacked.
 func (t *Target) openNested(ctx context.Context, u *unpacker) error {
+	type found struct {
+		rel   string
+		disk  string // on disk, for a root on disk
+		entry *Entry // in the tree, for a Tree root
+	}
 	n := 0
 	for i := 0; i < len(t.Roots); i++ { // t.Roots grows as archives are found
 		r := t.Roots[i]
 		if !r.Scan {
 			continue
 		}
-		var found []string
-		filepath.WalkDir(r.Dir, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && d.Type().IsRegular() && nestedKind(d.Name()) != "" {
-				found = append(found, p)
+		var list []found
+		if r.Tree != nil {
+			for _, e := range r.Tree.Entries() {
+				if e.Type == EntryFile && nestedKind(path.Base(e.Path)) != "" {
+					list = append(list, found{rel: e.Path, entry: e})
+				}
 			}
-			return nil
-		})
+		} else {
+			filepath.WalkDir(r.Dir, func(p string, d fs.DirEntry, err error) error {
+				if err == nil && d.Type().IsRegular() && nestedKind(d.Name()) != "" {
+					rel, _ := filepath.Rel(r.Dir, p)
+					list = append(list, found{rel: filepath.ToSlash(rel), disk: p})
+				}
+				return nil
+			})
+		}
 		if r.Depth >= u.b.limits.MaxDepth {
 			// Reaching a limit is never silent: what was left unopened is
 			// named in every report.
-			for _, p := range found {
-				rel, _ := filepath.Rel(r.Dir, p)
-				virtual, _ := r.Locate(filepath.ToSlash(rel))
+			for _, f := range list {
+				virtual, _ := r.Locate(f.rel)
 				t.warn(Warning{Path: virtual, Message: fmt.Sprintf("nested archive not opened: deeper than --max-depth %d", u.b.limits.MaxDepth)})
 			}
 			continue
 		}
-		for _, p := range found {
+		for _, f := range list {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			rel, _ := filepath.Rel(r.Dir, p)
-			rel = filepath.ToSlash(rel)
-			virtual, origin := r.Locate(rel)
-			kind := nestedKind(p)
+			virtual, origin := r.Locate(f.rel)
+			kind := nestedKind(path.Base(f.rel))
 			n++
-			dir := filepath.Join(t.work, "nested", fmt.Sprint(n))
-			err := u.extractNested(ctx, virtual, p, dir, kind)
-			if errors.Is(err, ErrLimit) || errors.Is(err, context.Canceled) {
-				return err
-			}
-			if err != nil {
-				os.RemoveAll(dir)
-				t.warn(Warning{Path: virtual, Message: "skipped corrupt archive: " + err.Error()})
-				continue
-			}
-			if err := u.checkLinks(dir, virtual, "!"); err != nil {
-				return err
-			}
 			catalog := r.Catalog
 			if r.Origin.Kind == OriginImageLayer {
 				// Only what the final image still holds is a component of it.
-				catalog = t.inFinalImage(rel, r.Origin)
+				catalog = t.inFinalImage(f.rel, r.Origin)
 			}
-			t.Roots = append(t.Roots, &Root{
-				Dir: dir, Virtual: virtual, Sep: "!", Origin: origin, Depth: r.Depth + 1,
+			nr := &Root{
+				Virtual: virtual, Sep: "!", Origin: origin, Depth: r.Depth + 1, parent: r, rel: f.rel,
 				// syft reads jars itself, nested jars included.
 				Catalog: catalog && kind != "jar", Scan: true,
-			})
+			}
+			var err error
+			switch kind {
+			case "jar", "wheel", "zip":
+				nr.Tree, err = t.openNestedZip(ctx, u, virtual, r, f.entry, f.disk, n)
+			default:
+				var work string
+				if work, err = t.workDir(); err != nil {
+					return err
+				}
+				nr.Dir = filepath.Join(work, "nested", fmt.Sprint(n))
+				err = t.unpackNested(ctx, u, virtual, r, f.entry, f.disk, nr.Dir, kind, n)
+			}
+			if errors.Is(err, ErrLimit) || errors.Is(err, ErrMalformed) || errors.Is(err, context.Canceled) {
+				return err
+			}
+			if err != nil {
+				if nr.Dir != "" {
+					os.RemoveAll(nr.Dir)
+				}
+				t.warn(Warning{Path: virtual, Message: "skipped corrupt archive: " + err.Error()})
+				continue
+			}
+			if kind == "jar" && nr.Tree != nil {
+				t.checkJarMetadata(nr)
+			}
+			t.Roots = append(t.Roots, nr)
 		}
 	}
 	return nil
+}
+
+// maxManifest bounds a jar's metadata files: syft's Java cataloger reads
+// them whole into memory, so a 2 GiB MANIFEST.MF that deflates under the
+// ratio limit would otherwise take gigabytes.
+const maxManifest = 16 << 20
+
+// checkJarMetadata keeps a jar with an oversized manifest or pom away from
+// the catalogers (and every jar holding it, which syft would open too).
+func (t *Target) checkJarMetadata(jar *Root) {
+	for _, e := range jar.Tree.Entries() {
+		if e.Type != EntryFile || e.Size <= maxManifest {
+			continue
+		}
+		p := strings.ToUpper(e.Path)
+		if p != "META-INF/MANIFEST.MF" && !(strings.HasPrefix(p, "META-INF/MAVEN/") && (strings.HasSuffix(p, "/POM.PROPERTIES") || strings.HasSuffix(p, "/POM.XML"))) {
+			continue
+		}
+		t.warn(Warning{Path: jar.Virtual + "!" + e.Path, Message: fmt.Sprintf("not cataloged: %d bytes, over the %d MiB a package manifest may take (its files are still scanned for secrets)", e.Size, maxManifest>>20)})
+		for x := jar; x.parent != nil && nestedKind(path.Base(x.rel)) == "jar"; x = x.parent {
+			if x.parent.NotCataloged == nil {
+				x.parent.NotCataloged = map[string]bool{}
+			}
+			x.parent.NotCataloged[x.rel] = true
+		}
+		return
+	}
+}
+
+// openNestedZip indexes a nested zip without unpacking it.
+func (t *Target) openNestedZip(ctx context.Context, u *unpacker, virtual string, parent *Root, e *Entry, disk string, n int) (tr *Tree, err error) {
+	// Archive readers are third-party code fed hostile bytes; a panic is a
+	// corrupt archive, not a crash.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("archive reader failed: %v", r)
+		}
+	}()
+	var ra sizedReaderAt
+	var closer io.Closer
+	if e != nil {
+		ra, closer, err = u.nestedSource(parent.Tree, e, func() (*os.File, error) { return t.spillFile(n) }, &t.held)
+	} else {
+		var f *os.File
+		f, err = os.Open(disk)
+		if err == nil {
+			var fi os.FileInfo
+			if fi, err = f.Stat(); err == nil {
+				ra, closer = io.NewSectionReader(f, 0, fi.Size()), f
+			} else {
+				f.Close()
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	tr, err = u.openTree(ctx, virtual, ra, ra.Size(), closer)
+	if err != nil {
+		if closer != nil {
+			closer.Close()
+		}
+		return nil, err
+	}
+	t.trees = append(t.trees, tr)
+	return tr, nil
+}
+
+func (t *Target) spillFile(n int) (*os.File, error) {
+	work, err := t.workDir()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(work, "spill")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	return os.Create(filepath.Join(dir, fmt.Sprint(n)))
+}
+
+// unpackNested unpacks a nested tar, 7z or compressed file into dir; one
+// found in a Tree is first copied out (compressed) to the work dir.
+func (t *Target) unpackNested(ctx context.Context, u *unpacker, virtual string, parent *Root, e *Entry, disk, dir, kind string, n int) error {
+	if e != nil {
+		rc, err := parent.Tree.Open(e)
+		if err != nil {
+			return err
+		}
+		// The copy keeps the entry's base name: uncompress names its one
+		// file after it.
+		work, err := t.workDir()
+		if err != nil {
+			rc.Close()
+			return err
+		}
+		sub := filepath.Join(work, "spill", fmt.Sprint(n))
+		if err := os.MkdirAll(sub, 0o700); err != nil {
+			rc.Close()
+			return err
+		}
+		defer os.RemoveAll(sub)
+		f, err := os.Create(filepath.Join(sub, path.Base(e.Path)))
+		if err != nil {
+			rc.Close()
+			return err
+		}
+		_, err = io.Copy(f, rc)
+		rc.Close()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		disk = f.Name()
+	}
+	if err := u.extractNested(ctx, virtual, disk, dir, kind); err != nil {
+		return err
+	}
+	return u.checkLinks(dir, virtual, "!")
 }
 
 func (t *Target) inFinalImage(rel string, o Origin) bool {
@@ -126,17 +272,7 @@ func (u *unpacker) extractNested(ctx context.Context, virtual, p, dir, kind stri
 	case "compressed":
 		return u.uncompress(virtual, p, dir)
 	}
-	zr, err := zip.OpenReader(p)
-	if err != nil {
-		return fmt.Errorf("not a valid zip archive: %w", err)
-	}
-	defer zr.Close()
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	return u.unzip(ctx, virtual, &zr.Reader, root)
+	return fmt.Errorf("%s: not an archive kind to unpack", kind)
 }
 
 // uncompress writes the content of a single compressed file (x.gz, x.xz,

@@ -125,7 +125,7 @@ func TestRegistryPlatform(t *testing.T) {
 		var arch string
 		for _, f := range files {
 			if f.Virtual == "/arch.txt" {
-				b, _ := os.ReadFile(f.Real)
+				b, _ := f.ReadBounded(1 << 30)
 				arch = string(b)
 			}
 		}

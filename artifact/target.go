@@ -2,7 +2,6 @@ package artifact
 
 import (
 	"archive/tar"
-	"archive/zip"
 	"bufio"
 	"bytes"
 	"cmp"
@@ -79,8 +78,16 @@ type Target struct {
 	// provider that fetches them fills it (aws/ for lambda: targets).
 	Deployed []Deployed
 
-	work string
-	warn func(Warning)
+	// work is made on first need: a zip read in place writes nothing.
+	workMu     sync.Mutex
+	work       string
+	workParent string
+	closed     bool
+	warn       func(Warning)
+	// held counts nested archive bytes kept in memory (memCap).
+	held  atomic.Int64
+	trees []*Tree
+	spill int
 
 	filesOnce sync.Once
 	files     []File
@@ -90,13 +97,20 @@ type Target struct {
 // Root is one directory tree of the target on disk: the function, a layer, an
 // image layer, the squashed image filesystem or a nested archive.
 type Root struct {
-	Dir     string
+	Dir string // on disk; empty for a Tree root
+	// Tree is a zip read in place; nil for a root on disk.
+	Tree    *Tree
 	Virtual string // virtual path of the root itself, e.g. "fn.zip" or "fn.zip!lib/a.jar"
 	Sep     string // between Virtual and a path inside: "!" for archives, "/" otherwise
 	Origin  Origin
 	Depth   int
 	Catalog bool // syft catalogs it
 	Scan    bool // its files are read for secrets and nested archives
+	// NotCataloged lists paths inside the root kept from syft's catalogers
+	// (a jar whose manifest is a bomb); their files are still scanned.
+	NotCataloged map[string]bool
+	parent       *Root  // the root a nested archive was found in
+	rel          string // its path there
 	// owner maps a path in a squashed image to the index of the layer that
 	// wrote it, for attribution.
 	owner  map[string]int
@@ -364,11 +378,7 @@ func open(ctx context.Context, kind Kind, p string, opts Options) (t *Target, er
 	if len(opts.Layers) > 0 && kind != KindZip && kind != KindDir {
 		return nil, fmt.Errorf("%s: --layer applies to a function zip or directory, not a %s", p, kind)
 	}
-	work, err := os.MkdirTemp(opts.TempDir, "fnscan-")
-	if err != nil {
-		return nil, fmt.Errorf("creating work dir: %w", err)
-	}
-	t = &Target{Input: p, Name: filepath.Base(filepath.Clean(p)), Kind: kind, work: work}
+	t = &Target{Input: p, Name: filepath.Base(filepath.Clean(p)), Kind: kind, workParent: opts.TempDir}
 	// Whatever happens below, a failed Open leaves nothing behind.
 	defer func() {
 		if r := recover(); r != nil {
@@ -425,7 +435,7 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 		}
 		t.SHA256, t.Size, t.CodeSHA256 = hex.EncodeToString(sum), size, base64.StdEncoding.EncodeToString(sum)
 		fn := Origin{Kind: OriginFunction, Name: t.Name, SHA256: t.SHA256}
-		if err := t.addZip(ctx, u, p, fn, "function"); err != nil {
+		if err := t.addZip(ctx, u, p, fn); err != nil {
 			return err
 		}
 	case KindDir:
@@ -447,7 +457,11 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 		}
 		o := Origin{Kind: OriginDirectory, Name: t.Name, SHA256: t.SHA256}
 		t.Parts = append(t.Parts, o)
-		dir := filepath.Join(t.work, "tar")
+		work, err := t.workDir()
+		if err != nil {
+			return err
+		}
+		dir := filepath.Join(work, "tar")
 		if err := u.untarFile(ctx, t.Name, p, dir); err != nil {
 			return err
 		}
@@ -462,7 +476,11 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 		}
 	case KindRegistry:
 		status("pulling " + p)
-		dir := filepath.Join(t.work, "registry")
+		work, err := t.workDir()
+		if err != nil {
+			return err
+		}
+		dir := filepath.Join(work, "registry")
 		platform := cmp.Or(opts.Platform, DefaultPlatform)
 		img, err := pullImage(ctx, p, platform, opts.Platform != "", dir, u.b.limits)
 		if err != nil {
@@ -486,7 +504,7 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 			return fmt.Errorf("layer %s: %w", l, unwrapPathErr(err))
 		}
 		o := Origin{Kind: OriginLayer, Name: name, SHA256: hex.EncodeToString(sum), Index: i + 1}
-		if err := t.addZip(ctx, u, l, o, fmt.Sprintf("layer-%d", i+1)); err != nil {
+		if err := t.addZip(ctx, u, l, o); err != nil {
 			return err
 		}
 	}
@@ -502,30 +520,28 @@ func (t *Target) hashFile(p string) error {
 	return nil
 }
 
-// addZip unpacks a function or layer zip as a top-level root.
-func (t *Target) addZip(ctx context.Context, u *unpacker, p string, o Origin, sub string) error {
-	zr, err := zip.OpenReader(p)
+// addZip opens a function or layer zip in place as a top-level root.
+func (t *Target) addZip(ctx context.Context, u *unpacker, p string, o Origin) error {
+	f, err := os.Open(p)
 	if err != nil {
-		return fmt.Errorf("%s: not a valid zip archive: %w", p, err)
+		return fmt.Errorf("%s: %w", p, unwrapPathErr(err))
 	}
-	defer zr.Close()
-	dir := filepath.Join(t.work, sub)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	root, err := os.OpenRoot(dir)
+	fi, err := f.Stat()
 	if err != nil {
+		f.Close()
 		return err
 	}
-	defer root.Close()
-	if err := u.unzip(ctx, o.Name, &zr.Reader, root); err != nil {
-		return err
+	tr, err := u.openTree(ctx, o.Name, f, fi.Size(), f)
+	if err != nil {
+		f.Close()
+		if errors.Is(err, ErrLimit) || errors.Is(err, ErrMalformed) || errors.Is(err, context.Canceled) {
+			return err
+		}
+		return fmt.Errorf("%s: %w", p, err)
 	}
-	if err := u.checkLinks(dir, o.Name, "!"); err != nil {
-		return err
-	}
+	t.trees = append(t.trees, tr)
 	t.Parts = append(t.Parts, o)
-	t.Roots = append(t.Roots, &Root{Dir: dir, Virtual: o.Name, Sep: "!", Origin: o, Catalog: true, Scan: true})
+	t.Roots = append(t.Roots, &Root{Tree: tr, Virtual: o.Name, Sep: "!", Origin: o, Catalog: true, Scan: true})
 	return nil
 }
 
@@ -566,9 +582,22 @@ func fileSHA256(p string) ([]byte, int64, error) {
 	return h.Sum(nil), n, nil
 }
 
-// Close removes the work directory.
+// Close releases the archives read in place and removes the work directory.
 func (t *Target) Close() error {
-	if t == nil || t.work == "" {
+	if t == nil {
+		return nil
+	}
+	t.workMu.Lock()
+	defer t.workMu.Unlock()
+	if t.closed {
+		return nil
+	}
+	t.closed = true
+	for _, tr := range t.trees {
+		tr.Close()
+	}
+	t.trees = nil
+	if t.work == "" {
 		return nil
 	}
 	err := os.RemoveAll(t.work)
@@ -576,8 +605,28 @@ func (t *Target) Close() error {
 	return err
 }
 
-// WorkDir is the private directory holding the unpacked target.
-func (t *Target) WorkDir() string { return t.work }
+// WorkDir is the target's private directory, made on first call; "" once
+// the target is closed or when it cannot be made.
+func (t *Target) WorkDir() string {
+	d, _ := t.workDir()
+	return d
+}
+
+func (t *Target) workDir() (string, error) {
+	t.workMu.Lock()
+	defer t.workMu.Unlock()
+	if t.closed {
+		return "", errors.New("target closed")
+	}
+	if t.work == "" {
+		w, err := os.MkdirTemp(t.workParent, "fnscan-")
+		if err != nil {
+			return "", fmt.Errorf("creating work dir: %w", err)
+		}
+		t.work = w
+	}
+	return t.work, nil
+}
 
 // Files lists every regular file in the scanned roots, nested archives
 // included, sorted by virtual path. Symlinks are never followed. The list is
@@ -592,6 +641,16 @@ func (t *Target) walkFiles() ([]File, error) {
 	var out []File
 	for _, r := range t.Roots {
 		if !r.Scan {
+			continue
+		}
+		if r.Tree != nil {
+			for _, e := range r.Tree.Entries() {
+				if e.Type != EntryFile {
+					continue
+				}
+				v, o := r.Locate(e.Path)
+				out = append(out, File{Virtual: v, Path: e.Path, Size: e.Size, Origin: o, tree: r.Tree, entry: e})
+			}
 			continue
 		}
 		err := filepath.WalkDir(r.Dir, func(p string, d fs.DirEntry, err error) error {

@@ -54,10 +54,43 @@ type File struct {
 	// Path is the path inside the part's filesystem (slash separated, no
 	// leading slash), e.g. "lib/app.jar!/META-INF/..." on disk.
 	Path string
-	// Real is the file's location on disk inside the work directory.
+	// Real is the file's location on disk; empty for a file read from an
+	// archive in place (use Open).
 	Real   string
 	Size   int64
 	Origin Origin
+
+	tree  *Tree
+	entry *Entry
+}
+
+// Open reads the file, from disk or from its archive.
+func (f File) Open() (io.ReadCloser, error) {
+	if f.tree != nil {
+		return f.tree.Open(f.entry)
+	}
+	return os.Open(f.Real)
+}
+
+// ReadBounded reads the file whole, refusing one over max bytes as read.
+func (f File) ReadBounded(max int64) ([]byte, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return readBounded(rc, max)
+}
+
+func readBounded(r io.Reader, max int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%w: over %d MiB", ErrTooLarge, max>>20)
+	}
+	return b, nil
 }
 
 // Warning is a non-fatal problem: a corrupt nested archive, a limit that
@@ -100,12 +133,5 @@ func ReadFileBounded(p string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%w: over %d MiB", ErrTooLarge, max>>20)
-	}
-	return b, nil
+	return readBounded(f, max)
 }

@@ -30,6 +30,26 @@ type unpacker struct {
 // Backslashes count as separators because Windows tools write them and
 // extractors elsewhere honour them: "..\..\x" must not slip through.
 func cleanName(name string, stripAbs bool) (string, error) {
+	n, err := cleanPath(name, stripAbs)
+	if err != nil || n == "" {
+		return n, err
+	}
+	// Longer names cannot be created on Linux: refused here, one entry,
+	// rather than failing the whole scan on the write.
+	for _, part := range strings.Split(n, "/") {
+		if len(part) > maxNameComponent {
+			return "", fmt.Errorf("a path component of %d bytes (the limit is %d)", len(part), maxNameComponent)
+		}
+	}
+	if len(n) > maxPathBytes {
+		return "", fmt.Errorf("a path of %d bytes (the limit is %d)", len(n), maxPathBytes)
+	}
+	return n, nil
+}
+
+// cleanPath is cleanName without the limits of a disk: an archive read in
+// place can hold any path its format can.
+func cleanPath(name string, stripAbs bool) (string, error) {
 	n := strings.ReplaceAll(name, `\`, "/")
 	if strings.ContainsRune(n, 0) {
 		return "", errors.New("NUL byte in path")
@@ -47,14 +67,6 @@ func cleanName(name string, stripAbs bool) (string, error) {
 		if part == ".." {
 			return "", errors.New("path traverses outside the archive (..)")
 		}
-		// Longer names cannot be created on Linux: refused here, one entry,
-		// rather than failing the whole scan on the write.
-		if len(part) > maxNameComponent {
-			return "", fmt.Errorf("a path component of %d bytes (the limit is %d)", len(part), maxNameComponent)
-		}
-	}
-	if len(n) > maxPathBytes {
-		return "", fmt.Errorf("a path of %d bytes (the limit is %d)", len(n), maxPathBytes)
 	}
 	n = path.Clean(n)
 	if n == "." {
@@ -145,115 +157,6 @@ func (u *unpacker) symlink(root *os.Root, archive, name, target string) {
 	if err != nil {
 		u.refuse(archive, name, err)
 	}
-}
-
-// unzip extracts a zip. archive names it in messages. A limit hit or a corrupt
-// entry is an error; a refused entry is a warning and the rest goes on.
-//
-// Directories are made first, regular files are written in parallel (the
-// inflate is CPU-bound), symlinks last, so no file of the archive is written
-// through a link the archive itself made. When a name repeats, the last entry
-// wins, as with unzip.
-func (u *unpacker) unzip(ctx context.Context, archive string, zr *zip.Reader, root *os.Root) error {
-	last := map[string]int{}
-	names := make([]string, len(zr.File))
-	for i, f := range zr.File {
-		if err := u.b.entry(); err != nil {
-			return fmt.Errorf("%s: %w", archive, err)
-		}
-		name, err := cleanName(f.Name, false)
-		if err != nil {
-			u.refuse(archive, f.Name, err)
-			continue
-		}
-		if name == "" {
-			continue
-		}
-		names[i] = name
-		last[name] = i
-	}
-	// A file whose name is also a directory of other entries is refused,
-	// whatever the order: the directory holds what the tree needs, and
-	// extracting both in parallel raced (the winner changed run to run).
-	parents := map[string]bool{}
-	for _, name := range names {
-		for d := path.Dir(name); d != "." && d != "/" && !parents[d]; d = path.Dir(d) {
-			parents[d] = true
-		}
-	}
-	seen := map[string]int{}
-	var files, links []int
-	for i, f := range zr.File {
-		name := names[i]
-		if name == "" {
-			continue
-		}
-		if !f.Mode().IsDir() && parents[name] {
-			u.refuse(archive, f.Name, errors.New("a file of the same name as a directory in the archive"))
-			continue
-		}
-		if last[name] != i {
-			if !f.Mode().IsRegular() {
-				continue
-			}
-			// Unzip tools disagree on which of two same-named entries
-			// wins: both are scanned, the earlier under a marked name.
-			seen[name]++
-			dup := fmt.Sprintf("%s.fnscan-duplicate-%d", name, seen[name])
-			u.warn(Warning{Path: archive + "!" + f.Name, Message: fmt.Sprintf("duplicate entry: both copies scanned, the earlier as %s", dup)})
-			names[i] = dup
-			name = dup
-		}
-		mode := f.Mode()
-		switch {
-		case mode.IsDir():
-			if err := root.MkdirAll(name, 0o755); err != nil {
-				u.refuse(archive, f.Name, err)
-			}
-		case mode&fs.ModeSymlink != 0:
-			links = append(links, i)
-		case mode.IsRegular():
-			if int64(f.UncompressedSize64) > u.b.limits.MaxEntryBytes {
-				return fmt.Errorf("%s!%s: %w: entry declares %d bytes (raise --max-entry-size)", archive, f.Name, ErrLimit, f.UncompressedSize64)
-			}
-			files = append(files, i)
-		}
-	}
-	dirs := &dirCache{made: map[string]bool{}}
-	ratio := &archiveRatio{}
-	for _, i := range files {
-		ratio.deflated.Add(int64(zr.File[i].CompressedSize64))
-	}
-	err := parallel(ctx, len(files), func(k int) error {
-		f := zr.File[files[k]]
-		name := names[files[k]]
-		rc, err := f.Open()
-		if err != nil {
-			return fmt.Errorf("%s!%s: %w", archive, f.Name, err)
-		}
-		err = u.createFile(root, dirs, name, rc, int64(f.CompressedSize64), ratio)
-		rc.Close()
-		if err != nil {
-			if isRootEscape(err) {
-				u.refuse(archive, f.Name, errors.New("path resolves outside the root through a symlink"))
-				return nil
-			}
-			return fmt.Errorf("%s!%s: %w", archive, f.Name, err)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, i := range links {
-		f := zr.File[i]
-		target, err := readSmall(f, 4096)
-		if err != nil {
-			return fmt.Errorf("%s!%s: %w", archive, f.Name, err)
-		}
-		u.symlink(root, archive, names[i], target)
-	}
-	return nil
 }
 
 // dirCache remembers directories already made, so writing ten thousand files

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -46,9 +45,9 @@ func bundleWarnings(t *artifact.Target, comps []Component) []artifact.Warning {
 		var sources []string
 		switch js, isMap := strings.CutSuffix(f.Virtual, ".map"); {
 		case isMap && artifact.IsBundleName(js) && !warned[js]:
-			sources = sourceMapSources(f.Real)
+			sources = sourceMapSources(f)
 		case artifact.IsBundleName(f.Path):
-			text, err := readHead(f.Real, maxBundleRead)
+			text, err := readHead(f, maxBundleRead)
 			if err != nil {
 				continue
 			}
@@ -79,8 +78,8 @@ func bundleWarnings(t *artifact.Target, comps []Component) []artifact.Warning {
 
 // sourceMapSources lists a source map's "sources" (webpack://app/./node_modules/...,
 // ../node_modules/...).
-func sourceMapSources(p string) []string {
-	text, err := readHead(p, maxBundleRead)
+func sourceMapSources(f artifact.File) []string {
+	text, err := readHead(f, maxBundleRead)
 	if err != nil {
 		return nil
 	}
@@ -93,12 +92,12 @@ func sourceMapSources(p string) []string {
 	return m.Sources
 }
 
-func readHead(p string, n int64) (string, error) {
-	f, err := os.Open(p)
+func readHead(f artifact.File, n int64) (string, error) {
+	rc, err := f.Open()
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, n))
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, n))
 	return string(b), err
 }

@@ -3,7 +3,6 @@ package sbom
 import (
 	"context"
 	"os"
-	"path/filepath"
 
 	"fmt"
 	"path"
@@ -142,24 +141,54 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 			Name: cfg.ToolName, Version: cfg.ToolVersion,
 		},
 	}
+	// syft makes its temp dir only when a cataloger needs one (a jar to
+	// copy), so a zip of scripts writes nothing at all.
 	tmp := cfg.TempDir
 	if tmp == "" {
-		tmp = filepath.Join(t.WorkDir(), "tmp")
+		var cleanup func()
+		ctx, cleanup = withLazyTempDir(ctx, "fnscan-syft")
+		defer cleanup()
+	} else {
+		if err := os.MkdirAll(tmp, 0o700); err != nil {
+			return nil, fmt.Errorf("cataloging temp dir: %w", err)
+		}
+		ctx = withTempDir(ctx, tmp)
 	}
-	if err := os.MkdirAll(tmp, 0o700); err != nil {
-		return nil, fmt.Errorf("cataloging temp dir: %w", err)
-	}
-	ctx = withTempDir(ctx, tmp)
+	// Roots on disk are cataloged one by one; archives read in place are
+	// mounted in one tree and cataloged once, however many there are.
+	var mounts []*mount
+	var inPlace []*artifact.Root
 	for _, r := range t.Roots {
 		if !r.Catalog {
 			continue
 		}
+		if r.Tree != nil {
+			inPlace = append(inPlace, r)
+		} else {
+			mounts = append(mounts, newMount([]*artifact.Root{r}))
+		}
+	}
+	if len(inPlace) > 0 {
+		mounts = append(mounts, newMount(inPlace))
+	}
+	for _, m := range mounts {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		src, err := directorysource.New(directorysource.Config{Path: r.Dir, Base: r.Dir})
+		var src source.Source
+		var err error
+		if m.roots[0].Tree != nil {
+			src, err = newTreeSource(ctx, t.Name, m, ctx, cfg.Warn)
+		} else {
+			r := m.roots[0]
+			var ex source.ExcludeConfig
+			for p := range r.NotCataloged {
+				ex.Paths = append(ex.Paths, "./"+globEscape(p))
+			}
+			src, err = directorysource.New(directorysource.Config{Path: r.Dir, Base: r.Dir, Exclude: ex})
+		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", displayRoot(r), err)
+			return nil, fmt.Errorf("%s: %w", displayRoot(m.roots[0]), err)
 		}
 		scfg := syft.DefaultCreateSBOMConfig().
 			WithTool(cfg.ToolName, cfg.ToolVersion).
@@ -169,13 +198,16 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 		s, err := syft.CreateSBOM(ctx, src, scfg)
 		src.Close()
 		if err != nil {
-			return nil, fmt.Errorf("cataloging %s: %w", displayRoot(r), err)
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("cataloging %s: %w", displayRoot(m.roots[0]), err)
 		}
 		if d := s.Artifacts.LinuxDistribution; d != nil && res.Distro == nil {
 			res.Distro = &Distro{ID: d.ID, VersionID: d.VersionID, Name: d.Name}
 			merged.Artifacts.LinuxDistribution = s.Artifacts.LinuxDistribution
 		}
-		mergeRoot(res, merged, s, r)
+		mergeRoot(res, merged, s, m)
 	}
 	res.syft = merged
 	res.bom = toCycloneDX(res)
@@ -201,7 +233,7 @@ func displayRoot(r *artifact.Root) string {
 // paths as locations. Package IDs are recomputed (they hash the locations, so
 // the same package in two layers stays two packages) and relationships are
 // remapped to the new IDs.
-func mergeRoot(res *Result, merged, s *syftsbom.SBOM, r *artifact.Root) {
+func mergeRoot(res *Result, merged, s *syftsbom.SBOM, m *mount) {
 	lockDirs := installedNodeDirs(s)
 	newID := map[syftart.ID]pkg.Package{}
 	// A lockfile beside node_modules is dropped as a package source, but its
@@ -220,7 +252,8 @@ func mergeRoot(res *Result, merged, s *syftsbom.SBOM, r *artifact.Root) {
 				dropped = true
 				break
 			}
-			virt, origin := r.Locate(l.RealPath)
+			r, rel := m.locate(l.RealPath)
+			virt, origin := r.Locate(rel)
 			if m, ok := p.Metadata.(pkg.JavaArchive); ok && m.PomProperties != nil && m.PomProperties.Path != "" && len(where) == 0 {
 				virt += "!" + m.PomProperties.Path
 			}
@@ -260,7 +293,7 @@ func mergeRoot(res *Result, merged, s *syftsbom.SBOM, r *artifact.Root) {
 		return pkg.Package{}, false
 	}
 	seen := map[[2]syftart.ID]bool{}
-	rels := append(s.Relationships, npmDependencies(r.Dir, npmByDir)...)
+	rels := append(s.Relationships, npmDependencies(m, npmByDir)...)
 	for _, rel := range rels {
 		from, ok1 := rel.From.(pkg.Package)
 		to, ok2 := rel.To.(pkg.Package)
@@ -356,4 +389,16 @@ func firstPath(c Component) string {
 		return ""
 	}
 	return c.Locations[0].Path
+}
+
+// globEscape quotes a path for syft's exclude globs.
+func globEscape(p string) string {
+	var b strings.Builder
+	for _, c := range p {
+		if strings.ContainsRune(`*?[]{}\\`, c) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

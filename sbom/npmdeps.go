@@ -2,9 +2,7 @@ package sbom
 
 import (
 	"encoding/json"
-	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -19,8 +17,8 @@ import (
 // usable lockfile.
 //
 // byDir maps a package directory (slash path inside the root, no leading
-// slash) to its package; dir is the root on disk.
-func npmDependencies(dir string, byDir map[string]pkg.Package) []syftart.Relationship {
+// slash) to its package; m reads the files.
+func npmDependencies(m *mount, byDir map[string]pkg.Package) []syftart.Relationship {
 	dirs := make([]string, 0, len(byDir))
 	for d := range byDir {
 		dirs = append(dirs, d)
@@ -28,8 +26,8 @@ func npmDependencies(dir string, byDir map[string]pkg.Package) []syftart.Relatio
 	sort.Strings(dirs)
 	var rels []syftart.Relationship
 	for _, d := range dirs {
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(d), "package.json"))
-		if err != nil || len(b) > 4<<20 {
+		b, err := m.read(path.Join("/", d, "package.json"), 4<<20)
+		if err != nil {
 			continue
 		}
 		var pj struct {

@@ -8,9 +8,6 @@ import (
 	"unsafe"
 )
 
-//go:linkname syftTempDirFromContext github.com/anchore/syft/internal/tmpdir.FromContext
-func syftTempDirFromContext(ctx context.Context) unsafe.Pointer
-
 //go:linkname syftTempDirNewChild github.com/anchore/syft/internal/tmpdir.(*TempDir).NewChild
 func syftTempDirNewChild(td unsafe.Pointer, name string) (string, func(), error)
 

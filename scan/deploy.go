@@ -46,7 +46,7 @@ func configStage(t *artifact.Target, files []string, h Handler) ([]result.Miscon
 			if !configCandidate(f) {
 				continue
 			}
-			b, err := readCapped(f.Real, maxConfigFile)
+			b, err := f.ReadBounded(maxConfigFile)
 			if err != nil {
 				h.Warning(artifact.Warning{Path: f.Virtual, Message: "configuration not checked: " + err.Error()})
 				continue

@@ -1,9 +1,10 @@
 package secrets
 
 import (
-	"github.com/fnscan/fnscan/artifact"
 	"os"
 	"testing"
+
+	"github.com/fnscan/fnscan/artifact"
 )
 
 // TestMain lets the test binary serve as the 7z extraction child, as the

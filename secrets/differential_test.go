@@ -91,7 +91,7 @@ func TestDifferentialGitleaks(t *testing.T) {
 	leaky := t.TempDir()
 	unzipTo(t, sharedData(t, "secrets/leaky-repo.zip"), leaky)
 	for _, f := range dirFiles(t, filepath.Join(leaky, "leaky-repo"), "leaky") {
-		b, err := os.ReadFile(f.Real)
+		b, err := f.ReadBounded(1 << 30)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +111,7 @@ func TestDifferentialGitleaks(t *testing.T) {
 				continue
 			}
 			for _, f := range dirFiles(t, root, name) {
-				b, err := os.ReadFile(f.Real)
+				b, err := f.ReadBounded(1 << 30)
 				if err != nil {
 					t.Fatal(err)
 				}

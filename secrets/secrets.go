@@ -211,19 +211,21 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64) fileResult {
 	}
 
 	size := f.Size
-	if st, err := os.Stat(f.Real); err == nil {
+	if f.Real != "" {
+		st, err := os.Stat(f.Real)
+		if err != nil {
+			warn("cannot read file: " + err.Error())
+			fr.hits = finish(hits)
+			return fr
+		}
 		size = st.Size()
-	} else {
-		warn("cannot read file: " + err.Error())
-		fr.hits = finish(hits)
-		return fr
 	}
 	if size > s.cfg.MaxFileSize {
 		warn(fmt.Sprintf("skipped for secrets: %d bytes is over the per-file limit of %d", size, s.cfg.MaxFileSize))
 		fr.hits = finish(hits)
 		return fr
 	}
-	content, err := readLimited(f.Real, size, s.cfg.MaxFileSize)
+	content, err := readLimited(f, size, s.cfg.MaxFileSize)
 	if err != nil {
 		warn("cannot read file: " + err.Error())
 		fr.hits = finish(hits)
@@ -264,8 +266,8 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64) fileResult {
 // readLimited reads a file whose size is known in one allocation (io.ReadAll
 // grows and copies, which showed in profiles), tolerating a file that
 // changed size since it was stat'ed.
-func readLimited(name string, size, limit int64) ([]byte, error) {
-	fh, err := os.Open(name)
+func readLimited(f artifact.File, size, limit int64) ([]byte, error) {
+	fh, err := f.Open()
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,393 @@
+package artifact
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// EntryType is what an entry of a Tree is.
+type EntryType uint8
+
+const (
+	EntryFile EntryType = iota
+	EntryDir
+	EntrySymlink
+)
+
+// Entry is one path of a Tree.
+type Entry struct {
+	Path    string // slash path inside the archive, clean, no leading slash
+	Type    EntryType
+	Mode    fs.FileMode
+	Size    int64 // uncompressed size, as the central directory declares it
+	ModTime time.Time
+	// Link is a symlink's target resolved inside the tree (chroot semantics,
+	// every link on the way followed): a real path or one that does not
+	// exist. "." is the tree's root.
+	Link string
+	f    *zip.File
+}
+
+// Tree is a zip read where it lies: an index built from the central
+// directory, each file decompressed only when read. Nothing is written to
+// disk, and no path is ever made from an entry name.
+type Tree struct {
+	archive string // display name, e.g. "fn.zip" or "fn.zip!lib/a.jar"
+	entries map[string]*Entry
+	list    []*Entry // sorted by path
+	ra      io.ReaderAt
+	size    int64
+	closer  io.Closer
+}
+
+// Entries lists every entry, directories implied by file paths included,
+// sorted by path. Shared: read, do not change.
+func (t *Tree) Entries() []*Entry { return t.list }
+
+// Lookup finds an entry by its path (no symlinks followed).
+func (t *Tree) Lookup(p string) *Entry { return t.entries[p] }
+
+// Open reads a file entry. Reads are bounded by the declared size (the zip
+// reader fails past it), which Open checked against every limit.
+func (t *Tree) Open(e *Entry) (io.ReadCloser, error) {
+	if e.Type != EntryFile || e.f == nil {
+		return nil, fmt.Errorf("%s!%s: not a regular file", t.archive, e.Path)
+	}
+	rc, err := e.f.Open()
+	if err != nil {
+		return nil, fmt.Errorf("%s!%s: %w", t.archive, e.Path, err)
+	}
+	return &entryReader{rc: rc, name: t.archive + "!" + e.Path}, nil
+}
+
+// entryReader names the entry in read errors: a header that lies about a
+// size or checksum fails the read there.
+type entryReader struct {
+	rc   io.ReadCloser
+	name string
+}
+
+func (r *entryReader) Read(p []byte) (int, error) {
+	n, err := r.rc.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%s: %w", r.name, err)
+	}
+	return n, err
+}
+
+func (r *entryReader) Close() error { return r.rc.Close() }
+
+// Close releases the archive file.
+func (t *Tree) Close() error {
+	if t.closer != nil {
+		return t.closer.Close()
+	}
+	return nil
+}
+
+// readerAt is what a nested archive is read from: a section of its parent
+// when stored, else its inflated bytes in memory or, past memCap, a file in
+// the work dir.
+type sizedReaderAt interface {
+	io.ReaderAt
+	Size() int64
+}
+
+// openTree indexes the zip in ra. archive names it in messages. Limits are
+// checked from the central directory before any byte is inflated: sizes
+// beyond the file, entries overlapping one another (the way non-recursive
+// zip bombs reuse one stream), declared sizes and ratios over a limit. A
+// refused entry is a warning; a limit is an error.
+func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt, size int64, closer io.Closer) (*Tree, error) {
+	zr, err := zip.NewReader(ra, size)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid zip archive: %w", err)
+	}
+	t := &Tree{archive: archive, entries: map[string]*Entry{}, ra: ra, size: size, closer: closer}
+	type span struct {
+		start, end int64
+		name       string
+	}
+	var spans []span
+	names := make([]string, len(zr.File))
+	last := map[string]int{}
+	var declared, deflated int64
+	for i, f := range zr.File {
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if err := u.b.entry(); err != nil {
+			return nil, fmt.Errorf("%s: %w", archive, err)
+		}
+		name, err := cleanPath(f.Name, false)
+		if err != nil {
+			u.refuse(archive, f.Name, err)
+			continue
+		}
+		if name == "" {
+			continue
+		}
+		if f.Mode().IsDir() {
+			names[i] = name
+			continue
+		}
+		off, err := f.DataOffset()
+		if err != nil {
+			return nil, fmt.Errorf("%s!%s: corrupt zip entry: %w", archive, shortName(f.Name), err)
+		}
+		csize := int64(f.CompressedSize64)
+		if f.CompressedSize64 > uint64(size) || off < 0 || off+csize > size {
+			return nil, fmt.Errorf("%s!%s: %w: entry declares %d compressed bytes beyond the end of the archive (malformed or a bomb)", archive, shortName(f.Name), ErrMalformed, f.CompressedSize64)
+		}
+		if csize > 0 {
+			spans = append(spans, span{off, off + csize, f.Name})
+		}
+		usize := int64(f.UncompressedSize64)
+		if f.UncompressedSize64 > uint64(u.b.limits.MaxEntryBytes) {
+			return nil, fmt.Errorf("%s!%s: %w: entry declares %d bytes (raise --max-entry-size)", archive, shortName(f.Name), ErrLimit, f.UncompressedSize64)
+		}
+		if usize > 1<<20 && (csize == 0 || usize/csize > u.b.limits.MaxRatio) {
+			return nil, fmt.Errorf("%s!%s: %w: entry declares %d bytes from %d compressed, a ratio above %d:1 (zip bomb? raise --max-ratio)", archive, shortName(f.Name), ErrLimit, usize, csize, u.b.limits.MaxRatio)
+		}
+		if f.Mode()&fs.ModeSymlink == 0 && !f.Mode().IsRegular() {
+			continue // devices, fifos: nothing to read
+		}
+		declared += usize
+		deflated += csize
+		names[i] = name
+		last[name] = i
+	}
+	// Overlapping data is how a small zip declares gigabytes: every entry
+	// reads the same bytes. No tool writes it, so it is refused whole.
+	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].start < spans[i-1].end {
+			return nil, fmt.Errorf("%s: %w: entries %s and %s share compressed data (a zip bomb's trick)", archive, ErrMalformed, shortName(spans[i-1].name), shortName(spans[i].name))
+		}
+	}
+	if deflated > 0 && declared > 256<<20 && declared/deflated > u.b.limits.MaxRatio {
+		return nil, fmt.Errorf("%s: %w: archive declares %d bytes from %d compressed, a ratio above %d:1 (zip bomb? raise --max-ratio)", archive, ErrLimit, declared, deflated, u.b.limits.MaxRatio)
+	}
+	if err := u.b.add(declared); err != nil {
+		return nil, fmt.Errorf("%s: %w", archive, err)
+	}
+	// A file whose name is also a directory of other entries is refused,
+	// whatever the order: the directory holds what the tree needs.
+	parents := map[string]bool{}
+	for _, name := range names {
+		for d := path.Dir(name); d != "." && d != "/" && !parents[d]; d = path.Dir(d) {
+			parents[d] = true
+		}
+	}
+	seen := map[string]int{}
+	var links []*Entry
+	for i, f := range zr.File {
+		name := names[i]
+		if name == "" {
+			continue
+		}
+		mode := f.Mode()
+		if mode.IsDir() {
+			t.addDir(name, f.Modified)
+			continue
+		}
+		if parents[name] {
+			u.refuse(archive, f.Name, errors.New("a file of the same name as a directory in the archive"))
+			continue
+		}
+		if last[name] != i {
+			if !mode.IsRegular() {
+				continue
+			}
+			// Unzip tools disagree on which of two same-named entries
+			// wins: both are scanned, the earlier under a marked name.
+			seen[name]++
+			dup := fmt.Sprintf("%s.fnscan-duplicate-%d", name, seen[name])
+			u.warn(Warning{Path: archive + "!" + f.Name, Message: fmt.Sprintf("duplicate entry: both copies scanned, the earlier as %s", dup)})
+			name = dup
+		}
+		e := &Entry{Path: name, Mode: mode, Size: int64(f.UncompressedSize64), ModTime: f.Modified, f: f}
+		if mode&fs.ModeSymlink != 0 {
+			e.Type = EntrySymlink
+			links = append(links, e)
+		}
+		t.add(e)
+	}
+	for _, e := range links {
+		target, err := readSmall(e.f, 4096)
+		if err != nil {
+			return nil, fmt.Errorf("%s!%s: %w", archive, e.Path, err)
+		}
+		e.f = nil
+		e.Size = int64(len(target))
+		if _, err := linkTarget(e.Path, target); err != nil {
+			u.refuse(archive, e.Path, err)
+			t.remove(e)
+			continue
+		}
+		e.Link = target // resolved below, once every link is known
+	}
+	raw := map[*Entry]string{}
+	for _, e := range links {
+		if t.entries[e.Path] == e {
+			raw[e] = e.Link
+		}
+	}
+	for _, e := range links {
+		target, ok := raw[e]
+		if !ok {
+			continue
+		}
+		real, err := t.resolve(path.Dir(e.Path), target, raw, u.b.limits.MaxLinkHops)
+		if err != nil {
+			u.warn(Warning{Path: archive + "!" + e.Path, Message: fmt.Sprintf("refused: symlink to %q: %v", target, err)})
+			t.remove(e)
+			continue
+		}
+		e.Link = real
+	}
+	t.list = make([]*Entry, 0, len(t.entries))
+	for _, e := range t.entries {
+		t.list = append(t.list, e)
+	}
+	sort.Slice(t.list, func(i, j int) bool { return t.list[i].Path < t.list[j].Path })
+	return t, nil
+}
+
+// ErrMalformed marks an archive refused for its structure.
+var ErrMalformed = errors.New("malformed archive")
+
+func (t *Tree) add(e *Entry) {
+	t.addDir(path.Dir(e.Path), time.Time{})
+	t.entries[e.Path] = e
+}
+
+func (t *Tree) remove(e *Entry) {
+	if t.entries[e.Path] == e {
+		delete(t.entries, e.Path)
+	}
+}
+
+// addDir adds a directory and its parents, keeping a time already known.
+func (t *Tree) addDir(p string, mod time.Time) {
+	for ; p != "." && p != "/" && p != ""; p = path.Dir(p) {
+		if e, ok := t.entries[p]; ok {
+			if e.Type == EntryDir && e.ModTime.IsZero() {
+				e.ModTime = mod
+			}
+			return
+		}
+		t.entries[p] = &Entry{Path: p, Type: EntryDir, Mode: fs.ModeDir | 0o755, ModTime: mod}
+		mod = time.Time{}
+	}
+}
+
+// resolve follows target from dir inside the tree with chroot semantics, as
+// resolveLink does on disk: climbing above the root, a loop or more than
+// maxHops links is an error; a path that does not exist is returned as is.
+func (t *Tree) resolve(dir, target string, links map[*Entry]string, maxHops int) (string, error) {
+	var cur []string
+	if dir != "." && !strings.HasPrefix(target, "/") {
+		cur = strings.Split(dir, "/")
+	}
+	todo := strings.Split(target, "/")
+	hops := 0
+	seen := map[string]bool{}
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(cur) == 0 {
+				return "", errLinkEscape
+			}
+			cur = cur[:len(cur)-1]
+			continue
+		}
+		next := append(slices.Clip(cur), c)
+		p := strings.Join(next, "/")
+		e := t.entries[p]
+		raw, isLink := links[e]
+		if e == nil || !isLink {
+			cur = next
+			continue
+		}
+		hops++
+		if hops > maxHops {
+			return "", errLinkDepth
+		}
+		key := p + "\x00" + strings.Join(todo, "/")
+		if seen[key] {
+			return "", errLinkLoop
+		}
+		seen[key] = true
+		if strings.HasPrefix(raw, "/") {
+			cur = nil
+		}
+		todo = append(strings.Split(raw, "/"), todo...)
+	}
+	if len(cur) == 0 {
+		return ".", nil
+	}
+	return strings.Join(cur, "/"), nil
+}
+
+// memCap bounds the inflated nested archives held in memory for one target;
+// past it they are written to the work dir (compressed, as they came).
+const memCap = 256 << 20
+
+// nestedSource gives the bytes of a nested zip found in a tree: a section of
+// the parent when stored, else inflated into memory or the work dir.
+func (u *unpacker) nestedSource(parent *Tree, e *Entry, spill func() (*os.File, error), held *atomic.Int64) (sizedReaderAt, io.Closer, error) {
+	if e.f.Method == zip.Store && int64(e.f.UncompressedSize64) == int64(e.f.CompressedSize64) {
+		off, err := e.f.DataOffset()
+		if err != nil {
+			return nil, nil, err
+		}
+		return io.NewSectionReader(parent.ra, off, int64(e.f.CompressedSize64)), nil, nil
+	}
+	rc, err := parent.Open(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rc.Close()
+	if held.Add(e.Size) <= memCap {
+		b, err := io.ReadAll(rc)
+		if err != nil {
+			held.Add(-e.Size)
+			return nil, nil, err
+		}
+		return bytes.NewReader(b), nil, nil
+	}
+	held.Add(-e.Size)
+	f, err := spill()
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := io.Copy(f, rc); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return io.NewSectionReader(f, 0, fi.Size()), f, nil
+}

@@ -1,0 +1,362 @@
+package sbom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	stfile "github.com/anchore/stereoscope/pkg/file"
+	"github.com/anchore/stereoscope/pkg/filetree"
+	syftart "github.com/anchore/syft/syft/artifact"
+	"github.com/anchore/syft/syft/file"
+	"github.com/anchore/syft/syft/source"
+
+	"github.com/fnscan/fnscan/artifact"
+)
+
+// mount places roots of a target in one file tree for syft: a single root at
+// "/", several each under a directory of its own, so every cataloger runs
+// once for the target however many archives it holds.
+type mount struct {
+	roots    []*artifact.Root
+	prefixes []string // "" for a single root at "/", else "/fnscan-root-N"
+}
+
+func newMount(roots []*artifact.Root) *mount {
+	m := &mount{roots: roots}
+	for i := range roots {
+		if len(roots) == 1 {
+			m.prefixes = append(m.prefixes, "")
+		} else {
+			m.prefixes = append(m.prefixes, "/fnscan-root-"+strconv.Itoa(i))
+		}
+	}
+	return m
+}
+
+// locate maps a path syft reports to its root and the slash path inside it.
+func (m *mount) locate(real string) (*artifact.Root, string) {
+	real = "/" + strings.TrimPrefix(real, "/")
+	for i, p := range m.prefixes {
+		if p == "" {
+			return m.roots[i], strings.TrimPrefix(real, "/")
+		}
+		if rest, ok := strings.CutPrefix(real, p+"/"); ok {
+			return m.roots[i], rest
+		}
+	}
+	return m.roots[0], strings.TrimPrefix(real, "/")
+}
+
+// read gives the content of a file by the path syft reports, for the few
+// files fnscan reads itself after cataloging (package.json dependencies).
+func (m *mount) read(real string, max int64) ([]byte, error) {
+	r, rel := m.locate(real)
+	var rc io.ReadCloser
+	var err error
+	if r.Tree != nil {
+		e := r.Tree.Lookup(rel)
+		if e == nil || e.Type != artifact.EntryFile {
+			return nil, os.ErrNotExist
+		}
+		if e.Size > max {
+			return nil, errors.New("too large")
+		}
+		rc, err = r.Tree.Open(e)
+	} else {
+		rc, err = os.Open(path.Join(r.Dir, rel))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, max+1))
+	if err == nil && int64(len(b)) > max {
+		err = errors.New("too large")
+	}
+	return b, err
+}
+
+// treeSource is a syft source over Tree roots: the catalogers read the
+// archives in place through it, as they would read a directory.
+type treeSource struct {
+	desc source.Description
+	res  *treeResolver
+}
+
+func (s *treeSource) ID() syftart.ID                                   { return syftart.ID(s.desc.ID) }
+func (s *treeSource) Describe() source.Description                     { return s.desc }
+func (s *treeSource) FileResolver(source.Scope) (file.Resolver, error) { return s.res, nil }
+func (s *treeSource) Close() error                                     { return nil }
+
+// treeResolver answers syft's queries from a stereoscope file tree built from
+// the archives' indexes, the way syft's own directory resolver does from a
+// walk of the disk.
+type treeResolver struct {
+	tree   *filetree.FileTree
+	index  filetree.Index
+	search filetree.Searcher
+	files  map[stfile.ID]treeFile
+	ctx    context.Context // carries syft's temp dir, for large files
+}
+
+type treeFile struct {
+	tree  *artifact.Tree
+	entry *artifact.Entry
+}
+
+// spillAt is the size past which a file is copied to the temp dir when a
+// cataloger reads it (syft buffers binaries whole to parse them).
+const spillAt = 64 << 20
+
+// maxCatalogFile bounds a file other than a binary or an archive that the
+// catalogers may read.
+const maxCatalogFile = 64 << 20
+
+func isArchiveMIME(m string) bool {
+	return m == "application/zip" || m == "application/java-archive" || m == "application/gzip" || m == "application/x-tar"
+}
+
+func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Context, warn func(artifact.Warning)) (*treeSource, error) {
+	r := &treeResolver{tree: filetree.New(), index: filetree.NewIndex(), files: map[stfile.ID]treeFile{}, ctx: tmpCtx}
+	type pending struct {
+		p    string
+		tf   treeFile
+		mime string
+		v    *artifact.Root
+	}
+	var regular []*pending
+	addDir := func(p string, e *artifact.Entry) error {
+		ref, err := r.tree.AddDir(stfile.Path(p))
+		if err != nil {
+			return err
+		}
+		info := stfile.ManualInfo{NameValue: path.Base(p), ModeValue: os.ModeDir | 0o755}
+		if e != nil {
+			info.ModeValue, info.ModTimeValue = e.Mode, e.ModTime
+		}
+		r.index.Add(*ref, stfile.Metadata{FileInfo: info, Path: p, Type: stfile.TypeDirectory})
+		return nil
+	}
+	if err := addDir("/", nil); err != nil {
+		return nil, err
+	}
+	for i, root := range m.roots {
+		prefix := m.prefixes[i]
+		if prefix != "" {
+			if err := addDir(prefix, nil); err != nil {
+				return nil, err
+			}
+		}
+		for _, e := range root.Tree.Entries() {
+			p := prefix + "/" + e.Path
+			switch e.Type {
+			case artifact.EntryDir:
+				if err := addDir(p, e); err != nil {
+					return nil, err
+				}
+			case artifact.EntrySymlink:
+				target := prefix + "/" + e.Link
+				if e.Link == "." {
+					target = prefix + "/"
+				}
+				ref, err := r.tree.AddSymLink(stfile.Path(p), stfile.Path(target))
+				if err != nil {
+					return nil, err
+				}
+				info := stfile.ManualInfo{NameValue: path.Base(p), ModeValue: e.Mode, ModTimeValue: e.ModTime, SizeValue: e.Size}
+				r.index.Add(*ref, stfile.Metadata{FileInfo: info, Path: p, Type: stfile.TypeSymLink, LinkDestination: target})
+			case artifact.EntryFile:
+				if root.NotCataloged[e.Path] {
+					continue
+				}
+				regular = append(regular, &pending{p: p, tf: treeFile{root.Tree, e}, v: root})
+			}
+		}
+	}
+	// The MIME type is sniffed from each file's head, as syft's directory
+	// indexer does; the entries are independent, so all cores inflate.
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(regular) || ctx.Err() != nil {
+					return
+				}
+				pd := regular[i]
+				if pd.tf.entry.Size == 0 {
+					continue
+				}
+				rc, err := pd.tf.tree.Open(pd.tf.entry)
+				if err != nil {
+					continue
+				}
+				pd.mime = stfile.MIMEType(rc)
+				rc.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, pd := range regular {
+		if pd.tf.entry.Size > maxCatalogFile && !strings.HasPrefix(pd.mime, "application/x-") && !isArchiveMIME(pd.mime) {
+			// Catalogers parse metadata files whole in memory; none is
+			// this large, and one that is would be a memory bomb.
+			if warn != nil {
+				v, _ := pd.v.Locate(pd.tf.entry.Path)
+				warn(artifact.Warning{Path: v, Message: fmt.Sprintf("not cataloged: %d bytes, over the %d MiB a package file may take (still scanned for secrets)", pd.tf.entry.Size, maxCatalogFile>>20)})
+			}
+			continue
+		}
+		ref, err := r.tree.AddFile(stfile.Path(pd.p))
+		if err != nil {
+			return nil, err
+		}
+		e := pd.tf.entry
+		info := stfile.ManualInfo{NameValue: path.Base(pd.p), SizeValue: e.Size, ModeValue: e.Mode, ModTimeValue: e.ModTime}
+		r.index.Add(*ref, stfile.Metadata{FileInfo: info, Path: pd.p, Type: stfile.TypeRegular, MIMEType: pd.mime})
+		r.files[ref.ID()] = pd.tf
+	}
+	r.search = filetree.NewSearchContext(r.tree, r.index)
+	return &treeSource{
+		desc: source.Description{ID: "fnscan-tree-" + name, Name: name, Metadata: source.FileMetadata{Path: name}},
+		res:  r,
+	}, nil
+}
+
+func (r *treeResolver) HasPath(p string) bool {
+	return r.tree.HasPath(stfile.Path(p))
+}
+
+func (r *treeResolver) FilesByPath(paths ...string) ([]file.Location, error) {
+	var out []file.Location
+	for _, p := range paths {
+		ref, err := r.search.SearchByPath(p, filetree.FollowBasenameLinks)
+		if err != nil || ref == nil || !ref.HasReference() {
+			continue
+		}
+		e, err := r.index.Get(*ref.Reference)
+		if err != nil || e.IsDir() {
+			continue
+		}
+		out = append(out, file.NewVirtualLocationFromDirectory(string(ref.RealPath), p, *ref.Reference))
+	}
+	return out, nil
+}
+
+func (r *treeResolver) FilesByGlob(patterns ...string) ([]file.Location, error) {
+	seen := stfile.NewFileReferenceSet()
+	var out []file.Location
+	for _, pattern := range patterns {
+		refs, err := r.search.SearchByGlob(pattern, filetree.FollowBasenameLinks)
+		if err != nil {
+			return nil, err
+		}
+		for _, ref := range refs {
+			if !ref.HasReference() || seen.Contains(*ref.Reference) {
+				continue
+			}
+			e, err := r.index.Get(*ref.Reference)
+			if err != nil {
+				return nil, fmt.Errorf("no metadata for %s: %w", ref.RealPath, err)
+			}
+			if e.IsDir() {
+				continue
+			}
+			seen.Add(*ref.Reference)
+			out = append(out, file.NewVirtualLocationFromDirectory(string(ref.RealPath), string(ref.RequestPath), *ref.Reference))
+		}
+	}
+	return out, nil
+}
+
+func (r *treeResolver) FilesByMIMEType(types ...string) ([]file.Location, error) {
+	seen := stfile.NewFileReferenceSet()
+	var out []file.Location
+	refs, err := r.search.SearchByMIMEType(types...)
+	if err != nil {
+		return nil, err
+	}
+	for _, ref := range refs {
+		if !ref.HasReference() || seen.Contains(*ref.Reference) {
+			continue
+		}
+		seen.Add(*ref.Reference)
+		out = append(out, file.NewVirtualLocationFromDirectory(string(ref.RealPath), string(ref.RequestPath), *ref.Reference))
+	}
+	return out, nil
+}
+
+func (r *treeResolver) RelativeFileByPath(_ file.Location, p string) *file.Location {
+	locs, err := r.FilesByPath(p)
+	if err != nil || len(locs) == 0 {
+		return nil
+	}
+	return &locs[0]
+}
+
+func (r *treeResolver) FileContentsByLocation(l file.Location) (io.ReadCloser, error) {
+	ref := l.Reference()
+	tf, ok := r.files[ref.ID()]
+	if !ok {
+		return nil, fmt.Errorf("not a regular file: %q", l.RealPath)
+	}
+	rc, err := tf.tree.Open(tf.entry)
+	if err != nil || tf.entry.Size <= spillAt {
+		return rc, err
+	}
+	// syft buffers a reader without random access whole in memory; a large
+	// file goes to the temp dir instead, read back with ReadAt.
+	defer rc.Close()
+	f, done, err := tempFile(r.ctx, "entry-*")
+	if err != nil {
+		return nil, err
+	}
+	done() // unlinked: gone when closed, whatever happens
+	if _, err := io.Copy(f, rc); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func (r *treeResolver) FileMetadataByLocation(l file.Location) (file.Metadata, error) {
+	e, err := r.index.Get(l.Reference())
+	if err != nil {
+		return file.Metadata{}, fmt.Errorf("location %q: %w", l.RealPath, os.ErrNotExist)
+	}
+	return e.Metadata, nil
+}
+
+func (r *treeResolver) AllLocations(ctx context.Context) <-chan file.Location {
+	out := make(chan file.Location)
+	go func() {
+		defer close(out)
+		for _, ref := range r.tree.AllFiles(stfile.AllTypes()...) {
+			select {
+			case <-ctx.Done():
+				return
+			case out <- file.NewLocationFromDirectory(string(ref.RealPath), "", ref):
+			}
+		}
+	}()
+	return out
+}
