@@ -1,0 +1,165 @@
+package sbom
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fnscan/fnscan/internal/fixture"
+)
+
+// unzipTo writes a zip's regular files under dir, as a user who unpacked
+// the package would have them.
+func unzipTo(t *testing.T, zipPath, dir string) {
+	t.Helper()
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		if !f.Mode().IsRegular() {
+			continue
+		}
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// summary is what must not depend on how the target was opened: every
+// component with its purl, cataloger and locations inside the target.
+func summary(res *Result, prefix string) []string {
+	var out []string
+	for _, c := range res.Components {
+		var locs []string
+		for _, l := range c.Locations {
+			locs = append(locs, strings.TrimPrefix(l.Path, prefix))
+		}
+		slices.Sort(locs)
+		out = append(out, fmt.Sprintf("%s@%s %s %s %s %v", c.Name, c.Version, c.PURL, c.Type, c.FoundBy, locs))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Acceptance 4 of reading archives in place: a zip read where it lies and
+// the same tree unpacked by the user (dir:) give the same SBOM — packages,
+// purls, catalogers, locations — nested jar and zip included.
+func TestZipEqualsDirectory(t *testing.T) {
+	t.Parallel()
+	base, err := os.ReadFile(testdata("lambda", "dvsa-order-api.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jars, _ := filepath.Glob(testdata("jars", "*.jar"))
+	if len(jars) == 0 {
+		t.Fatal("no jars in testdata/jars")
+	}
+	jar, err := os.ReadFile(jars[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The real package, plus a jar and a zip of npm packages inside it.
+	zr, err := zip.NewReader(bytes.NewReader(base), int64(len(base)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, f := range zr.File {
+		if !f.Mode().IsRegular() {
+			continue
+		}
+		rc, _ := f.Open()
+		files[f.Name], _ = io.ReadAll(rc)
+		rc.Close()
+	}
+	files["lib/"+filepath.Base(jars[0])] = jar
+	files["vendor/bundle.zip"] = fixture.Zip(map[string][]byte{
+		"node_modules/minimist/package.json": []byte(`{"name":"minimist","version":"0.0.8"}`),
+	})
+	dir := t.TempDir()
+	zipPath := filepath.Join(dir, "fn.zip")
+	if err := os.WriteFile(zipPath, fixture.Zip(files), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tree := filepath.Join(dir, "fn")
+	unzipTo(t, zipPath, tree)
+
+	start := time.Now()
+	fromZip := catalogSpec(t, zipPath)
+	tz := time.Since(start)
+	start = time.Now()
+	fromDir := catalogSpec(t, "dir:"+tree)
+	t.Logf("zip %v, dir %v, %d components", tz, time.Since(start), len(fromZip.Components))
+	a, b := summary(fromZip, "fn.zip!"), summary(fromDir, "fn/")
+	if len(a) < 50 {
+		t.Fatalf("only %d components from the zip", len(a))
+	}
+	if !slices.Equal(a, b) {
+		for _, s := range a {
+			if !slices.Contains(b, s) {
+				t.Errorf("only from the zip: %s", s)
+			}
+		}
+		for _, s := range b {
+			if !slices.Contains(a, s) {
+				t.Errorf("only from the dir: %s", s)
+			}
+		}
+	}
+}
+
+// 200 nested zips cost one cataloging pass, not 200: time grows with the
+// bytes, not with the number of archives.
+func TestManyNestedArchives(t *testing.T) {
+	t.Parallel()
+	files := map[string][]byte{}
+	for i := 0; i < 200; i++ {
+		files[fmt.Sprintf("vendor/p%03d.zip", i)] = fixture.Zip(map[string][]byte{
+			fmt.Sprintf("node_modules/pkg-%03d/package.json", i): []byte(fmt.Sprintf(`{"name":"pkg-%03d","version":"1.0.%d"}`, i, i)),
+		})
+	}
+	p := writeZip(t, "fn.zip", files)
+	start := time.Now()
+	res := catalogSpec(t, p)
+	took := time.Since(start)
+	t.Logf("200 nested zips cataloged in %v", took)
+	n := 0
+	for _, c := range res.Components {
+		if strings.HasPrefix(c.Name, "pkg-") {
+			n++
+			want := fmt.Sprintf("fn.zip!vendor/p%s.zip!node_modules/%s/package.json", strings.TrimPrefix(c.Name, "pkg-"), c.Name)
+			if len(c.Locations) != 1 || c.Locations[0].Path != want {
+				t.Errorf("%s: locations %v, want %s", c.Name, c.Locations, want)
+			}
+		}
+	}
+	if n != 200 {
+		t.Errorf("%d of 200 nested packages found", n)
+	}
+	// Per-archive cataloging took over 120 s; one pass takes a few seconds.
+	if took > 60*time.Second {
+		t.Errorf("took %v", took)
+	}
+}
