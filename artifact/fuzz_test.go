@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fnscan/fnscan/internal/fixture"
 )
 
 // FuzzUnpack feeds arbitrary bytes to Open as a zip, a tar and an image: it
@@ -86,5 +88,12 @@ func hostileSeeds() [][]byte {
 	}
 	out = append(out, zipOf([2]string{"index.js", "token='secret'"}, [2]string{"index.js", "ok"}))
 	out = append(out, zipOf([2]string{"node_modules/x/", ""}, [2]string{"node_modules/x/package.json", `{"name":"lodash","version":"4.17.4"}`}, [2]string{"node_modules/x", "file"}))
+	// Item 2: entries sharing one stream, and a size past the end.
+	small := fixture.RepeatDeflate([]byte("0123456789abcdef"), 64)
+	out = append(out, fixture.OverlappingZip([]string{"a", "b", "c"}, small, 0))
+	out = append(out, fixture.OverlappingZip([]string{"a"}, small, 0x7fffffff))
+	// Item 3: one layer listed three times.
+	layer := fixture.Tar(map[string]string{"app/a.txt": "a"})
+	out = append(out, fixture.DockerArchive("x:1", [][]byte{layer, layer, layer}))
 	return out
 }

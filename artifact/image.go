@@ -92,7 +92,13 @@ func (t *Target) readImage(ctx context.Context, u *unpacker, p, layout, platform
 	}
 	done := map[string]unpacked{}
 	for i, l := range img.layers {
-		if prev, ok := done[l]; ok {
+		prev, ok := done[l]
+		if !ok && len(cfg.RootFS.DiffIDs) > 0 {
+			// Another path with the diffID already verified: the same
+			// content, as the config declares it.
+			prev, ok = done[cfg.RootFS.DiffIDs[i]]
+		}
+		if ok {
 			o := Origin{Kind: OriginImageLayer, Name: prev.diffID, SHA256: strings.TrimPrefix(prev.diffID, "sha256:"), Index: i + 1}
 			if len(cfg.RootFS.DiffIDs) > 0 && cfg.RootFS.DiffIDs[i] != prev.diffID {
 				return fmt.Errorf("%s: layer %d (%s): content digest %s does not match the config's diffID %s", p, i+1, l, prev.diffID, cfg.RootFS.DiffIDs[i])
@@ -109,6 +115,7 @@ func (t *Target) readImage(ctx context.Context, u *unpacker, p, layout, platform
 			return fmt.Errorf("%s: %w", p, err)
 		}
 		done[l] = unpacked{dir: dir, diffID: diffID, wh: wh}
+		done[diffID] = done[l]
 		if len(cfg.RootFS.DiffIDs) > 0 && cfg.RootFS.DiffIDs[i] != diffID {
 			return fmt.Errorf("%s: layer %d (%s): content digest %s does not match the config's diffID %s", p, i+1, l, diffID, cfg.RootFS.DiffIDs[i])
 		}

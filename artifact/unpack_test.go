@@ -4,7 +4,11 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -548,5 +552,48 @@ func TestLongNames(t *testing.T) {
 		if len(w.String()) > 600 || !strings.Contains(w.Message, "refused: a path") {
 			t.Errorf("warning of %d bytes: %.200s", len(w.String()), w.String())
 		}
+	}
+}
+
+// A docker-archive whose manifest lists one layer fifteen times unpacks it
+// once: a blob is content-addressed, and budgets count what is really
+// decompressed (15 × 64 MiB of zeros was 960 MB written).
+func TestRepeatedLayerUnpackedOnce(t *testing.T) {
+	layer := tarBytes(t, map[string]string{"zeros.bin": string(make([]byte, 64<<20)), "app/a.txt": "a\n"})
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	zw.Write(layer)
+	zw.Close()
+	sum := sha256.Sum256(layer)
+	var names, diffs []string
+	for i := 0; i < 15; i++ {
+		names = append(names, "blobs/layer.tar.gz")
+		diffs = append(diffs, "sha256:"+hex.EncodeToString(sum[:]))
+	}
+	cfg, _ := json.Marshal(map[string]any{"os": "linux", "architecture": "amd64", "rootfs": map[string]any{"type": "layers", "diff_ids": diffs}})
+	manifest, _ := json.Marshal([]map[string]any{{"Config": "config.json", "RepoTags": []string{"rep:1"}, "Layers": names}})
+	img := writeTemp(t, "img.tar", fixture.Tar(map[string]string{"blobs/layer.tar.gz": gz.String(), "config.json": string(cfg), "manifest.json": string(manifest)}))
+	tg, _, err := openIn(t, img, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	if len(tg.Parts) != 15 {
+		t.Errorf("%d parts, want 15", len(tg.Parts))
+	}
+	layers, _ := os.ReadDir(filepath.Join(tg.WorkDir(), "layers"))
+	if len(layers) != 1 {
+		t.Errorf("%d layer dirs unpacked, want 1", len(layers))
+	}
+	files, _ := tg.Files()
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f.Virtual, "/app/a.txt") {
+			n++
+		}
+	}
+	// Scanned once with its first listing, once in the squashed tree.
+	if n > 2 {
+		t.Errorf("app/a.txt listed %d times for scanning", n)
 	}
 }
