@@ -1,6 +1,7 @@
 package sbom
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -106,6 +107,8 @@ type treeResolver struct {
 	search filetree.Searcher
 	files  map[stfile.ID]treeFile
 	ctx    context.Context // carries syft's temp dir, for large files
+	binMu  sync.Mutex
+	bins   map[*artifact.Entry]*cachedBinary
 }
 
 type treeFile struct {
@@ -126,7 +129,7 @@ func isArchiveMIME(m string) bool {
 }
 
 func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Context, warn func(artifact.Warning)) (*treeSource, error) {
-	r := &treeResolver{tree: filetree.New(), index: filetree.NewIndex(), files: map[stfile.ID]treeFile{}, ctx: tmpCtx}
+	r := &treeResolver{tree: filetree.New(), index: filetree.NewIndex(), files: map[stfile.ID]treeFile{}, ctx: tmpCtx, bins: map[*artifact.Entry]*cachedBinary{}}
 	type pending struct {
 		p    string
 		tf   treeFile
@@ -315,6 +318,9 @@ func (r *treeResolver) FileContentsByLocation(l file.Location) (io.ReadCloser, e
 	if !ok {
 		return nil, fmt.Errorf("not a regular file: %q", l.RealPath)
 	}
+	if e, err := r.index.Get(ref); err == nil && isBinaryMIME(e.MIMEType) && tf.entry.Size <= spillAt {
+		return r.binary(tf)
+	}
 	rc, err := tf.tree.Open(tf.entry)
 	if err != nil || tf.entry.Size <= spillAt {
 		return rc, err
@@ -336,6 +342,51 @@ func (r *treeResolver) FileContentsByLocation(l file.Location) (io.ReadCloser, e
 		return nil, err
 	}
 	return f, nil
+}
+
+// binary gives a binary's bytes with random access. Several catalogers
+// (Go, Rust, .NET, ELF notes) each read every executable, and syft buffers
+// a plain reader whole for each: inflated once here, shared by all.
+func (r *treeResolver) binary(tf treeFile) (io.ReadCloser, error) {
+	r.binMu.Lock()
+	c, ok := r.bins[tf.entry]
+	if !ok {
+		c = &cachedBinary{}
+		r.bins[tf.entry] = c
+	}
+	r.binMu.Unlock()
+	c.once.Do(func() {
+		var rc io.ReadCloser
+		if rc, c.err = tf.tree.Open(tf.entry); c.err == nil {
+			c.b, c.err = io.ReadAll(rc)
+			rc.Close()
+		}
+	})
+	if c.err != nil {
+		return nil, c.err
+	}
+	return bytesFile{bytes.NewReader(c.b)}, nil
+}
+
+type cachedBinary struct {
+	once sync.Once
+	b    []byte
+	err  error
+}
+
+// bytesFile is a ReadCloser with ReadAt and Seek, which syft's binary
+// catalogers use in place instead of copying.
+type bytesFile struct{ *bytes.Reader }
+
+func (bytesFile) Close() error { return nil }
+
+func isBinaryMIME(m string) bool {
+	switch m {
+	case "application/x-executable", "application/x-sharedlib", "application/x-mach-binary",
+		"application/vnd.microsoft.portable-executable", "application/x-elf", "application/x-object":
+		return true
+	}
+	return false
 }
 
 func (r *treeResolver) FileMetadataByLocation(l file.Location) (file.Metadata, error) {
