@@ -394,7 +394,7 @@ func open(ctx context.Context, kind Kind, p string, opts Options) (t *Target, er
 	if status == nil {
 		status = func(string) {}
 	}
-	u := &unpacker{b: &budget{limits: opts.Limits}, warn: t.warn}
+	u := &unpacker{b: &budget{limits: opts.Limits, ctx: ctx}, warn: t.warn}
 	if err := t.open(ctx, u, p, opts, status); err != nil {
 		t.Close()
 		return nil, err
@@ -572,6 +572,11 @@ func (t *Target) Close() error {
 		return nil
 	}
 	err := os.RemoveAll(t.work)
+	for i := 0; i < 3 && err != nil; i++ {
+		// After Ctrl-C a cataloger still running may add a file while the
+		// tree is removed (not after: its temp root is gone by then).
+		err = os.RemoveAll(t.work)
+	}
 	t.work = ""
 	return err
 }

@@ -180,6 +180,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	t.Close()
+	// Every stage stops on cancel, but one that finished regardless must
+	// not make an interrupted scan look complete.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 
 	res := result.New(sres, cfg.ToolVersion)
 	res.Reproducible, res.ScanTime, res.Database = cfg.Reproducible, now, dbInfo

@@ -133,7 +133,14 @@ feed:
 		}
 	}
 	close(next)
-	wg.Wait()
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		// A worker may be seconds into a large file: its result is not
+		// needed, and the caller removes the files under it.
+	}
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}

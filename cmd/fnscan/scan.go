@@ -119,7 +119,7 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 	}
 	for _, o := range outs {
 		f, _ := report.Lookup(o.format)
-		if err := writeOutput(o, stdout, func(w io.Writer) error { return f.Write(w, res) }); err != nil {
+		if err := writeOutput(ctx, o, stdout, func(w io.Writer) error { return f.Write(w, res) }); err != nil {
 			return err
 		}
 	}
