@@ -56,7 +56,7 @@ func (t *Target) openNested(ctx context.Context, u *unpacker) error {
 			for _, p := range found {
 				rel, _ := filepath.Rel(r.Dir, p)
 				virtual, _ := r.Locate(filepath.ToSlash(rel))
-				t.warn(Warning{Path: virtual, Message: fmt.Sprintf("nested archive not opened: deeper than --max-depth %d", u.b.limits.MaxDepth)})
+				t.warn(Warning{Path: virtual, Message: fmt.Sprintf("nested archive not opened: deeper than --max-depth %d", u.b.limits.MaxDepth), Unscanned: true})
 			}
 			continue
 		}
@@ -76,7 +76,7 @@ func (t *Target) openNested(ctx context.Context, u *unpacker) error {
 			}
 			if err != nil {
 				os.RemoveAll(dir)
-				t.warn(Warning{Path: virtual, Message: "skipped corrupt archive: " + err.Error()})
+				t.warn(Warning{Path: virtual, Message: "skipped corrupt archive: " + err.Error(), Unscanned: true})
 				continue
 			}
 			if err := u.checkLinks(dir, virtual, "!"); err != nil {

@@ -608,7 +608,7 @@ func (t *Target) walkFiles() ([]File, error) {
 				if pe, ok := err.(*fs.PathError); ok {
 					msg = "not scanned: " + pe.Err.Error()
 				}
-				t.warn(Warning{Path: v, Message: msg})
+				t.warn(Warning{Path: v, Message: msg, Unscanned: true})
 				return nil
 			}
 			if !d.Type().IsRegular() {

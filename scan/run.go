@@ -253,6 +253,7 @@ func finish(res *Result, rules policy.Rules, gate policy.Config, h Handler, col 
 // the options override the file's failOn and maxDbAge.
 func loadPolicy(cfg Config) (rules policy.Rules, gate policy.Config, maxAge time.Duration, err error) {
 	var failOn, fileAge string
+	var incomplete *bool
 	vexPaths := append([]string(nil), cfg.VEX...)
 	if cfg.PolicyFile != "" {
 		f, err := policy.LoadFile(cfg.PolicyFile)
@@ -260,6 +261,7 @@ func loadPolicy(cfg Config) (rules policy.Rules, gate policy.Config, maxAge time
 			return rules, gate, 0, fmt.Errorf("--policy %w", err)
 		}
 		rules.Ignores, rules.Source, rules.SHA256, failOn, fileAge = f.Ignore, cfg.PolicyFile, f.SHA256, f.FailOn, f.MaxDBAge
+		incomplete = f.FailOnIncomplete
 		if cfg.Vulns { // without vulnerabilities VEX has nothing to speak of
 			vexPaths = append(f.VEXPaths(), vexPaths...)
 		}
@@ -278,6 +280,10 @@ func loadPolicy(cfg Config) (rules policy.Rules, gate policy.Config, maxAge time
 		failOn = DefaultFailOn
 	}
 	gate = policy.Config{FailOn: failOn, Secrets: (failOn != "" && !strings.EqualFold(failOn, "none")) || cfg.AnySecretFails}
+	if cfg.FailOnIncomplete != nil {
+		incomplete = cfg.FailOnIncomplete
+	}
+	gate.FailOnIncomplete = incomplete != nil && *incomplete
 	if err := gate.Validate(); err != nil {
 		return rules, gate, 0, err
 	}

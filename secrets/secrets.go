@@ -195,8 +195,9 @@ func sortFindings(fs []Finding) {
 
 func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64) fileResult {
 	var fr fileResult
-	warn := func(msg string) {
-		fr.warnings = append(fr.warnings, artifact.Warning{Path: f.Virtual, Message: msg})
+	// unread: the file was not scanned, or only in part.
+	warn := func(msg string, unread bool) {
+		fr.warnings = append(fr.warnings, artifact.Warning{Path: f.Virtual, Message: msg, Unscanned: unread})
 	}
 	p := normalizePath(cmp.Or(f.Path, f.Virtual))
 	vendored := isVendored(p)
@@ -221,18 +222,18 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64) fileResult {
 	if st, err := os.Stat(f.Real); err == nil {
 		size = st.Size()
 	} else {
-		warn("cannot read file: " + err.Error())
+		warn("cannot read file: "+err.Error(), true)
 		fr.hits = finish(hits)
 		return fr
 	}
 	if size > s.cfg.MaxFileSize {
-		warn(fmt.Sprintf("skipped for secrets: %d bytes is over the per-file limit of %d", size, s.cfg.MaxFileSize))
+		warn(fmt.Sprintf("skipped for secrets: %d bytes is over the per-file limit of %d", size, s.cfg.MaxFileSize), true)
 		fr.hits = finish(hits)
 		return fr
 	}
 	content, err := readLimited(f.Real, size, s.cfg.MaxFileSize)
 	if err != nil {
-		warn("cannot read file: " + err.Error())
+		warn("cannot read file: "+err.Error(), true)
 		fr.hits = finish(hits)
 		return fr
 	}
@@ -243,7 +244,7 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64) fileResult {
 	// Charged only for text actually scanned: binary blobs must not use up
 	// the budget before the application's own files are reached.
 	if s.cfg.MaxTotal > 0 && total.Add(int64(len(content))) > s.cfg.MaxTotal {
-		warn(fmt.Sprintf("skipped for secrets: total scan limit of %d bytes reached", s.cfg.MaxTotal))
+		warn(fmt.Sprintf("skipped for secrets: total scan limit of %d bytes reached", s.cfg.MaxTotal), true)
 		fr.hits = finish(hits)
 		return fr
 	}
@@ -260,7 +261,7 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64) fileResult {
 	if !vendored {
 		cfgHits, cfgErr := scanConfig(p, content)
 		if cfgErr != nil {
-			warn(cfgErr.Error())
+			warn(cfgErr.Error(), false) // the text was scanned all the same
 		}
 		hits = mergeConfig(hits, cfgHits)
 	}
