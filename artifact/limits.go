@@ -1,6 +1,7 @@
 package artifact
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -55,6 +56,7 @@ var ErrLimit = errors.New("limit exceeded")
 // budget is shared by every archive unpacked for one target.
 type budget struct {
 	limits  Limits
+	ctx     context.Context // nil: never cancelled
 	bytes   atomic.Int64
 	entries atomic.Int64
 	read    atomic.Int64 // decompressed bytes read from compressed streams
@@ -68,6 +70,11 @@ func (b *budget) entry() error {
 }
 
 func (b *budget) add(n int64) error {
+	// Checked per write: one entry may take seconds to inflate, and Ctrl-C
+	// must not wait for it.
+	if b.ctx != nil && b.ctx.Err() != nil {
+		return b.ctx.Err()
+	}
 	if t := b.bytes.Add(n); t > b.limits.MaxTotalBytes {
 		return fmt.Errorf("%w: more than %d bytes unpacked in total (raise --max-total-size)", ErrLimit, b.limits.MaxTotalBytes)
 	}

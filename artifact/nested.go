@@ -71,7 +71,7 @@ func (t *Target) openNested(ctx context.Context, u *unpacker) error {
 			// named in every report.
 			for _, f := range list {
 				virtual, _ := r.Locate(f.rel)
-				t.warn(Warning{Path: virtual, Message: fmt.Sprintf("nested archive not opened: deeper than --max-depth %d", u.b.limits.MaxDepth)})
+				t.warn(Warning{Path: virtual, Message: fmt.Sprintf("nested archive not opened: deeper than --max-depth %d", u.b.limits.MaxDepth), Unscanned: true})
 			}
 			continue
 		}
@@ -111,7 +111,7 @@ func (t *Target) openNested(ctx context.Context, u *unpacker) error {
 				if nr.Dir != "" {
 					os.RemoveAll(nr.Dir)
 				}
-				t.warn(Warning{Path: virtual, Message: "skipped corrupt archive: " + err.Error()})
+				t.warn(Warning{Path: virtual, Message: "skipped corrupt archive: " + err.Error(), Unscanned: true})
 				continue
 			}
 			if kind == "jar" && nr.Tree != nil {
@@ -139,7 +139,7 @@ func (t *Target) checkJarMetadata(jar *Root) {
 		if p != "META-INF/MANIFEST.MF" && !(strings.HasPrefix(p, "META-INF/MAVEN/") && (strings.HasSuffix(p, "/POM.PROPERTIES") || strings.HasSuffix(p, "/POM.XML"))) {
 			continue
 		}
-		t.warn(Warning{Path: jar.Virtual + "!" + e.Path, Message: fmt.Sprintf("not cataloged: %d bytes, over the %d MiB a package manifest may take (its files are still scanned for secrets)", e.Size, maxManifest>>20)})
+		t.warn(Warning{Path: jar.Virtual + "!" + e.Path, Message: fmt.Sprintf("not cataloged: %d bytes, over the %d MiB a package manifest may take (its files are still scanned for secrets)", e.Size, maxManifest>>20), Unscanned: true})
 		for x := jar; x.parent != nil && nestedKind(path.Base(x.rel)) == "jar"; x = x.parent {
 			if x.parent.NotCataloged == nil {
 				x.parent.NotCataloged = map[string]bool{}

@@ -404,7 +404,7 @@ func open(ctx context.Context, kind Kind, p string, opts Options) (t *Target, er
 	if status == nil {
 		status = func(string) {}
 	}
-	u := &unpacker{b: &budget{limits: opts.Limits}, warn: t.warn}
+	u := &unpacker{b: &budget{limits: opts.Limits, ctx: ctx}, warn: t.warn}
 	if err := t.open(ctx, u, p, opts, status); err != nil {
 		t.Close()
 		return nil, err
@@ -601,6 +601,11 @@ func (t *Target) Close() error {
 		return nil
 	}
 	err := os.RemoveAll(t.work)
+	for i := 0; i < 3 && err != nil; i++ {
+		// After Ctrl-C a cataloger still running may add a file while the
+		// tree is removed (not after: its temp root is gone by then).
+		err = os.RemoveAll(t.work)
+	}
 	t.work = ""
 	return err
 }
@@ -662,7 +667,7 @@ func (t *Target) walkFiles() ([]File, error) {
 				if pe, ok := err.(*fs.PathError); ok {
 					msg = "not scanned: " + pe.Err.Error()
 				}
-				t.warn(Warning{Path: v, Message: msg})
+				t.warn(Warning{Path: v, Message: msg, Unscanned: true})
 				return nil
 			}
 			if !d.Type().IsRegular() {

@@ -98,6 +98,11 @@ func readBounded(r io.Reader, max int64) ([]byte, error) {
 type Warning struct {
 	Path    string `json:"path"`
 	Message string `json:"message"`
+	// Unscanned says a stage did not read the file or archive at Path, or
+	// read it only in part, because of a limit, a refusal or corruption:
+	// what the policy's failOnIncomplete fails on. Set where the warning
+	// is made, never inferred from Message.
+	Unscanned bool `json:"unscanned,omitempty"`
 }
 
 func (w Warning) String() string { return w.Path + ": " + w.Message }

@@ -115,7 +115,14 @@ const (
 	maxPathBytes     = 3072
 )
 
+// refuse warns that an entry was not unpacked, so not scanned.
 func (u *unpacker) refuse(archive, entry string, err error) {
+	u.warn(Warning{Path: archive + "!" + shortName(entry), Message: "refused: " + err.Error(), Unscanned: true})
+}
+
+// refuseMarker refuses an entry with no content of its own (a symlink, a
+// whiteout): nothing is left unscanned.
+func (u *unpacker) refuseMarker(archive, entry string, err error) {
 	u.warn(Warning{Path: archive + "!" + shortName(entry), Message: "refused: " + err.Error()})
 }
 
@@ -155,7 +162,7 @@ func (u *unpacker) symlink(root *os.Root, archive, name, target string) {
 		err = root.Symlink(rel, name)
 	}
 	if err != nil {
-		u.refuse(archive, name, err)
+		u.refuseMarker(archive, name, err)
 	}
 }
 
@@ -329,7 +336,7 @@ func (u *unpacker) untar(ctx context.Context, archive string, r io.Reader, root 
 			if strings.HasPrefix(base, ".wh.") {
 				target := strings.TrimPrefix(base, ".wh.")
 				if target == "" || target == "." || target == ".." || strings.Contains(target, "/") {
-					u.refuse(archive, hdr.Name, errors.New("invalid whiteout name"))
+					u.refuseMarker(archive, hdr.Name, errors.New("invalid whiteout name"))
 					continue
 				}
 				wh = append(wh, whiteout{dir: path.Dir(name), name: target})

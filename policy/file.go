@@ -36,6 +36,7 @@ import (
 //	    reason: signing arrives with the new pipeline
 //	vex:
 //	  - vex/openvex.json              # relative to this file
+//	failOnIncomplete: true            # fail when part of the target was not scanned
 //
 // Every ignore needs a reason. An expired ignore stops applying, with a
 // warning, so a deferral cannot silently become permanent.
@@ -46,6 +47,9 @@ type File struct {
 	MaxDBAge string   `yaml:"maxDbAge"`
 	Ignore   []Ignore `yaml:"ignore"`
 	VEX      []string `yaml:"vex"`
+	// FailOnIncomplete fails the gate on a file or archive left unscanned
+	// (Config.FailOnIncomplete); nil leaves it to the flag, else false.
+	FailOnIncomplete *bool `yaml:"failOnIncomplete"`
 
 	path string
 	// SHA256 is the hex sha256 of the file's bytes: the verdict names the

@@ -19,6 +19,10 @@ type Config struct {
 	FailOn string
 	// Secrets fails the gate on any unsuppressed secret.
 	Secrets bool
+	// FailOnIncomplete fails the gate when a file or archive of the target
+	// was left unscanned (a warning marked Unscanned): a limit, a refused
+	// entry, a corrupt or too deeply nested archive.
+	FailOnIncomplete bool
 }
 
 // Validate checks FailOn.
@@ -83,6 +87,17 @@ func Evaluate(res *result.Result, cfg Config) Verdict {
 	}
 	if cfg.Secrets && len(res.Secrets) > 0 {
 		v.Reasons = append(v.Reasons, plural(len(res.Secrets), "hardcoded secret", "hardcoded secrets"))
+	}
+	if cfg.FailOnIncomplete {
+		n := 0
+		for _, w := range res.Warnings {
+			if w.Unscanned {
+				n++
+			}
+		}
+		if n > 0 {
+			v.Reasons = append(v.Reasons, plural(n, "file or archive", "files or archives")+" not scanned (failOnIncomplete; see the warnings)")
+		}
 	}
 	v.Pass = len(v.Reasons) == 0
 	return v

@@ -1,8 +1,10 @@
 package policy
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/fnscan/fnscan/artifact"
 	"github.com/fnscan/fnscan/result"
 	"github.com/fnscan/fnscan/sbom"
 	"github.com/fnscan/fnscan/secrets"
@@ -51,3 +53,53 @@ func TestEvaluate(t *testing.T) {
 		t.Error("bad fail-on accepted")
 	}
 }
+
+// failOnIncomplete fails on warnings marked Unscanned, whatever their text,
+// and on nothing else.
+func TestEvaluateIncomplete(t *testing.T) {
+	unscanned := artifact.Warning{Path: "fn.zip!lib/a.zip", Message: "skipped corrupt archive: zip: not a valid zip file", Unscanned: true}
+	other := artifact.Warning{Path: "fn.zip!x", Message: "refused: not scanned", Unscanned: false} // text alone decides nothing
+	cases := []struct {
+		name     string
+		warnings []artifact.Warning
+		cfg      Config
+		pass     bool
+		reason   string
+	}{
+		{"off: unscanned passes", []artifact.Warning{unscanned}, Config{}, true, ""},
+		{"on: unscanned fails", []artifact.Warning{unscanned, other}, Config{FailOnIncomplete: true}, false, "1 file or archive not scanned"},
+		{"on: counts each", []artifact.Warning{unscanned, unscanned, other}, Config{FailOnIncomplete: true}, false, "2 files or archives not scanned"},
+		{"on: other warnings pass", []artifact.Warning{other}, Config{FailOnIncomplete: true}, true, ""},
+		{"on: with failOn none", []artifact.Warning{unscanned}, Config{FailOn: "none", FailOnIncomplete: true}, false, "not scanned"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res := result.New(&sbom.Result{}, "test")
+			res.Warnings = c.warnings
+			v := Evaluate(res, c.cfg)
+			if v.Pass != c.pass {
+				t.Errorf("pass = %v, want %v (%v)", v.Pass, c.pass, v.Reasons)
+			}
+			if c.reason != "" && !strings.Contains(strings.Join(v.Reasons, "; "), c.reason) {
+				t.Errorf("reasons %q, want %q", v.Reasons, c.reason)
+			}
+		})
+	}
+}
+
+func TestLoadFileFailOnIncomplete(t *testing.T) {
+	for body, want := range map[string]*bool{"": nil, "failOnIncomplete: true\n": ptr(true), "failOnIncomplete: false\n": ptr(false)} {
+		f, err := LoadFile(writePolicy(t, body))
+		if err != nil {
+			t.Fatalf("%q: %v", body, err)
+		}
+		if (f.FailOnIncomplete == nil) != (want == nil) || (want != nil && *f.FailOnIncomplete != *want) {
+			t.Errorf("%q: failOnIncomplete = %v, want %v", body, f.FailOnIncomplete, want)
+		}
+	}
+	if _, err := LoadFile(writePolicy(t, "failOnIncomplete: sometimes\n")); err == nil {
+		t.Error("failOnIncomplete: sometimes accepted")
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -55,7 +55,7 @@ func sample() *result.Result {
 		Evidence: "dynamodb:PutItem on *", Remediation: "Name the tables the function writes.", CheckovID: "CKV_AWS_111",
 	})
 	r.Secrets = append(r.Secrets, sec.Findings...)
-	r.Warnings = append(r.Warnings, artifact.Warning{Path: "fn.zip!lib/broken.jar", Message: "skipped corrupt archive: not a valid zip archive"})
+	r.Warnings = append(r.Warnings, artifact.Warning{Path: "fn.zip!lib/broken.jar", Message: "skipped corrupt archive: not a valid zip archive", Unscanned: true})
 	v := policy.Evaluate(r, policy.Config{FailOn: "high", Secrets: true})
 	r.Verdict = &v
 	return r

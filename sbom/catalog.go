@@ -195,7 +195,7 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 			WithParallelism(cfg.Parallelism).
 			WithCatalogerSelection(selection()).
 			WithoutFiles()
-		s, err := syft.CreateSBOM(ctx, src, scfg)
+		s, err := createSBOM(ctx, src, scfg)
 		src.Close()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -222,6 +222,31 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 	return res, nil
 }
 
+// createSBOM runs syft until it finishes or ctx ends. A cancelled syft
+// returns the document it has so far, without an error, while its
+// catalogers still run and add to it: that document is never used. What
+// syft leaves running only reads the work dir, which the caller removes.
+func createSBOM(ctx context.Context, src source.Source, cfg *syft.CreateSBOMConfig) (*syftsbom.SBOM, error) {
+	type created struct {
+		s   *syftsbom.SBOM
+		err error
+	}
+	done := make(chan created, 1)
+	go func() {
+		s, err := syft.CreateSBOM(ctx, src, cfg)
+		done <- created{s, err}
+	}()
+	select {
+	case c := <-done:
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return c.s, c.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 func displayRoot(r *artifact.Root) string {
 	if r.Virtual == "" {
 		return r.Origin.String()
@@ -244,10 +269,13 @@ func mergeRoot(res *Result, merged, s *syftsbom.SBOM, m *mount) {
 	npmByDir := map[string]pkg.Package{}
 	for p := range s.Artifacts.Packages.Enumerate() {
 		old := p.ID()
+		// Kept here, not asked of the collection again: Enumerate holds its
+		// read lock until the loop ends.
+		found := p.Locations.ToSlice()
 		var locs []file.Location
 		var where []Location
 		dropped := false
-		for _, l := range p.Locations.ToSlice() {
+		for _, l := range found {
 			if p.FoundBy == "javascript-lock-cataloger" && lockDirs[path.Dir(l.RealPath)] {
 				dropped = true
 				break
@@ -271,11 +299,9 @@ func mergeRoot(res *Result, merged, s *syftsbom.SBOM, m *mount) {
 			if _, dup := installed[p.Name+"@"+p.Version]; !dup {
 				installed[p.Name+"@"+p.Version] = p
 			}
-			if ls := s.Artifacts.Packages.Package(old); ls != nil {
-				for _, l := range ls.Locations.ToSlice() {
-					if strings.HasSuffix(l.RealPath, "/package.json") {
-						npmByDir[strings.TrimPrefix(path.Dir(l.RealPath), "/")] = p
-					}
+			for _, l := range found {
+				if strings.HasSuffix(l.RealPath, "/package.json") {
+					npmByDir[strings.TrimPrefix(path.Dir(l.RealPath), "/")] = p
 				}
 			}
 		}

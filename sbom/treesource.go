@@ -221,7 +221,7 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 			// this large, and one that is would be a memory bomb.
 			if warn != nil {
 				v, _ := pd.v.Locate(pd.tf.entry.Path)
-				warn(artifact.Warning{Path: v, Message: fmt.Sprintf("not cataloged: %d bytes, over the %d MiB a package file may take (still scanned for secrets)", pd.tf.entry.Size, maxCatalogFile>>20)})
+				warn(artifact.Warning{Path: v, Message: fmt.Sprintf("not cataloged: %d bytes, over the %d MiB a package file may take (still scanned for secrets)", pd.tf.entry.Size, maxCatalogFile>>20), Unscanned: true})
 			}
 			continue
 		}

@@ -59,6 +59,10 @@ type Config struct {
 	// are more VEX documents.
 	PolicyFile string
 	VEX        []string
+	// FailOnIncomplete fails the gate when a file or archive of the target
+	// was left unscanned (by a limit, a refusal or corruption); nil takes
+	// the policy file's failOnIncomplete, else false.
+	FailOnIncomplete *bool
 	// MaxDBAge fails the scan (an error, not a verdict) when the newest
 	// record of an ecosystem the target needs is older; 0 takes the policy
 	// file's maxDbAge, else no limit.

@@ -180,6 +180,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	t.Close()
+	// Every stage stops on cancel, but one that finished regardless must
+	// not make an interrupted scan look complete.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 
 	res := result.New(sres, cfg.ToolVersion)
 	res.Reproducible, res.ScanTime, res.Database = cfg.Reproducible, now, dbInfo
@@ -248,6 +253,7 @@ func finish(res *Result, rules policy.Rules, gate policy.Config, h Handler, col 
 // the options override the file's failOn and maxDbAge.
 func loadPolicy(cfg Config) (rules policy.Rules, gate policy.Config, maxAge time.Duration, err error) {
 	var failOn, fileAge string
+	var incomplete *bool
 	vexPaths := append([]string(nil), cfg.VEX...)
 	if cfg.PolicyFile != "" {
 		f, err := policy.LoadFile(cfg.PolicyFile)
@@ -255,6 +261,7 @@ func loadPolicy(cfg Config) (rules policy.Rules, gate policy.Config, maxAge time
 			return rules, gate, 0, fmt.Errorf("--policy %w", err)
 		}
 		rules.Ignores, rules.Source, rules.SHA256, failOn, fileAge = f.Ignore, cfg.PolicyFile, f.SHA256, f.FailOn, f.MaxDBAge
+		incomplete = f.FailOnIncomplete
 		if cfg.Vulns { // without vulnerabilities VEX has nothing to speak of
 			vexPaths = append(f.VEXPaths(), vexPaths...)
 		}
@@ -273,6 +280,10 @@ func loadPolicy(cfg Config) (rules policy.Rules, gate policy.Config, maxAge time
 		failOn = DefaultFailOn
 	}
 	gate = policy.Config{FailOn: failOn, Secrets: (failOn != "" && !strings.EqualFold(failOn, "none")) || cfg.AnySecretFails}
+	if cfg.FailOnIncomplete != nil {
+		incomplete = cfg.FailOnIncomplete
+	}
+	gate.FailOnIncomplete = incomplete != nil && *incomplete
 	if err := gate.Validate(); err != nil {
 		return rules, gate, 0, err
 	}

@@ -288,6 +288,9 @@ func TestConfigParseErrorWarns(t *testing.T) {
 	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].Message, "CloudFormation") {
 		t.Fatalf("want one CloudFormation parse warning, got %v", res.Warnings)
 	}
+	if res.Warnings[0].Unscanned {
+		t.Error("a template that did not parse was still scanned for secrets: not unscanned")
+	}
 	if strings.Contains(res.Warnings[0].Message, "hunter2") {
 		t.Fatal("warning leaks file content")
 	}

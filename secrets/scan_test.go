@@ -265,8 +265,8 @@ func TestLimitsAndBinary(t *testing.T) {
 	if !paths["small.js"] || !paths["unicode.txt"] || len(paths) != 2 {
 		t.Errorf("want findings in small.js and unicode.txt only, got %v", paths)
 	}
-	if len(res.Warnings) != 1 || res.Warnings[0].Path != "fn.zip!big.js" || !strings.Contains(res.Warnings[0].Message, "per-file limit") {
-		t.Errorf("want one per-file limit warning for big.js, got %v", res.Warnings)
+	if len(res.Warnings) != 1 || res.Warnings[0].Path != "fn.zip!big.js" || !strings.Contains(res.Warnings[0].Message, "per-file limit") || !res.Warnings[0].Unscanned {
+		t.Errorf("want one per-file limit warning for big.js, marked unscanned, got %v", res.Warnings)
 	}
 
 	cfg = DefaultConfig()
@@ -274,7 +274,7 @@ func TestLimitsAndBinary(t *testing.T) {
 	res = scan(t, files, cfg)
 	total := 0
 	for _, w := range res.Warnings {
-		if strings.Contains(w.Message, "total scan limit") {
+		if strings.Contains(w.Message, "total scan limit") && w.Unscanned {
 			total++
 		}
 	}

@@ -133,7 +133,14 @@ feed:
 		}
 	}
 	close(next)
-	wg.Wait()
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		// A worker may be seconds into a large file: its result is not
+		// needed, and the caller removes the files under it.
+	}
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
@@ -188,8 +195,9 @@ func sortFindings(fs []Finding) {
 
 func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64) fileResult {
 	var fr fileResult
-	warn := func(msg string) {
-		fr.warnings = append(fr.warnings, artifact.Warning{Path: f.Virtual, Message: msg})
+	// unread: the file was not scanned, or only in part.
+	warn := func(msg string, unread bool) {
+		fr.warnings = append(fr.warnings, artifact.Warning{Path: f.Virtual, Message: msg, Unscanned: unread})
 	}
 	p := normalizePath(cmp.Or(f.Path, f.Virtual))
 	vendored := isVendored(p)
@@ -214,20 +222,20 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64) fileResult {
 	if f.Real != "" {
 		st, err := os.Stat(f.Real)
 		if err != nil {
-			warn("cannot read file: " + err.Error())
+			warn("cannot read file: "+err.Error(), true)
 			fr.hits = finish(hits)
 			return fr
 		}
 		size = st.Size()
 	}
 	if size > s.cfg.MaxFileSize {
-		warn(fmt.Sprintf("skipped for secrets: %d bytes is over the per-file limit of %d", size, s.cfg.MaxFileSize))
+		warn(fmt.Sprintf("skipped for secrets: %d bytes is over the per-file limit of %d", size, s.cfg.MaxFileSize), true)
 		fr.hits = finish(hits)
 		return fr
 	}
 	content, err := readLimited(f, size, s.cfg.MaxFileSize)
 	if err != nil {
-		warn("cannot read file: " + err.Error())
+		warn("cannot read file: "+err.Error(), true)
 		fr.hits = finish(hits)
 		return fr
 	}
@@ -238,7 +246,7 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64) fileResult {
 	// Charged only for text actually scanned: binary blobs must not use up
 	// the budget before the application's own files are reached.
 	if s.cfg.MaxTotal > 0 && total.Add(int64(len(content))) > s.cfg.MaxTotal {
-		warn(fmt.Sprintf("skipped for secrets: total scan limit of %d bytes reached", s.cfg.MaxTotal))
+		warn(fmt.Sprintf("skipped for secrets: total scan limit of %d bytes reached", s.cfg.MaxTotal), true)
 		fr.hits = finish(hits)
 		return fr
 	}
@@ -255,7 +263,7 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64) fileResult {
 	if !vendored {
 		cfgHits, cfgErr := scanConfig(p, content)
 		if cfgErr != nil {
-			warn(cfgErr.Error())
+			warn(cfgErr.Error(), false) // the text was scanned all the same
 		}
 		hits = mergeConfig(hits, cfgHits)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/fnscan/fnscan/scan"
@@ -61,11 +62,17 @@ A lambda: target is a deployed function, fetched from the Lambda API with its
 layers and configuration; 'lambda:*' (or a name pattern) scans a fleet into one
 report (table, json, markdown), which merge joins back from --shard reports
 (docs/fleet.md).
-Exit status: 0 pass, 1 policy failure, 2 error (for a fleet: a function not scanned).
+Exit status: 0 pass, 1 policy failure, 2 error (for a fleet: a function not scanned),
+128+N when interrupted by signal N (130 Ctrl-C, 143 SIGTERM; reports not written).
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err := dispatch(ctx, args, stdout, stderr)
+	if in, ok := interruption(ctx); ok {
+		// Whatever a stage made of the cancel, the run did not finish.
+		fmt.Fprintln(stderr, "fnscan:", in.Error())
+		return in.code()
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -185,6 +192,28 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// optBool is a boolean flag that knows whether it was given, so that
+// either value overrides the policy file's.
+type optBool struct{ v *bool }
+
+func (b *optBool) String() string {
+	if b == nil || b.v == nil {
+		return ""
+	}
+	return strconv.FormatBool(*b.v)
+}
+
+func (b *optBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	b.v = &v
+	return nil
+}
+
+func (b *optBool) IsBoolFlag() bool { return true }
+
 type listFlag []string
 
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
@@ -300,7 +329,12 @@ func writeTo(w io.Writer, write func(io.Writer) error) error {
 // into place, so a failure never leaves a half-written report. A destination
 // that exists and is not a regular file (/dev/null, /dev/stdout, a pipe) is
 // written directly: renaming over it would replace the device.
-func writeOutput(o output, stdout io.Writer, write func(io.Writer) error) error {
+func writeOutput(ctx context.Context, o output, stdout io.Writer, write func(io.Writer) error) error {
+	// An interrupted run writes nothing: a report of a scan that did not
+	// finish would read as complete.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if o.file == "" || o.file == "-" {
 		if err := writeTo(stdout, write); err != nil {
 			return fmt.Errorf("writing %s to stdout: %w", o.format, err)
@@ -335,6 +369,9 @@ func writeOutput(o output, stdout io.Writer, write func(io.Writer) error) error 
 		return fmt.Errorf("writing %s: %w", o.file, unwrapPath(err))
 	}
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp.Name(), o.file); err != nil {

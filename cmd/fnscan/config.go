@@ -50,7 +50,7 @@ func cmdConfig(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	for _, o := range outs {
 		f, _ := report.Lookup(o.format)
-		if err := writeOutput(o, stdout, func(w io.Writer) error { return f.Write(w, res) }); err != nil {
+		if err := writeOutput(ctx, o, stdout, func(w io.Writer) error { return f.Write(w, res) }); err != nil {
 			return err
 		}
 	}

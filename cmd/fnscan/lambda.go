@@ -82,7 +82,7 @@ func scanFleet(ctx context.Context, spec string, a *awsFlags, cfg scan.Config, o
 	if err != nil {
 		return err
 	}
-	return writeFleet(rep, outs, stdout, stderr)
+	return writeFleet(ctx, rep, outs, stdout, stderr)
 }
 
 func isFleetFormat(f string) bool {
@@ -96,9 +96,9 @@ func isFleetFormat(f string) bool {
 
 // writeFleet writes the report and turns its worst verdict into the exit
 // status.
-func writeFleet(rep *aws.FleetReport, outs []output, stdout, stderr io.Writer) error {
+func writeFleet(ctx context.Context, rep *aws.FleetReport, outs []output, stdout, stderr io.Writer) error {
 	for _, o := range outs {
-		if err := writeOutput(o, stdout, func(w io.Writer) error { return rep.Write(w, o.format) }); err != nil {
+		if err := writeOutput(ctx, o, stdout, func(w io.Writer) error { return rep.Write(w, o.format) }); err != nil {
 			return err
 		}
 	}

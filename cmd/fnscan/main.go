@@ -16,11 +16,11 @@ func main() {
 	if code, ok := scan.ChildMain(os.Args); ok {
 		os.Exit(code)
 	}
-	// Ctrl-C cancels the context; deferred cleanups then remove work dirs.
-	// A second Ctrl-C kills at once. A closed pipe is a write error, so
+	// Ctrl-C cancels the context; deferred cleanups then remove work dirs
+	// and the exit status says which signal (130 for SIGINT). A second
+	// Ctrl-C kills at once. A closed pipe is a write error, so
 	// `fnscan scan ... | head` still cleans up.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	go func() { <-ctx.Done(); stop() }()
+	ctx, stop := notifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	signal.Ignore(syscall.SIGPIPE)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -14,7 +14,7 @@ import (
 
 // cmdMerge joins the fleet JSON reports of shards into one report; its
 // exit status is the merged fleet's, as scan's would have been.
-func cmdMerge(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fnscan merge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var outputs listFlag
@@ -51,5 +51,5 @@ func cmdMerge(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	return writeFleet(m, outs, stdout, stderr)
+	return writeFleet(ctx, m, outs, stdout, stderr)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -24,7 +25,7 @@ func TestWriteOutputSpecialFile(t *testing.T) {
 		b, _ := os.ReadFile(fifo)
 		got <- b
 	}()
-	if err := writeOutput(output{format: "json", file: fifo}, nil, func(w io.Writer) error {
+	if err := writeOutput(context.Background(), output{format: "json", file: fifo}, nil, func(w io.Writer) error {
 		_, err := w.Write([]byte("report"))
 		return err
 	}); err != nil {
@@ -37,7 +38,7 @@ func TestWriteOutputSpecialFile(t *testing.T) {
 	if err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
 		t.Errorf("fifo replaced: %v %v", fi.Mode(), err)
 	}
-	if err := writeOutput(output{format: "json", file: t.TempDir()}, nil, func(io.Writer) error { return nil }); err == nil {
+	if err := writeOutput(context.Background(), output{format: "json", file: t.TempDir()}, nil, func(io.Writer) error { return nil }); err == nil {
 		t.Error("writing to a directory succeeded")
 	}
 }
@@ -115,7 +116,7 @@ func TestOutputErrors(t *testing.T) {
 
 	// A write that fails midway leaves no file, not a truncated one.
 	dst := filepath.Join(t.TempDir(), "r.json")
-	err := writeOutput(output{format: "json", file: dst}, nil, func(w io.Writer) error {
+	err := writeOutput(context.Background(), output{format: "json", file: dst}, nil, func(w io.Writer) error {
 		w.Write([]byte("{\"partial\": "))
 		return errors.New("disk gone")
 	})

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -124,6 +125,76 @@ vex:
 		_, stderr, code := fnscan(t, append([]string{"scan", "--db", db, "--no-secrets", fn}, args...)...)
 		if code != 2 || !strings.Contains(stderr, filepath.Base(args[1])) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+}
+
+// Issue 14: a nested archive that cannot be opened is named in the report
+// (marked unscanned in JSON) and fails the gate only with failOnIncomplete,
+// set by the policy file or --fail-on-incomplete (the flag wins either way).
+func TestFailOnIncomplete(t *testing.T) {
+	fn := zipFile(t, "fn.zip", map[string][]byte{
+		"index.js":          []byte("exports.handler = async () => 1;\n"),
+		"vendor/bundle.zip": []byte("PK\x03\x04 truncated: not a zip archive"),
+	})
+	db := importDB(t, repoTestdata("osv", "maven-ghsa-sample.zip"))
+	dir := t.TempDir()
+	on, off := filepath.Join(dir, "on.yaml"), filepath.Join(dir, "off.yaml")
+	os.WriteFile(on, []byte("failOnIncomplete: true\n"), 0o644)
+	os.WriteFile(off, []byte("failOnIncomplete: false\n"), 0o644)
+	const reason = "1 file or archive not scanned (failOnIncomplete; see the warnings)"
+	for _, c := range []struct {
+		want int
+		args []string
+	}{
+		{0, []string{"secrets", fn}},
+		{1, []string{"secrets", fn, "--fail-on-incomplete"}},
+		{0, []string{"secrets", fn, "--policy", on, "--fail-on-incomplete=false"}},
+		{0, []string{"scan", fn, "--db", db}},
+		{1, []string{"scan", fn, "--db", db, "--policy", on}},
+		{1, []string{"scan", fn, "--db", db, "--policy", off, "--fail-on-incomplete"}},
+		{1, []string{"scan", fn, "--db", db, "--fail-on", "none", "--fail-on-incomplete"}},
+	} {
+		out, stderr, code := fnscan(t, append(c.args, "-o", "json", "--quiet")...)
+		if code != c.want {
+			t.Errorf("fnscan %s: exit %d, want %d\n%s", strings.Join(c.args, " "), code, c.want, stderr)
+			continue
+		}
+		var r struct {
+			Warnings []struct {
+				Path, Message string
+				Unscanned     bool
+			}
+			Verdict struct {
+				Pass    bool
+				Reasons []string
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("fnscan %s: %v", strings.Join(c.args, " "), err)
+		}
+		var unscanned []string
+		for _, w := range r.Warnings {
+			if w.Unscanned {
+				unscanned = append(unscanned, w.Path)
+			}
+		}
+		if !slices.Equal(unscanned, []string{"fn.zip!vendor/bundle.zip"}) {
+			t.Errorf("fnscan %s: warnings %+v, want only the corrupt archive marked unscanned", strings.Join(c.args, " "), r.Warnings)
+		}
+		if failed := slices.Contains(r.Verdict.Reasons, reason); failed != (c.want == 1) {
+			t.Errorf("fnscan %s: reasons %q", strings.Join(c.args, " "), r.Verdict.Reasons)
+		}
+		if c.want == 1 && !strings.Contains(stderr, "policy failed: "+reason) {
+			t.Errorf("fnscan %s: stderr %q", strings.Join(c.args, " "), stderr)
+		}
+	}
+	// The same verdict through the built binary, as a pipeline sees it.
+	if !testing.Short() {
+		cmd := exec.Command(binary(t), "secrets", fn, "--fail-on-incomplete")
+		cmd.Env = cleanEnv(t)
+		if code, _, stderr := exitOf(t, cmd); code != 1 {
+			t.Errorf("binary: exit %d, want 1\n%s", code, stderr)
 		}
 	}
 }

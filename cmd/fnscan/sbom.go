@@ -39,7 +39,7 @@ func cmdSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	for _, o := range outs {
-		if err := writeOutput(o, stdout, func(w io.Writer) error { return report.WriteSBOM(w, res, o.format) }); err != nil {
+		if err := writeOutput(ctx, o, stdout, func(w io.Writer) error { return report.WriteSBOM(w, res, o.format) }); err != nil {
 			return err
 		}
 	}

@@ -25,6 +25,7 @@ type scanFlags struct {
 	online    bool
 	onlineURL string
 	policy    string
+	partial   optBool // --fail-on-incomplete
 	vex       listFlag
 	configs   listFlag
 	noConfig  bool
@@ -54,6 +55,7 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 	}
 	fs.StringVar(&sf.baseline, "baseline", "", "previous JSON report: secrets with fingerprints in it are suppressed")
 	fs.StringVar(&sf.policy, "policy", "", "policy file (YAML): failOn, ignores with reason and expiry, VEX documents (see docs/policy.md)")
+	fs.Var(&sf.partial, "fail-on-incomplete", "exit 1 when a file or archive was left unscanned by a limit, a refused entry or corruption (default false, or the policy file's failOnIncomplete)")
 	if cmd == "scan" {
 		fs.StringVar(&sf.db, "db", def.DB, "vulnerability database directory ($FNSCAN_DB)")
 		fs.BoolVar(&sf.noSecrets, "no-secrets", false, "skip the secrets stage")
@@ -90,6 +92,7 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 	cfg := sf.config(spec, stderr)
 	cfg.DB, cfg.Online, cfg.OnlineURL = sf.db, sf.online, sf.onlineURL
 	cfg.FailOn, cfg.PolicyFile, cfg.VEX, cfg.Baseline = sf.failOn, sf.policy, sf.vex, sf.baseline
+	cfg.FailOnIncomplete = sf.partial.v
 	cfg.Secrets = !sf.noSecrets
 	cfg.Deploy, cfg.ConfigFiles = !sf.noConfig, sf.configs
 	if cmd == "secrets" {
@@ -119,7 +122,7 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 	}
 	for _, o := range outs {
 		f, _ := report.Lookup(o.format)
-		if err := writeOutput(o, stdout, func(w io.Writer) error { return f.Write(w, res) }); err != nil {
+		if err := writeOutput(ctx, o, stdout, func(w io.Writer) error { return f.Write(w, res) }); err != nil {
 			return err
 		}
 	}

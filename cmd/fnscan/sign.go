@@ -211,11 +211,11 @@ func cmdSign(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *out == "" {
 		*out = art + ".sigstore.json"
 	}
-	return writeBundle(*out, b, stdout, stderr)
+	return writeBundle(ctx, *out, b, stdout, stderr)
 }
 
-func writeBundle(path string, b []byte, stdout, stderr io.Writer) error {
-	if err := writeOutput(output{format: "bundle", file: path}, stdout, func(w io.Writer) error {
+func writeBundle(ctx context.Context, path string, b []byte, stdout, stderr io.Writer) error {
+	if err := writeOutput(ctx, output{format: "bundle", file: path}, stdout, func(w io.Writer) error {
 		_, err := w.Write(b)
 		return err
 	}); err != nil {
@@ -283,7 +283,7 @@ func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *out == "" {
 		*out = art + "." + short + ".sigstore.json"
 	}
-	return writeBundle(*out, b, stdout, stderr)
+	return writeBundle(ctx, *out, b, stdout, stderr)
 }
 
 // parseAge reads a Go duration, or whole days as "7d".
