@@ -235,7 +235,8 @@ func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt,
 		e.f = nil
 		e.Size = int64(len(target))
 		if _, err := linkTarget(e.Path, target); err != nil {
-			u.refuse(archive, e.Path, err)
+			// A link holds no content: refusing it leaves nothing unread.
+			u.warn(Warning{Path: archive + "!" + shortName(e.Path), Message: "refused: " + err.Error()})
 			t.remove(e)
 			continue
 		}
