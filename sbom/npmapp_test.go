@@ -194,6 +194,35 @@ func TestNpmInstalledExact(t *testing.T) {
 		}
 	}
 
+	// In SPDX it is the package whose purpose is APPLICATION, with no
+	// purl or CPE references.
+	var sb bytes.Buffer
+	if err := res.Encode(&sb, "spdx-json", Meta{Reproducible: true}); err != nil {
+		t.Fatal(err)
+	}
+	var spdx struct {
+		Packages []struct {
+			Name    string `json:"name"`
+			Purpose string `json:"primaryPackagePurpose"`
+			Refs    []any  `json:"externalRefs"`
+		} `json:"packages"`
+	}
+	if err := json.Unmarshal(sb.Bytes(), &spdx); err != nil {
+		t.Fatal(err)
+	}
+	var appPkgs []string
+	for _, p := range spdx.Packages {
+		if p.Purpose == "APPLICATION" || p.Name == "npm-fixture-fn" {
+			appPkgs = append(appPkgs, p.Name+" "+p.Purpose)
+			if len(p.Refs) != 0 {
+				t.Errorf("SPDX application has references %v", p.Refs)
+			}
+		}
+	}
+	if len(appPkgs) != 1 || appPkgs[0] != "npm-fixture-fn APPLICATION" {
+		t.Errorf("SPDX applications: %v", appPkgs)
+	}
+
 	// Read back, it is still the application and not a component.
 	p := t.TempDir() + "/bom.json"
 	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
