@@ -6,6 +6,7 @@ import (
 
 	"fmt"
 	"path"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -74,6 +75,10 @@ type Result struct {
 	Warnings   []artifact.Warning
 	// Distro is the Linux distribution of an image, nil for others.
 	Distro *Distro
+	// Applications are the function's own packages (its top-level
+	// package.json, its Go binary's main module): what the SBOM describes,
+	// not dependencies, so never matched against advisories.
+	Applications []Component
 	// syft holds the merged syft document the encoders start from.
 	syft *syftsbom.SBOM
 	// origins maps a syft package ID to where it was found.
@@ -85,6 +90,10 @@ type Result struct {
 	inputMeta *cyclonedx.Metadata
 	// refs maps a syft package ID to its bom-ref.
 	refs map[syftart.ID]string
+	// apps holds the syft IDs of Applications; appComps are their
+	// CycloneDX components, nested under metadata.component.
+	apps     map[syftart.ID]bool
+	appComps []cyclonedx.Component
 }
 
 // Config chooses what cataloging does.
@@ -211,7 +220,7 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 	}
 	res.syft = merged
 	res.bom = toCycloneDX(res)
-	res.Components = components(res)
+	res.Components, res.Applications = components(res)
 	res.Warnings = t.Warnings
 	for _, w := range bundleWarnings(t, res.Components) {
 		res.Warnings = append(res.Warnings, w)
@@ -260,6 +269,16 @@ func displayRoot(r *artifact.Root) string {
 // remapped to the new IDs.
 func mergeRoot(res *Result, merged, s *syftsbom.SBOM, m *mount) {
 	lockDirs := installedNodeDirs(s)
+	if res.apps == nil {
+		res.apps = map[syftart.ID]bool{}
+	}
+	// A snapshot: the loop must not hold the collection's read lock.
+	var pkgs []pkg.Package
+	for p := range s.Artifacts.Packages.Enumerate() {
+		pkgs = append(pkgs, p)
+	}
+	appDir := functionDir(m)
+	manifests := manifestsByDir(pkgs)
 	newID := map[syftart.ID]pkg.Package{}
 	// A lockfile beside node_modules is dropped as a package source, but its
 	// dependency edges are kept: they are moved onto the installed package
@@ -267,17 +286,48 @@ func mergeRoot(res *Result, merged, s *syftsbom.SBOM, m *mount) {
 	lockKey := map[syftart.ID]string{}
 	installed := map[string]pkg.Package{}
 	npmByDir := map[string]pkg.Package{}
-	for p := range s.Artifacts.Packages.Enumerate() {
+	// The lockfile's entry for its own project stands for the application.
+	var app *pkg.Package
+	lockApp := map[syftart.ID]bool{}
+	// dropped packages take their relationships with them.
+	dropped := map[syftart.ID]bool{}
+	for _, p := range pkgs {
 		old := p.ID()
-		// Kept here, not asked of the collection again: Enumerate holds its
-		// read lock until the loop ends.
-		found := p.Locations.ToSlice()
+		isApp := false
+		manifest := npmManifest(p)
+		switch p.FoundBy {
+		case "javascript-package-cataloger":
+			switch {
+			case appDir != "" && manifest == path.Join(appDir, "package.json"):
+				isApp = true
+			case !installedManifest.MatchString(manifest):
+				// A package's test fixture or a layer's own manifest:
+				// not something npm installed.
+				dropped[old] = true
+				continue
+			}
+		case "javascript-lock-cataloger":
+			if lockDir, own := ownLockEntry(p, manifests); own {
+				// Beside node_modules the installed tree gives the
+				// application's edges (syft resolves lock entries by name).
+				if lockDir == appDir && !lockDirs[lockDir] {
+					lockApp[old] = true
+				}
+				dropped[old] = true
+				continue
+			}
+		}
+		if m, ok := p.Metadata.(pkg.GolangBinaryBuildinfoEntry); ok && appDir != "" && m.MainModule == p.Name {
+			for _, l := range p.Locations.ToSlice() {
+				isApp = isApp || path.Dir(l.RealPath) == appDir
+			}
+		}
 		var locs []file.Location
 		var where []Location
-		dropped := false
-		for _, l := range found {
+		beside := false
+		for _, l := range p.Locations.ToSlice() {
 			if p.FoundBy == "javascript-lock-cataloger" && lockDirs[path.Dir(l.RealPath)] {
-				dropped = true
+				beside = true
 				break
 			}
 			r, rel := m.locate(l.RealPath)
@@ -288,22 +338,30 @@ func mergeRoot(res *Result, merged, s *syftsbom.SBOM, m *mount) {
 			locs = append(locs, file.NewVirtualLocationFromCoordinates(file.Coordinates{RealPath: virt}, virt))
 			where = append(where, Location{Path: virt, Origin: origin})
 		}
-		if dropped {
+		if beside {
 			lockKey[old] = p.Name + "@" + p.Version
+			dropped[old] = true
 			continue
 		}
 		p.Locations = file.NewLocationSet(locs...)
+		if isApp {
+			// Its purl and CPEs would name a registry package of the same
+			// name, which is how fixtures and apps became false matches.
+			p.PURL, p.CPEs = "", nil
+		}
 		p.SetID()
 		newID[old] = p
+		if isApp {
+			res.apps[p.ID()] = true
+			if p.FoundBy == "javascript-package-cataloger" {
+				app = &p
+			}
+		}
 		if p.FoundBy == "javascript-package-cataloger" {
-			if _, dup := installed[p.Name+"@"+p.Version]; !dup {
+			if _, dup := installed[p.Name+"@"+p.Version]; !dup && !isApp {
 				installed[p.Name+"@"+p.Version] = p
 			}
-			for _, l := range found {
-				if strings.HasSuffix(l.RealPath, "/package.json") {
-					npmByDir[strings.TrimPrefix(path.Dir(l.RealPath), "/")] = p
-				}
-			}
+			npmByDir[strings.TrimPrefix(path.Dir(manifest), "/")] = p
 		}
 		res.origins[p.ID()] = append(res.origins[p.ID()], where...)
 		merged.Artifacts.Packages.Add(p)
@@ -311,6 +369,9 @@ func mergeRoot(res *Result, merged, s *syftsbom.SBOM, m *mount) {
 	lookup := func(id syftart.ID) (pkg.Package, bool) {
 		if p, ok := newID[id]; ok {
 			return p, true
+		}
+		if lockApp[id] && app != nil {
+			return *app, true
 		}
 		if k, ok := lockKey[id]; ok {
 			p, ok := installed[k]
@@ -326,8 +387,8 @@ func mergeRoot(res *Result, merged, s *syftsbom.SBOM, m *mount) {
 		if !ok1 || !ok2 {
 			continue
 		}
-		nf, ok1 := lookupAny(lookup, from)
-		nt, ok2 := lookupAny(lookup, to)
+		nf, ok1 := lookupAny(lookup, dropped, from)
+		nt, ok2 := lookupAny(lookup, dropped, to)
 		if !ok1 || !ok2 || nf.ID() == nt.ID() || seen[[2]syftart.ID{nf.ID(), nt.ID()}] {
 			continue
 		}
@@ -338,12 +399,13 @@ func mergeRoot(res *Result, merged, s *syftsbom.SBOM, m *mount) {
 }
 
 // lookupAny maps a package of this root's syft document, or one already
-// renumbered (npmDependencies works on renumbered packages), to the merged one.
-func lookupAny(lookup func(syftart.ID) (pkg.Package, bool), p pkg.Package) (pkg.Package, bool) {
+// renumbered (npmDependencies works on renumbered packages), to the merged
+// one; a dropped package with nothing standing for it maps to none.
+func lookupAny(lookup func(syftart.ID) (pkg.Package, bool), dropped map[syftart.ID]bool, p pkg.Package) (pkg.Package, bool) {
 	if n, ok := lookup(p.ID()); ok {
 		return n, true
 	}
-	return p, p.ID() != ""
+	return p, p.ID() != "" && !dropped[p.ID()]
 }
 
 // installedNodeDirs lists directories whose node_modules syft cataloged, so
@@ -371,8 +433,73 @@ func installedNodeDirs(s *syftsbom.SBOM) map[string]bool {
 	return dirs
 }
 
-func components(res *Result) []Component {
-	var out []Component
+// installedManifest matches the package.json of a package npm installed:
+// node_modules/<name> or node_modules/@scope/<name>, at any nesting.
+var installedManifest = regexp.MustCompile(`(^|/)node_modules/(@[^/]+/)?[^/@.][^/]*/package\.json$`)
+
+// functionDir is where a root holds the function's own code, whose manifest
+// and binaries are the application: the top of a function zip or directory
+// target, LAMBDA_TASK_ROOT in an image. Layers and nested archives have
+// none.
+func functionDir(m *mount) string {
+	for i, r := range m.roots {
+		if r.Depth > 0 {
+			continue
+		}
+		switch r.Origin.Kind {
+		case artifact.OriginFunction, artifact.OriginDirectory:
+			return path.Join("/", m.prefixes[i])
+		case artifact.OriginImageLayer:
+			return path.Join("/", m.prefixes[i], "var/task")
+		}
+	}
+	return ""
+}
+
+// npmManifest is the root-relative path of the package.json an npm package
+// was read from ("/node_modules/qs/package.json"), or "".
+func npmManifest(p pkg.Package) string {
+	if p.FoundBy != "javascript-package-cataloger" {
+		return ""
+	}
+	for _, l := range p.Locations.ToSlice() {
+		if path.Base(l.RealPath) == "package.json" {
+			return l.RealPath
+		}
+	}
+	return ""
+}
+
+// manifestsByDir gives, per directory, the name@version of the package.json
+// there.
+func manifestsByDir(pkgs []pkg.Package) map[string]string {
+	out := map[string]string{}
+	for _, p := range pkgs {
+		if m := npmManifest(p); m != "" {
+			out[path.Dir(m)] = p.Name + "@" + p.Version
+		}
+	}
+	return out
+}
+
+// ownLockEntry reports whether p is a lockfile's entry for the project the
+// lockfile belongs to (package-lock's "" entry: the package.json beside it,
+// never fetched from a registry), and the lockfile's directory.
+func ownLockEntry(p pkg.Package, manifests map[string]string) (string, bool) {
+	m, ok := p.Metadata.(pkg.NpmPackageLockEntry)
+	if !ok || m.Resolved != "" || m.Integrity != "" {
+		return "", false
+	}
+	for _, l := range p.Locations.ToSlice() {
+		if d := path.Dir(l.RealPath); manifests[d] == p.Name+"@"+p.Version {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+// components lists the packages of res, dependencies and applications apart.
+func components(res *Result) (deps, apps []Component) {
 	for p := range res.syft.Artifacts.Packages.Enumerate() {
 		c := Component{
 			Ref: res.refs[p.ID()], Name: p.Name, Version: p.Version, PURL: p.PURL, Type: string(p.Type),
@@ -391,10 +518,15 @@ func components(res *Result) []Component {
 				c.Licenses = append(c.Licenses, l.Value)
 			}
 		}
-		out = append(out, c)
+		if res.apps[p.ID()] {
+			apps = append(apps, c)
+		} else {
+			deps = append(deps, c)
+		}
 	}
-	sortComponents(out)
-	return out
+	sortComponents(deps)
+	sortComponents(apps)
+	return deps, apps
 }
 
 func sortComponents(cs []Component) {

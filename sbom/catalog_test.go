@@ -88,9 +88,13 @@ func TestDVSANodeModules(t *testing.T) {
 			if c.PURL != purl {
 				t.Errorf("%s: purl %q, want %q", loc.Path, c.PURL, purl)
 			}
-		} else if loc.Path != "dvsa-order-api.zip!package.json" {
+		} else {
 			t.Errorf("component %s@%s at %s is not a node_modules package.json", c.Name, c.Version, loc.Path)
 		}
+	}
+	// The function's own package.json is the application, not a component.
+	if got := names(res.Applications); len(got) != 1 || got[0] != "order-api@1.0.0" || res.Applications[0].Locations[0].Path != "dvsa-order-api.zip!package.json" {
+		t.Errorf("applications %v", got)
 	}
 	for p := range want {
 		if seen[p] != 1 {
@@ -313,6 +317,13 @@ func TestGoBootstrap(t *testing.T) {
 	got := map[string]Component{}
 	for _, c := range res.Components {
 		got[c.Name] = c
+	}
+	// The bootstrap's main module is the function itself: the application.
+	if len(res.Applications) != 1 || res.Applications[0].Name != "github.com/fnscan/fnscan" || res.Applications[0].PURL != "" || res.Applications[0].Locations[0].Path != "go-fn.zip!bootstrap" {
+		t.Errorf("applications %+v", res.Applications)
+	}
+	if c, ok := got["github.com/fnscan/fnscan"]; ok {
+		t.Errorf("the main module is a component: %+v", c)
 	}
 	for name, v := range want {
 		c, ok := got[name]

@@ -3,6 +3,7 @@ package sbom
 import (
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -60,7 +61,31 @@ func toCycloneDX(res *Result) *cyclonedx.BOM {
 		}
 		c.Properties = &props
 	}
-	sort.SliceStable(comps, func(i, j int) bool { return comps[i].BOMRef < comps[j].BOMRef })
+	// The function's own package is what the document describes: it goes
+	// under metadata.component, typed application, and without the purl,
+	// CPEs or syft package type from which consumers (grype through syft's
+	// decoder, Dependency-Track) would match it as a registry package.
+	res.appComps = nil
+	deps := make([]cyclonedx.Component, 0, len(comps))
+	for i, p := range packages {
+		c := comps[i]
+		if !res.apps[p.ID()] {
+			deps = append(deps, c)
+			continue
+		}
+		c.Type = cyclonedx.ComponentTypeApplication
+		c.PackageURL, c.CPE = "", ""
+		if c.Properties != nil {
+			props := slices.DeleteFunc(slices.Clone(*c.Properties), func(pr cyclonedx.Property) bool {
+				return pr.Name == "syft:package:type" || pr.Name == "syft:package:language" || pr.Name == "syft:cpe23"
+			})
+			c.Properties = &props
+		}
+		res.appComps = append(res.appComps, c)
+	}
+	sort.SliceStable(deps, func(i, j int) bool { return deps[i].BOMRef < deps[j].BOMRef })
+	sort.SliceStable(res.appComps, func(i, j int) bool { return res.appComps[i].BOMRef < res.appComps[j].BOMRef })
+	bom.Components = &deps
 	return bom
 }
 
@@ -123,6 +148,10 @@ func (res *Result) CycloneDX(m Meta) *cyclonedx.BOM {
 		}
 	}
 	subject.Properties = &props
+	if len(res.appComps) > 0 {
+		apps := slices.Clone(res.appComps)
+		subject.Components = &apps
+	}
 	tv := m.ToolVersion
 	if tv == "" {
 		tv = "dev"

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	cyclonedx "github.com/CycloneDX/cyclonedx-go"
+	syftart "github.com/anchore/syft/syft/artifact"
 	"github.com/anchore/syft/syft/format/spdxjson"
 	"github.com/anchore/syft/syft/sbom"
 )
@@ -97,6 +98,17 @@ func encodeSPDX(w io.Writer, enc sbom.FormatEncoder, s sbom.SBOM, res *Result, m
 	var doc map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 		return err
+	}
+	// The function's own package: syft's SPDXIDs end in the package ID.
+	if pkgs, ok := doc["packages"].([]any); ok && len(res.apps) > 0 {
+		for _, p := range pkgs {
+			if m, ok := p.(map[string]any); ok {
+				id, _ := m["SPDXID"].(string)
+				if i := strings.LastIndex(id, "-"); i >= 0 && res.apps[syftart.ID(id[i+1:])] {
+					m["primaryPackagePurpose"] = "APPLICATION"
+				}
+			}
+		}
 	}
 	doc["documentNamespace"] = "https://github.com/fnscan/fnscan/spdx/" + strings.TrimPrefix(serial(res, m.Reproducible), "urn:uuid:")
 	if ci, ok := doc["creationInfo"].(map[string]any); ok && m.Reproducible {

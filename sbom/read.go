@@ -80,7 +80,7 @@ func Read(p string) (*Result, error) {
 		res.origins[pk.ID()] = locs
 	}
 	res.bom = toCycloneDX(res)
-	res.Components = components(res)
+	res.Components, res.Applications = components(res)
 	return res, nil
 }
 
@@ -109,6 +109,14 @@ func readCycloneDX(p string, b []byte, xml bool, subject Subject) (*Result, erro
 		subject.Name = bom.Metadata.Component.Name
 	}
 	res := &Result{Subject: subject, syft: s, bom: bom, inputMeta: bom.Metadata}
+	if m := bom.Metadata; m != nil && m.Component != nil && m.Component.Components != nil {
+		// fnscan puts the function's own package there: not a dependency.
+		for _, c := range *m.Component.Components {
+			if c.Type == cyclonedx.ComponentTypeApplication {
+				res.Applications = append(res.Applications, fromCycloneDX(c, filepath.Base(p)))
+			}
+		}
+	}
 	if !xml {
 		// JSON in, JSON out: the validated document is re-emitted as
 		// written, so nothing a Go model does not know is lost.

@@ -124,6 +124,31 @@ func TestScanDVSAMatchesReference(t *testing.T) {
 	}
 }
 
+// Issue 9: neither the function's own package.json nor a package.json in a
+// dependency's test fixtures is matched against advisories, though both
+// carry the name and version of a vulnerable registry package; an
+// installed package is.
+func TestScanNoMatchForApplicationOrFixtures(t *testing.T) {
+	db := importDB(t, repoTestdata("osv", "ghsa-npm.zip"))
+	fn := zipFile(t, "fn.zip", map[string][]byte{
+		"package.json":                                    []byte(`{"name":"node-serialize","version":"0.0.4","dependencies":{"minimist":"0.0.10"}}`),
+		"node_modules/minimist/package.json":              []byte(`{"name":"minimist","version":"0.0.10"}`),
+		"node_modules/minimist/test/fixture/package.json": []byte(`{"name":"qs","version":"0.6.6"}`),
+	})
+	r := scanJSON(t, "--db", db, "--no-secrets", fn)
+	if len(r.Components) != 1 || r.Components[0].Name != "minimist" {
+		t.Errorf("components %+v", r.Components)
+	}
+	if len(r.Vulnerabilities) == 0 {
+		t.Fatal("minimist 0.0.10 not matched: the check below proves nothing")
+	}
+	for _, v := range r.Vulnerabilities {
+		if v.Package.Name != "minimist" || v.Locations[0].Path != "fn.zip!node_modules/minimist/package.json" {
+			t.Errorf("%s for %s@%s at %+v", v.ID, v.Package.Name, v.Package.Version, v.Locations)
+		}
+	}
+}
+
 // Issue 3, acceptance 2: the real guava jar nested in a layer zip is found
 // inside the jar inside the layer, with its advisories.
 func TestScanGuavaInLayer(t *testing.T) {
