@@ -86,6 +86,8 @@ type Result struct {
 	inputMeta *cyclonedx.Metadata
 	// refs maps a syft package ID to its bom-ref.
 	refs map[syftart.ID]string
+	// redact is applied to every text of the documents (see Redact).
+	redact func(string) string
 }
 
 // Config chooses what cataloging does.

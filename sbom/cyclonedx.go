@@ -3,6 +3,7 @@ package sbom
 import (
 	"crypto/sha256"
 	"fmt"
+	"reflect"
 	"sort"
 	"strconv"
 
@@ -150,6 +151,9 @@ func (res *Result) CycloneDX(m Meta) *cyclonedx.BOM {
 		meta := *res.inputMeta
 		meta.Timestamp = bom.Metadata.Timestamp
 		bom.Metadata = &meta
+	}
+	if res.redact != nil {
+		redactValue(reflect.ValueOf(&bom), res.redact)
 	}
 	return &bom
 }

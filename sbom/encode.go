@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -97,6 +98,9 @@ func encodeSPDX(w io.Writer, enc sbom.FormatEncoder, s sbom.SBOM, res *Result, m
 	var doc map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 		return err
+	}
+	if res.redact != nil {
+		redactValue(reflect.ValueOf(doc), res.redact)
 	}
 	doc["documentNamespace"] = "https://github.com/fnscan/fnscan/spdx/" + strings.TrimPrefix(serial(res, m.Reproducible), "urn:uuid:")
 	if ci, ok := doc["creationInfo"].(map[string]any); ok && m.Reproducible {
