@@ -233,7 +233,12 @@ func originOf(t *artifact.Target, p string) artifact.Origin {
 	var o artifact.Origin
 	best := -1
 	for _, r := range t.Roots {
-		if r.Virtual != "" && len(r.Virtual) > best && strings.HasPrefix(p, r.Virtual) {
+		switch {
+		case r.Virtual == "" && best < 0 && strings.HasPrefix(p, "/"):
+			// An image's filesystem: the layer that wrote the path.
+			_, o = r.Locate(p)
+			best = 0
+		case r.Virtual != "" && len(r.Virtual) > best && strings.HasPrefix(p, r.Virtual):
 			o, best = r.Origin, len(r.Virtual)
 		}
 	}

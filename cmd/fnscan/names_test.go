@@ -62,6 +62,8 @@ func TestSecretsInNames(t *testing.T) {
 		"kept":    "ghp_" + randomString(t, alnum, 36),
 		"nested":  "ghp_" + randomString(t, alnum, 36),
 		"tarlink": "AKIA" + randomString(t, upperDigits, 16),
+		"image":   "ghp_" + randomString(t, alnum, 36),
+		"imglink": "ghp_" + randomString(t, alnum, 36),
 	}
 	dir := "cfg/" + v["dir"] + "/"
 	fn := zipWithLinks(t, map[string][]byte{
@@ -81,6 +83,11 @@ func TestSecretsInNames(t *testing.T) {
 	if err := os.WriteFile(tarPath, tb, 0o644); err != nil {
 		t.Fatal(err)
 	}
+
+	image := dockerArchiveFile(t, [][]byte{fixture.Tar(map[string]string{
+		"app/" + v["image"] + ".txt": "hello\n",
+		"app/creds":                  "->../../../../" + v["imglink"],
+	})})
 
 	// Each name secret is one finding, at the entry whose name holds it.
 	out, stderr, code := fnscan(t, "secrets", "-o", "json", "--quiet", fn)
@@ -122,6 +129,11 @@ func TestSecretsInNames(t *testing.T) {
 		t.Errorf("refused tar symlink's target: exit %d\n%s", code, out)
 	}
 
+	out, _, code = fnscan(t, "secrets", "-o", "json", "--quiet", image)
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != 1 || len(r.Secrets) != 2 {
+		t.Errorf("image: exit %d, %+v", code, r.Secrets)
+	}
+
 	// A name secret alone fails the scan gate.
 	only := zipFile(t, "only.zip", map[string][]byte{"cfg/" + v["file"] + ".env": []byte("LOG_LEVEL=debug\n")})
 	db := importDB(t, repoTestdata("osv", "ghsa-npm.zip"))
@@ -148,7 +160,7 @@ func TestSecretsInNames(t *testing.T) {
 	// Every format of every command, written at once to files.
 	outDir := t.TempDir()
 	var runs [][]string
-	for i, target := range []string{fn, tarPath} {
+	for i, target := range []string{fn, tarPath, image} {
 		for _, cmd := range []string{"scan", "secrets", "sbom"} {
 			args := []string{cmd}
 			formats := report.Names()
@@ -175,7 +187,7 @@ func TestSecretsInNames(t *testing.T) {
 		texts = append(texts, out, stderr)
 	}
 	written, _ := os.ReadDir(outDir)
-	if len(written) != 2*(2*len(report.Names())+len(sbom.Formats)) {
+	if len(written) != 3*(2*len(report.Names())+len(sbom.Formats)) {
 		t.Errorf("%d outputs written", len(written))
 	}
 	for _, e := range written {
@@ -184,6 +196,16 @@ func TestSecretsInNames(t *testing.T) {
 			t.Fatal(err)
 		}
 		texts = append(texts, string(b))
+		switch ext := filepath.Ext(e.Name()); ext {
+		case ".json":
+			validJSON(t, filepath.Join("..", "..", "docs", "report.schema.json"), string(b))
+		case ".sarif":
+			validJSON(t, repoTestdata("sarif", "sarif-schema-2.1.0.json"), string(b))
+		case ".cyclonedx-json":
+			if err := sbom.ValidateCycloneDXJSON(b); err != nil {
+				t.Errorf("%s: %v", e.Name(), err)
+			}
+		}
 	}
 	for i, text := range texts {
 		for name, s := range v {
