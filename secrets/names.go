@@ -46,21 +46,33 @@ type Name struct {
 // documents). It is safe for concurrent use.
 type Redactor struct {
 	engine *engine
-	mu     sync.RWMutex
-	known  map[string]string // secret → redacted form
-	rep    *strings.Replacer // nil while nothing is known
-	// seen caches texts already run through the rules: the same warning
-	// path or location is redacted many times.
-	seen map[string]bool
+	mu     sync.Mutex
+	known  map[string]bool   // secrets found so far
+	rep    *strings.Replacer // the known secrets as of the last build; nil before
+	built  int               // len(known) when rep was built
 }
 
-// NewRedactor loads the rules (once per process).
+var (
+	nameEngineOnce sync.Once
+	nameEngine     *engine
+	nameEngineErr  error
+)
+
+// NewRedactor loads the rules (once per process: a fleet scan makes one
+// Redactor per function).
 func NewRedactor() (*Redactor, error) {
-	set, err := defaultRules()
-	if err != nil {
-		return nil, fmt.Errorf("secrets: load rules: %w", err)
+	nameEngineOnce.Do(func() {
+		set, err := defaultRules()
+		if err != nil {
+			nameEngineErr = fmt.Errorf("secrets: load rules: %w", err)
+			return
+		}
+		nameEngine = newEngine(set)
+	})
+	if nameEngineErr != nil {
+		return nil, nameEngineErr
 	}
-	return &Redactor{engine: newEngine(set), known: map[string]string{}, seen: map[string]bool{}}, nil
+	return &Redactor{engine: nameEngine, known: map[string]bool{}}, nil
 }
 
 // Redact returns s with every secret hidden, in the form findings use
@@ -69,31 +81,24 @@ func (r *Redactor) Redact(s string) string {
 	if s == "" {
 		return s
 	}
-	r.mu.RLock()
-	seen := r.seen[s]
-	r.mu.RUnlock()
-	if !seen {
-		hits := r.engine.nameHits(nil, []string{s})
-		r.mu.Lock()
-		if len(r.seen) < 1<<16 { // bounded: hostile input can hold many names
-			r.seen[s] = true
-		}
-		r.mu.Unlock()
-		r.learn(hits)
+	hits := r.engine.nameHits(nil, []string{s})
+	r.learn(hits)
+	if len(hits) > 0 {
+		s = replacer(hits).Replace(s)
 	}
-	return r.RedactKnown(s)
+	if rep := r.replacer(false); rep != nil {
+		s = rep.Replace(s)
+	}
+	return s
 }
 
 // RedactKnown hides the secrets found so far without running the rules: for
-// large documents (an SBOM) whose names were all redacted before.
+// paths whose names were all scanned, and large documents (an SBOM).
 func (r *Redactor) RedactKnown(s string) string {
-	r.mu.RLock()
-	rep := r.rep
-	r.mu.RUnlock()
-	if rep == nil {
-		return s
+	if rep := r.replacer(true); rep != nil {
+		return rep.Replace(s)
 	}
-	return rep.Replace(s)
+	return s
 }
 
 // Error returns err with its message redacted, still wrapping err; err
@@ -123,27 +128,42 @@ func (r *Redactor) learn(hits []hit) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	grew := false
 	for _, h := range hits {
-		if _, ok := r.known[h.secret]; !ok {
-			r.known[h.secret] = redact(h.secret)
-			grew = true
+		r.known[h.secret] = true
+	}
+}
+
+// replacer returns the replacer of the known secrets. Without force it is
+// rebuilt only when the known set doubled: hostile input can name
+// thousands of secrets one warning at a time, and Redact hides a text's
+// own secrets anyway.
+func (r *Redactor) replacer(force bool) *strings.Replacer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := len(r.known); n > r.built && (force || n >= 2*r.built) {
+		hs := make([]hit, 0, n)
+		for k := range r.known {
+			hs = append(hs, hit{secret: k})
 		}
+		r.rep, r.built = replacer(hs), n
 	}
-	if !grew {
-		return
+	return r.rep
+}
+
+// replacer hides each hit's secret, longest first: a secret that contains
+// another is replaced whole.
+func replacer(hits []hit) *strings.Replacer {
+	secrets := make([]string, 0, len(hits))
+	for _, h := range hits {
+		secrets = append(secrets, h.secret)
 	}
-	// Longest first: a secret that contains another is replaced whole.
-	keys := make([]string, 0, len(r.known))
-	for k := range r.known {
-		keys = append(keys, k)
+	slices.SortFunc(secrets, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+	secrets = slices.Compact(secrets)
+	pairs := make([]string, 0, 2*len(secrets))
+	for _, s := range secrets {
+		pairs = append(pairs, s, redact(s))
 	}
-	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
-	pairs := make([]string, 0, 2*len(keys))
-	for _, k := range keys {
-		pairs = append(pairs, k, r.known[k])
-	}
-	r.rep = strings.NewReplacer(pairs...)
+	return strings.NewReplacer(pairs...)
 }
 
 // Names finds secrets in names, learns them for Redact and returns them as

@@ -6,6 +6,7 @@ import (
 	mrand "math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fnscan/fnscan/artifact"
 )
@@ -118,5 +119,31 @@ func TestNamesNoFalsePositives(t *testing.T) {
 	}
 	if got := red.Names(names); len(got) != 0 {
 		t.Errorf("false positives: %+v", got)
+	}
+}
+
+// Hostile input can name a new secret in each of thousands of warnings:
+// redacting them stays linear (the known set is not rebuilt per secret).
+func TestRedactManySecrets(t *testing.T) {
+	r := mrand.New(mrand.NewPCG(14, 3))
+	red, err := NewRedactor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var toks []string
+	start := time.Now()
+	for range 3000 {
+		tok := "ghp_" + randomString(r, alnum, 36)
+		toks = append(toks, tok)
+		if out := red.Redact("fn.zip!" + tok + ": refused"); strings.Contains(out, tok) {
+			t.Fatalf("not redacted: %q", out)
+		}
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("3000 warnings took %v", d)
+	}
+	all := strings.Join(toks, " ")
+	if out := red.RedactKnown(all); strings.Contains(out, "ghp_"+toks[0][4:]) || strings.Count(out, "ghp_…(40 chars)") != len(toks) {
+		t.Errorf("RedactKnown missed some of %d secrets", len(toks))
 	}
 }
