@@ -91,6 +91,7 @@ type Target struct {
 
 	filesOnce sync.Once
 	files     []File
+	links     []Link
 	filesErr  error
 }
 
@@ -642,6 +643,13 @@ func (t *Target) Files() ([]File, error) {
 	return t.files, t.filesErr
 }
 
+// Links lists the symlinks the walk of Files met (refused ones were removed
+// and are named by warnings).
+func (t *Target) Links() ([]Link, error) {
+	_, err := t.Files()
+	return t.links, err
+}
+
 func (t *Target) walkFiles() ([]File, error) {
 	var out []File
 	for _, r := range t.Roots {
@@ -650,6 +658,10 @@ func (t *Target) walkFiles() ([]File, error) {
 		}
 		if r.Tree != nil {
 			for _, e := range r.Tree.Entries() {
+				if e.Type == EntrySymlink {
+					v, o := r.Locate(e.Path)
+					t.links = append(t.links, Link{Virtual: v, Target: e.raw, Origin: o})
+				}
 				if e.Type != EntryFile {
 					continue
 				}
@@ -668,6 +680,14 @@ func (t *Target) walkFiles() ([]File, error) {
 					msg = "not scanned: " + pe.Err.Error()
 				}
 				t.warn(Warning{Path: v, Message: msg, Unscanned: true})
+				return nil
+			}
+			if d.Type()&fs.ModeSymlink != 0 {
+				if target, err := os.Readlink(p); err == nil {
+					rel, _ := filepath.Rel(r.Dir, p)
+					v, o := r.Locate(filepath.ToSlash(rel))
+					t.links = append(t.links, Link{Virtual: v, Target: target, Origin: o})
+				}
 				return nil
 			}
 			if !d.Type().IsRegular() {

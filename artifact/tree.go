@@ -37,6 +37,7 @@ type Entry struct {
 	// every link on the way followed): a real path or one that does not
 	// exist. "." is the tree's root.
 	Link string
+	raw  string // a symlink's target as the archive holds it
 	f    *zip.File
 }
 
@@ -240,7 +241,7 @@ func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt,
 			t.remove(e)
 			continue
 		}
-		e.Link = target // resolved below, once every link is known
+		e.Link, e.raw = target, target // Link resolved below, once every link is known
 	}
 	raw := map[*Entry]string{}
 	for _, e := range links {

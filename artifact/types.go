@@ -93,6 +93,14 @@ func readBounded(r io.Reader, max int64) ([]byte, error) {
 	return b, nil
 }
 
+// Link is a symlink of the target as unpacked. Its target is text from the
+// input like a name, and is scanned for secrets like one.
+type Link struct {
+	Virtual string // the link's own virtual path
+	Target  string // as on disk: an absolute target is made relative
+	Origin  Origin
+}
+
 // Warning is a non-fatal problem: a corrupt nested archive, a limit that
 // made fnscan skip an entry. It names the input.
 type Warning struct {

@@ -302,10 +302,7 @@ func vulnMessage(v result.Vulnerability, p func(string) string) string {
 
 // secretCase shows a secret by its redacted form only, never its value.
 func secretCase(f secrets.Finding, p func(string) string) junitCase {
-	rule := p(f.RuleID)
-	if f.Variable != "" {
-		rule += " (" + p(f.Variable) + ")"
-	}
+	rule := p(secretRule(f))
 	place := p(lineRef(f.Path, f.Line))
 	lines := []string{p(f.Description) + ": " + p(f.Redacted), "rule: " + rule, "where: " + place, "origin: " + p(f.Origin.String())}
 	return junitCase{Name: rule + " " + place, Classname: p(f.Path), Time: "0", SystemOut: junitText(strings.Join(lines, "\n") + "\n")}

@@ -54,7 +54,7 @@ func (markdownFormat) Write(w io.Writer, r *result.Result) error {
 	if len(r.Secrets) > 0 {
 		fmt.Fprint(w, "\n## Secrets\n\n| Rule | Value | Where | Origin |\n|---|---|---|---|\n")
 		for _, s := range r.Secrets {
-			fmt.Fprintf(w, "| %s | `%s` | `%s:%d` | %s |\n", mdEscape(s.RuleID), mdCode(s.Redacted), mdCode(s.Path), s.Line, mdEscape(s.Origin.String()))
+			fmt.Fprintf(w, "| %s | `%s` | `%s` | %s |\n", mdEscape(secretRule(s)), mdCode(s.Redacted), mdCode(lineRef(s.Path, s.Line)), mdEscape(s.Origin.String()))
 		}
 	}
 	if len(r.Misconfigurations) > 0 {
@@ -78,7 +78,7 @@ func (markdownFormat) Write(w io.Writer, r *result.Result) error {
 			fmt.Fprintf(w, "| %s in %s %s | `%s` | %s |\n", mdEscape(v.ID), mdEscape(v.Package.Name), mdEscape(v.Package.Version), mdCode(where(v.Locations)), mdEscape(v.Suppression.String()))
 		}
 		for _, s := range r.Suppressed {
-			fmt.Fprintf(w, "| %s `%s` | `%s:%d` | %s |\n", mdEscape(s.RuleID), mdCode(s.Redacted), mdCode(s.Path), s.Line, mdEscape(s.Reason))
+			fmt.Fprintf(w, "| %s `%s` | `%s` | %s |\n", mdEscape(secretRule(s)), mdCode(s.Redacted), mdCode(lineRef(s.Path, s.Line)), mdEscape(s.Reason))
 		}
 		for _, m := range r.SuppressedMisconfigurations {
 			fmt.Fprintf(w, "| %s on %s | `%s` | %s |\n", m.RuleID, mdEscape(m.Resource), mdCode(lineRef(m.File, m.Line)), mdEscape(m.Suppression.String()))

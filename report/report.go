@@ -13,6 +13,7 @@ import (
 
 	"github.com/fnscan/fnscan/result"
 	"github.com/fnscan/fnscan/sbom"
+	"github.com/fnscan/fnscan/secrets"
 )
 
 // Format writes a Result in one output format.
@@ -100,6 +101,18 @@ func byResource(ms []result.Misconfiguration) []group {
 		out[i].items = append(out[i].items, m)
 	}
 	return out
+}
+
+// secretRule names a secret's rule and what held it: the config variable,
+// or a name (a path or a symlink target) rather than a file's content.
+func secretRule(s secrets.Finding) string {
+	switch {
+	case s.Variable != "":
+		return s.RuleID + " (" + s.Variable + ")"
+	case s.Source == secrets.SourceName:
+		return s.RuleID + " (in name)"
+	}
+	return s.RuleID
 }
 
 func lineRef(file string, line int) string {

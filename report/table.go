@@ -55,11 +55,7 @@ func (tableFormat) Write(w io.Writer, r *result.Result) error {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "SECRET\tVALUE\tWHERE\tORIGIN")
 		for _, s := range r.Secrets {
-			rule := s.RuleID
-			if s.Variable != "" {
-				rule += " (" + s.Variable + ")"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s:%d\t%s\n", p(rule), p(s.Redacted), p(s.Path), s.Line, p(s.Origin.String()))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p(secretRule(s)), p(s.Redacted), p(lineRef(s.Path, s.Line)), p(s.Origin.String()))
 		}
 		tw.Flush()
 	}

@@ -94,6 +94,8 @@ type Result struct {
 	// CycloneDX components, nested under metadata.component.
 	apps     map[syftart.ID]bool
 	appComps []cyclonedx.Component
+	// redact is applied to every text of the documents (see Redact).
+	redact func(string) string
 }
 
 // Config chooses what cataloging does.

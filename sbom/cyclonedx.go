@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"slices"
+	"reflect"
 	"sort"
 	"strconv"
 
@@ -179,6 +180,9 @@ func (res *Result) CycloneDX(m Meta) *cyclonedx.BOM {
 		meta := *res.inputMeta
 		meta.Timestamp = bom.Metadata.Timestamp
 		bom.Metadata = &meta
+	}
+	if res.redact != nil {
+		redactValue(reflect.ValueOf(&bom), res.redact)
 	}
 	return &bom
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -109,6 +110,9 @@ func encodeSPDX(w io.Writer, enc sbom.FormatEncoder, s sbom.SBOM, res *Result, m
 				}
 			}
 		}
+	}
+	if res.redact != nil {
+		redactValue(reflect.ValueOf(doc), res.redact)
 	}
 	doc["documentNamespace"] = "https://github.com/fnscan/fnscan/spdx/" + strings.TrimPrefix(serial(res, m.Reproducible), "urn:uuid:")
 	if ci, ok := doc["creationInfo"].(map[string]any); ok && m.Reproducible {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fnscan/fnscan/artifact"
 	"github.com/fnscan/fnscan/report"
+	"github.com/fnscan/fnscan/secrets"
 )
 
 // Handler receives a scan's events as they happen. Every warning of every
@@ -102,19 +103,23 @@ func OneLine(s string) string {
 	return report.Printable(strings.Join(strings.Fields(s), " "), "")
 }
 
-// both sends events to the Result's collector and the caller's handler.
+// both sends events to the Result's collector and the caller's handler,
+// redacted: a warning names entries, and an entry's name (a file, a
+// symlink's target) can hold a secret.
 type both struct {
-	c *Collector
-	h Handler
+	c   *Collector
+	h   Handler
+	red *secrets.Redactor
 }
 
 func (b both) Progress(msg string) {
 	if b.h != nil {
-		b.h.Progress(msg)
+		b.h.Progress(b.red.Redact(msg))
 	}
 }
 
 func (b both) Warning(w artifact.Warning) {
+	w = artifact.Warning{Path: b.red.Redact(w.Path), Message: b.red.Redact(w.Message)}
 	b.c.Warning(w)
 	if b.h != nil {
 		b.h.Warning(w)

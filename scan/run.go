@@ -23,11 +23,24 @@ type Result = result.Result
 // database); a failed gate is a Result whose Verdict does not pass. Nothing
 // the scan unpacked is left when Run returns.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
+	red, err := secrets.NewRedactor()
+	if err != nil {
+		return nil, err
+	}
+	res, err := run(ctx, cfg, red)
+	if err != nil {
+		// Errors name inputs and entries, whose names can hold a secret.
+		return nil, red.Error(err)
+	}
+	return res, nil
+}
+
+func run(ctx context.Context, cfg Config, red *secrets.Redactor) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	col := &Collector{}
-	h := both{c: col, h: cfg.Handler}
+	h := both{c: col, h: cfg.Handler, red: red}
 	defer h.Progress("")
 
 	now := time.Now()
@@ -63,7 +76,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	if cfg.Target == "" {
-		return runConfigOnly(ctx, cfg, rules, gate, h, col)
+		return runConfigOnly(ctx, cfg, rules, gate, h, col, red)
 	}
 	t, err := artifact.Open(ctx, cfg.Target, artifact.Options{
 		Layers: cfg.Layers, Limits: cfg.Limits, TempDir: cfg.TempDir, Platform: cfg.Platform,
@@ -77,11 +90,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	// them behind.
 	defer t.Close()
 
+	var inNames []secrets.Finding
 	if t.Kind != artifact.KindSBOM {
 		// An empty target must not pass silently: nothing in it was checked.
 		if files, err := t.Files(); err == nil && len(files) == 0 && len(t.Deployed) == 0 {
 			h.Warning(artifact.Warning{Path: t.Name, Message: "the target holds no files that could be read: nothing was scanned"})
 		}
+		// Names are scanned whatever the stages: what is found in them is
+		// redacted from every output, and is a finding when secrets are.
+		inNames = red.Names(targetNames(t))
 	}
 	var sres *sbom.Result
 	switch {
@@ -160,6 +177,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if sec, err = scanner.Scan(ctx, files); err != nil {
 			return nil, err
 		}
+		sec.Merge(inNames, scfg.Baseline)
 		for _, w := range sec.Warnings {
 			h.Warning(w)
 		}
@@ -193,7 +211,46 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.Secrets = append(res.Secrets, sec.Findings...)
 	res.Suppressed = sec.Suppressed
 	res.Misconfigurations = append(res.Misconfigurations, mis...)
-	return finish(res, rules, gate, h, col), nil
+	return finish(res, rules, gate, h, col, red), nil
+}
+
+// targetNames lists the target's names for the secret rules: every file's
+// path, every symlink's target, and the entries warnings name (a refused
+// entry or symlink exists nowhere else).
+func targetNames(t *artifact.Target) []secrets.Name {
+	files, _ := t.Files()
+	links, _ := t.Links()
+	names := make([]secrets.Name, 0, len(files)+len(links)+len(t.Warnings))
+	for _, f := range files {
+		names = append(names, secrets.Name{Kind: secrets.NamePath, Path: f.Virtual, Origin: f.Origin})
+	}
+	for _, l := range links {
+		names = append(names, secrets.Name{Kind: secrets.NameLink, Path: l.Virtual, Text: l.Target, Origin: l.Origin})
+	}
+	for _, w := range t.Warnings {
+		names = append(names, secrets.Name{Kind: secrets.NameWarning, Path: w.Path, Text: w.Message, Origin: originOf(t, w.Path)})
+	}
+	return names
+}
+
+// originOf is the origin of the deepest root holding virtual path p.
+func originOf(t *artifact.Target, p string) artifact.Origin {
+	var o artifact.Origin
+	best := -1
+	for _, r := range t.Roots {
+		switch {
+		case r.Virtual == "" && best < 0 && strings.HasPrefix(p, "/"):
+			// An image's filesystem: the layer that wrote the path.
+			_, o = r.Locate(p)
+			best = 0
+		case r.Virtual != "" && len(r.Virtual) > best && strings.HasPrefix(p, r.Virtual):
+			o, best = r.Origin, len(r.Virtual)
+		}
+	}
+	if best < 0 && len(t.Parts) > 0 {
+		o = t.Parts[0]
+	}
+	return o
 }
 
 // stages names what ran, for reports.
@@ -215,7 +272,7 @@ func stages(cfg Config, sbomTarget, configFiles bool) []string {
 }
 
 // runConfigOnly checks configuration files alone (`fnscan config`).
-func runConfigOnly(ctx context.Context, cfg Config, rules policy.Rules, gate policy.Config, h Handler, col *Collector) (*Result, error) {
+func runConfigOnly(ctx context.Context, cfg Config, rules policy.Rules, gate policy.Config, h Handler, col *Collector, red *secrets.Redactor) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -231,18 +288,24 @@ func runConfigOnly(ctx context.Context, cfg Config, rules policy.Rules, gate pol
 	res.ScanTime = time.Now()
 	res.Stages = []string{result.StageConfig}
 	res.Misconfigurations = append(res.Misconfigurations, mis...)
-	return finish(res, rules, gate, h, col), nil
+	return finish(res, rules, gate, h, col, red), nil
 }
 
 // finish applies the policy: ignores and VEX statements take findings out
 // of the gate (the Result keeps them, with the reason), then the verdict.
-func finish(res *Result, rules policy.Rules, gate policy.Config, h Handler, col *Collector) *Result {
+func finish(res *Result, rules policy.Rules, gate policy.Config, h Handler, col *Collector, red *secrets.Redactor) *Result {
+	// Before the policy: ignores match the paths users see.
+	redactResult(res, red)
 	rules.TargetName = res.Target.Name
 	rules.Targets = []string{res.Target.SHA256, res.Target.ImageID}
 	for _, w := range rules.Apply(res) {
 		h.Warning(artifact.Warning{Path: rules.Source, Message: w})
 	}
 	res.Warnings = col.Warnings()
+	for i, w := range res.Warnings {
+		// A warning can name a secret found only later, in another name.
+		res.Warnings[i] = artifact.Warning{Path: red.RedactKnown(w.Path), Message: red.RedactKnown(w.Message)}
+	}
 	v := policy.Evaluate(res, gate)
 	v.PolicySHA256 = rules.SHA256
 	res.Verdict = &v
