@@ -3,8 +3,8 @@ package sbom
 import (
 	"crypto/sha256"
 	"fmt"
-	"slices"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 
