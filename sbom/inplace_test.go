@@ -163,3 +163,44 @@ func TestManyNestedArchives(t *testing.T) {
 		t.Errorf("took %v", took)
 	}
 }
+
+// A jar whose manifest is over the cap is kept from syft's Java cataloger
+// whether it lies in a zip read in place or in a directory on disk; a jar
+// beside it with a normal manifest is still cataloged.
+func TestOversizedManifestNotCataloged(t *testing.T) {
+	t.Parallel()
+	jar := func(manifestSize int, artifactID string) []byte {
+		var b bytes.Buffer
+		zw := zip.NewWriter(&b)
+		chunk := make([]byte, 16<<10)
+		chunk[len(chunk)-1] = '\n'
+		d := fixture.RepeatDeflate(chunk, manifestSize/len(chunk))
+		w, _ := zw.CreateRaw(&zip.FileHeader{Name: "META-INF/MANIFEST.MF", Method: zip.Deflate, CRC32: d.CRC, CompressedSize64: uint64(len(d.Data)), UncompressedSize64: d.Size})
+		w.Write(d.Data)
+		w, _ = zw.Create("META-INF/maven/org.example/" + artifactID + "/pom.properties")
+		fmt.Fprintf(w, "groupId=org.example\nartifactId=%s\nversion=1.0.0\n", artifactID)
+		zw.Close()
+		return b.Bytes()
+	}
+	files := map[string][]byte{"lib/big.jar": jar(32<<20, "big"), "lib/small.jar": jar(64<<10, "small")}
+	p := writeZip(t, "fn.zip", files)
+	dir := filepath.Join(t.TempDir(), "fn")
+	unzipTo(t, p, dir)
+	for _, spec := range []string{p, "dir:" + dir} {
+		res := catalogSpec(t, spec)
+		var got []string
+		for _, c := range res.Components {
+			got = append(got, c.Name)
+		}
+		if slices.Contains(got, "big") || !slices.Contains(got, "small") {
+			t.Errorf("%s: components %v, want small and not big", spec, got)
+		}
+		warned := false
+		for _, w := range res.Warnings {
+			warned = warned || (strings.Contains(w.Path, "big.jar!META-INF/MANIFEST.MF") && strings.Contains(w.Message, "not cataloged"))
+		}
+		if !warned {
+			t.Errorf("%s: no warning for the manifest: %v", spec, res.Warnings)
+		}
+	}
+}
