@@ -15,7 +15,8 @@ func (res *Result) Redact(f func(string) string) {
 	res.Subject.Name = f(res.Subject.Name)
 	ws := make([]artifact.Warning, len(res.Warnings))
 	for i, w := range res.Warnings {
-		ws[i] = artifact.Warning{Path: f(w.Path), Message: f(w.Message)}
+		ws[i] = w
+		ws[i].Path, ws[i].Message = f(w.Path), f(w.Message)
 	}
 	res.Warnings = ws
 	for _, c := range res.Components {

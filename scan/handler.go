@@ -119,7 +119,7 @@ func (b both) Progress(msg string) {
 }
 
 func (b both) Warning(w artifact.Warning) {
-	w = artifact.Warning{Path: b.red.Redact(w.Path), Message: b.red.Redact(w.Message)}
+	w.Path, w.Message = b.red.Redact(w.Path), b.red.Redact(w.Message)
 	b.c.Warning(w)
 	if b.h != nil {
 		b.h.Warning(w)

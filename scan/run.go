@@ -304,7 +304,7 @@ func finish(res *Result, rules policy.Rules, gate policy.Config, h Handler, col 
 	res.Warnings = col.Warnings()
 	for i, w := range res.Warnings {
 		// A warning can name a secret found only later, in another name.
-		res.Warnings[i] = artifact.Warning{Path: red.RedactKnown(w.Path), Message: red.RedactKnown(w.Message)}
+		res.Warnings[i].Path, res.Warnings[i].Message = red.RedactKnown(w.Path), red.RedactKnown(w.Message)
 	}
 	v := policy.Evaluate(res, gate)
 	v.PolicySHA256 = rules.SHA256

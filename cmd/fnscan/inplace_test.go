@@ -5,13 +5,14 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -67,7 +68,27 @@ func watch(t *testing.T, dir string, args ...string) watched {
 		}
 	}()
 	start := time.Now()
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The child's own high-water mark: rusage's maxrss would count the
+	// test process's memory at fork.
+	pid := cmd.Process.Pid
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			if hwm := vmHWM(pid); hwm > r.maxRSS {
+				r.maxRSS = hwm
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	err := cmd.Wait()
 	r.wall = time.Since(start)
 	close(stop)
 	wg.Wait()
@@ -75,9 +96,6 @@ func watch(t *testing.T, dir string, args ...string) watched {
 		r.code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)
-	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSS = ru.Maxrss << 10
 	}
 	r.stdout, r.stderr = o.String(), e.String()
 	t.Logf("fnscan %s: exit %d in %v, peak RSS %d MiB, temp dir peak %d bytes (%d entries)",
@@ -135,6 +153,21 @@ func TestZipNotExtracted(t *testing.T) {
 	if len(res.Vulnerabilities) == 0 || len(res.Secrets) != 1 || res.Secrets[0].Path != "fn.zip!index.js" {
 		t.Errorf("vulnerabilities %d, secrets %+v", len(res.Vulnerabilities), res.Secrets)
 	}
+}
+
+// vmHWM is a running process's peak resident memory in bytes, 0 once gone.
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 var zeros4G = sync.OnceValue(func() fixture.Deflated { return fixture.RepeatDeflate(make([]byte, 1<<20), 4096) })
