@@ -27,7 +27,9 @@ func TestAliasBomb(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "bomb.yaml") {
 		t.Errorf("alias bomb: want an error naming the file, got %v", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	// Unbounded expansion takes minutes and gigabytes; the bound is loose
+	// because CI runners are loaded 2-core machines.
+	if d := time.Since(start); d > 60*time.Second {
 		t.Errorf("alias bomb took %v", d)
 	}
 }
