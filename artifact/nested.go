@@ -17,7 +17,8 @@ func nestedKind(name string) string {
 	n := strings.ToLower(name)
 	switch {
 	case strings.HasSuffix(n, ".jar"), strings.HasSuffix(n, ".war"), strings.HasSuffix(n, ".ear"),
-		strings.HasSuffix(n, ".hpi"), strings.HasSuffix(n, ".jpi"), strings.HasSuffix(n, ".par"), strings.HasSuffix(n, ".sar"):
+		strings.HasSuffix(n, ".hpi"), strings.HasSuffix(n, ".jpi"), strings.HasSuffix(n, ".par"), strings.HasSuffix(n, ".sar"),
+		strings.HasSuffix(n, ".nar"), strings.HasSuffix(n, ".kar"), strings.HasSuffix(n, ".far"), strings.HasSuffix(n, ".lpkg"):
 		return "jar"
 	case strings.HasSuffix(n, ".whl"), strings.HasSuffix(n, ".egg"):
 		return "wheel"
@@ -53,7 +54,7 @@ func (t *Target) openNested(ctx context.Context, u *unpacker) error {
 		var list []found
 		if r.Tree != nil {
 			for _, e := range r.Tree.Entries() {
-				if e.Type == EntryFile && nestedKind(path.Base(e.Path)) != "" {
+				if e.Type == EntryFile && nestedKind(baseName(e.Path)) != "" {
 					list = append(list, found{rel: e.Path, entry: e})
 				}
 			}
@@ -80,7 +81,7 @@ func (t *Target) openNested(ctx context.Context, u *unpacker) error {
 				return err
 			}
 			virtual, origin := r.Locate(f.rel)
-			kind := nestedKind(path.Base(f.rel))
+			kind := nestedKind(baseName(f.rel))
 			n++
 			catalog := r.Catalog
 			if r.Origin.Kind == OriginImageLayer {
@@ -128,6 +129,21 @@ func (t *Target) openNested(ctx context.Context, u *unpacker) error {
 // ratio limit would otherwise take gigabytes.
 const maxManifest = 16 << 20
 
+// jarMetadata says whether syft's Java cataloger reads an entry of a jar
+// whole: the manifest, pom files anywhere, version.properties and licence
+// files at the top or in META-INF (duplicates included).
+func jarMetadata(p string) bool {
+	dir, base := path.Dir(p), strings.ToUpper(baseName(p))
+	switch {
+	case base == "MANIFEST.MF", strings.HasSuffix(base, "POM.PROPERTIES"), strings.HasSuffix(base, "POM.XML"):
+		return true
+	case dir != "." && !strings.EqualFold(dir, "META-INF"):
+		return false
+	}
+	return base == "VERSION.PROPERTIES" || strings.HasPrefix(base, "LICENSE") || strings.HasPrefix(base, "LICENCE") ||
+		strings.HasPrefix(base, "NOTICE") || strings.HasPrefix(base, "COPYING")
+}
+
 // checkJarMetadata keeps a jar with an oversized manifest or pom away from
 // the catalogers (and every jar holding it, which syft would open too).
 func (t *Target) checkJarMetadata(jar *Root) {
@@ -135,12 +151,11 @@ func (t *Target) checkJarMetadata(jar *Root) {
 		if e.Type != EntryFile || e.Size <= maxManifest {
 			continue
 		}
-		p := strings.ToUpper(e.Path)
-		if p != "META-INF/MANIFEST.MF" && !(strings.HasPrefix(p, "META-INF/MAVEN/") && (strings.HasSuffix(p, "/POM.PROPERTIES") || strings.HasSuffix(p, "/POM.XML"))) {
+		if !jarMetadata(e.Path) {
 			continue
 		}
 		t.warn(Warning{Path: jar.Virtual + "!" + e.Path, Message: fmt.Sprintf("not cataloged: %d bytes, over the %d MiB a package manifest may take (its files are still scanned for secrets)", e.Size, maxManifest>>20), Unscanned: true})
-		for x := jar; x.parent != nil && nestedKind(path.Base(x.rel)) == "jar"; x = x.parent {
+		for x := jar; x.parent != nil && nestedKind(baseName(x.rel)) == "jar"; x = x.parent {
 			if x.parent.NotCataloged == nil {
 				x.parent.NotCataloged = map[string]bool{}
 			}

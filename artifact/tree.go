@@ -142,7 +142,7 @@ func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt,
 		if name == "" {
 			continue
 		}
-		if f.Mode().IsDir() {
+		if isDirEntry(f) {
 			names[i] = name
 			continue
 		}
@@ -163,9 +163,6 @@ func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt,
 		}
 		if usize > 1<<20 && (csize == 0 || usize/csize > u.b.limits.MaxRatio) {
 			return nil, fmt.Errorf("%s!%s: %w: entry declares %d bytes from %d compressed, a ratio above %d:1 (zip bomb? raise --max-ratio)", archive, shortName(f.Name), ErrLimit, usize, csize, u.b.limits.MaxRatio)
-		}
-		if f.Mode()&fs.ModeSymlink == 0 && !f.Mode().IsRegular() {
-			continue // devices, fifos: nothing to read
 		}
 		declared += usize
 		deflated += csize
@@ -202,9 +199,14 @@ func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt,
 			continue
 		}
 		mode := f.Mode()
-		if mode.IsDir() {
+		if isDirEntry(f) {
 			t.addDir(name, f.Modified)
 			continue
+		}
+		if mode&fs.ModeSymlink == 0 {
+			// unzip writes any other entry (a fifo, a device, a "directory"
+			// mode on a file name) as a file with its content: so is it read.
+			mode = mode.Perm()
 		}
 		if parents[name] {
 			u.refuse(archive, f.Name, errors.New("a file of the same name as a directory in the archive"))
@@ -215,13 +217,23 @@ func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt,
 				continue
 			}
 			// Unzip tools disagree on which of two same-named entries
-			// wins: both are scanned, the earlier under a marked name.
-			seen[name]++
-			dup := fmt.Sprintf("%s.fnscan-duplicate-%d", name, seen[name])
+			// wins: both are scanned, the earlier under a marked name
+			// that no other entry has.
+			var dup string
+			for {
+				seen[name]++
+				dup = fmt.Sprintf("%s%s%d", name, dupMark, seen[name])
+				if _, taken := last[dup]; !taken && !parents[dup] && t.entries[dup] == nil {
+					break
+				}
+			}
 			u.warn(Warning{Path: archive + "!" + f.Name, Message: fmt.Sprintf("duplicate entry: both copies scanned, the earlier as %s", dup)})
 			name = dup
 		}
 		e := &Entry{Path: name, Mode: mode, Size: int64(f.UncompressedSize64), ModTime: f.Modified, f: f}
+		// Only what reading needs is kept: a hostile extra field or comment
+		// would otherwise stay in memory for the whole scan.
+		f.Extra, f.Comment = nil, ""
 		if mode&fs.ModeSymlink != 0 {
 			e.Type = EntrySymlink
 			links = append(links, e)
@@ -268,6 +280,24 @@ func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt,
 	}
 	sort.Slice(t.list, func(i, j int) bool { return t.list[i].Path < t.list[j].Path })
 	return t, nil
+}
+
+// dupMark names the earlier copy of a duplicated entry.
+const dupMark = ".fnscan-duplicate-"
+
+// isDirEntry: a zip directory is a name ending in "/", as unzip sees it;
+// a mode bit alone does not hide a file's content.
+func isDirEntry(f *zip.File) bool {
+	return strings.HasSuffix(strings.ReplaceAll(f.Name, `\`, "/"), "/")
+}
+
+// baseName is an entry's file name without a duplicate mark.
+func baseName(p string) string {
+	b := path.Base(p)
+	if i := strings.LastIndex(b, dupMark); i > 0 {
+		return b[:i]
+	}
+	return b
 }
 
 // ErrMalformed marks an archive refused for its structure.

@@ -3,6 +3,8 @@ package sbom
 import (
 	"context"
 	"os"
+	"slices"
+	"sync"
 
 	"fmt"
 	"path"
@@ -167,6 +169,10 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 	}
 	// Roots on disk are cataloged one by one; archives read in place are
 	// mounted in one tree and cataloged once, however many there are.
+	var (
+		warnMu       sync.Mutex // catalogers read files in parallel
+		treeWarnings []artifact.Warning
+	)
 	var mounts []*mount
 	var inPlace []*artifact.Root
 	for _, r := range t.Roots {
@@ -189,7 +195,14 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 		var src source.Source
 		var err error
 		if m.roots[0].Tree != nil {
-			src, err = newTreeSource(ctx, t.Name, m, ctx, cfg.Warn)
+			src, err = newTreeSource(ctx, t.Name, m, ctx, func(w artifact.Warning) {
+				warnMu.Lock()
+				treeWarnings = append(treeWarnings, w)
+				warnMu.Unlock()
+				if cfg.Warn != nil {
+					cfg.Warn(w)
+				}
+			})
 		} else {
 			r := m.roots[0]
 			var ex source.ExcludeConfig
@@ -223,7 +236,9 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 	res.syft = merged
 	res.bom = toCycloneDX(res)
 	res.Components, res.Applications = components(res)
-	res.Warnings = t.Warnings
+	warnMu.Lock()
+	res.Warnings = append(slices.Clip(t.Warnings), treeWarnings...)
+	warnMu.Unlock()
 	for _, w := range bundleWarnings(t, res.Components) {
 		res.Warnings = append(res.Warnings, w)
 		if cfg.Warn != nil {

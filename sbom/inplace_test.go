@@ -204,3 +204,26 @@ func TestOversizedManifestNotCataloged(t *testing.T) {
 		}
 	}
 }
+
+// A package file that fails to read (its checksum lies) is named in a
+// warning marked unscanned, not silently dropped.
+func TestCorruptEntryWarns(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	body := []byte(`{"name":"qs","version":"6.5.1"}`)
+	w, _ := zw.CreateRaw(&zip.FileHeader{Name: "node_modules/qs/package.json", Method: zip.Store, CRC32: 12345,
+		CompressedSize64: uint64(len(body)), UncompressedSize64: uint64(len(body))})
+	w.Write(body)
+	zw.Close()
+	p := filepath.Join(t.TempDir(), "fn.zip")
+	os.WriteFile(p, b.Bytes(), 0o644)
+	res := catalogSpec(t, p)
+	found := false
+	for _, w := range res.Warnings {
+		found = found || (w.Path == "fn.zip!node_modules/qs/package.json" && w.Unscanned && strings.Contains(w.Message, "checksum"))
+	}
+	if !found {
+		t.Errorf("no warning for the corrupt entry: %+v", res.Warnings)
+	}
+}

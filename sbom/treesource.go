@@ -102,18 +102,22 @@ func (s *treeSource) Close() error                                     { return 
 // the archives' indexes, the way syft's own directory resolver does from a
 // walk of the disk.
 type treeResolver struct {
-	tree   *filetree.FileTree
-	index  filetree.Index
-	search filetree.Searcher
-	files  map[stfile.ID]treeFile
-	ctx    context.Context // carries syft's temp dir, for large files
-	binMu  sync.Mutex
-	bins   map[*artifact.Entry]*cachedBinary
+	tree     *filetree.FileTree
+	index    filetree.Index
+	search   filetree.Searcher
+	files    map[stfile.ID]treeFile
+	ctx      context.Context // carries syft's temp dir, for large files
+	binMu    sync.Mutex
+	bins     map[*artifact.Entry]*cachedBinary
+	binBytes int64
+	failed   map[*artifact.Entry]bool
+	warn     func(artifact.Warning)
 }
 
 type treeFile struct {
-	tree  *artifact.Tree
-	entry *artifact.Entry
+	tree    *artifact.Tree
+	entry   *artifact.Entry
+	virtual string // as users see it, for warnings
 }
 
 // spillAt is the size past which a file is copied to the temp dir when a
@@ -124,12 +128,26 @@ const spillAt = 64 << 20
 // catalogers may read.
 const maxCatalogFile = 64 << 20
 
-func isArchiveMIME(m string) bool {
-	return m == "application/zip" || m == "application/java-archive" || m == "application/gzip" || m == "application/x-tar"
+// metadataName: a path a cataloger parses as text whatever its first bytes
+// say (a 2 GiB dpkg status that starts with an ELF header is still parsed).
+func metadataName(p string) bool {
+	base := strings.ToLower(path.Base(p))
+	if i := strings.LastIndexByte(base, '.'); i >= 0 {
+		switch base[i:] {
+		case ".json", ".lock", ".txt", ".xml", ".yaml", ".yml", ".toml", ".properties", ".mf", ".cfg", ".ini",
+			".gemspec", ".nuspec", ".csproj", ".mod", ".sum", ".sqlite", ".db", ".pom", ".cabal", ".rockspec", ".jar", ".zip", ".whl":
+			return true
+		}
+	}
+	switch base {
+	case "status", "installed", "metadata", "pkg-info", "record", "packages", "gemfile", "pipfile", "mix.lock", "rebar.lock", "cargo.lock", "go.mod":
+		return true
+	}
+	return strings.Contains(p, "/var/lib/") || strings.Contains(p, "/lib/apk/")
 }
 
 func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Context, warn func(artifact.Warning)) (*treeSource, error) {
-	r := &treeResolver{tree: filetree.New(), index: filetree.NewIndex(), files: map[stfile.ID]treeFile{}, ctx: tmpCtx, bins: map[*artifact.Entry]*cachedBinary{}}
+	r := &treeResolver{tree: filetree.New(), index: filetree.NewIndex(), files: map[stfile.ID]treeFile{}, ctx: tmpCtx, bins: map[*artifact.Entry]*cachedBinary{}, failed: map[*artifact.Entry]bool{}, warn: warn}
 	type pending struct {
 		p    string
 		tf   treeFile
@@ -181,7 +199,8 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 				if root.NotCataloged[e.Path] {
 					continue
 				}
-				regular = append(regular, &pending{p: p, tf: treeFile{root.Tree, e}, v: root})
+				v, _ := root.Locate(e.Path)
+				regular = append(regular, &pending{p: p, tf: treeFile{root.Tree, e, v}, v: root})
 			}
 		}
 	}
@@ -216,7 +235,7 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 		return nil, err
 	}
 	for _, pd := range regular {
-		if pd.tf.entry.Size > maxCatalogFile && !strings.HasPrefix(pd.mime, "application/x-") && !isArchiveMIME(pd.mime) {
+		if pd.tf.entry.Size > maxCatalogFile && !(isBinaryMIME(pd.mime) && !metadataName(pd.p)) {
 			// Catalogers parse metadata files whole in memory; none is
 			// this large, and one that is would be a memory bomb.
 			if warn != nil {
@@ -321,12 +340,24 @@ func (r *treeResolver) FileContentsByLocation(l file.Location) (io.ReadCloser, e
 	if e, err := r.index.Get(ref); err == nil && isBinaryMIME(e.MIMEType) && tf.entry.Size <= spillAt {
 		return r.binary(tf)
 	}
-	rc, err := tf.tree.Open(tf.entry)
-	if err != nil || tf.entry.Size <= spillAt {
-		return rc, err
+	if tf.entry.Size <= spillAt {
+		rc, err := tf.tree.Open(tf.entry)
+		if err != nil {
+			return nil, err
+		}
+		return &warnReader{rc: rc, r: r, tf: tf}, nil
 	}
 	// syft buffers a reader without random access whole in memory; a large
 	// file goes to the temp dir instead, read back with ReadAt.
+	return r.spillCopy(tf)
+}
+
+// spillCopy copies a file to an unlinked temp file, read with ReadAt.
+func (r *treeResolver) spillCopy(tf treeFile) (io.ReadCloser, error) {
+	rc, err := tf.tree.Open(tf.entry)
+	if err != nil {
+		return nil, err
+	}
 	defer rc.Close()
 	f, done, err := tempFile(r.ctx, "entry-*")
 	if err != nil {
@@ -335,6 +366,7 @@ func (r *treeResolver) FileContentsByLocation(l file.Location) (io.ReadCloser, e
 	done() // unlinked: gone when closed, whatever happens
 	if _, err := io.Copy(f, rc); err != nil {
 		f.Close()
+		r.readFailed(tf, err)
 		return nil, err
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -351,6 +383,12 @@ func (r *treeResolver) binary(tf treeFile) (io.ReadCloser, error) {
 	r.binMu.Lock()
 	c, ok := r.bins[tf.entry]
 	if !ok {
+		if r.binBytes+tf.entry.Size > binCacheCap {
+			// Past the cap: each reader gets its own copy in the temp dir.
+			r.binMu.Unlock()
+			return r.spillCopy(tf)
+		}
+		r.binBytes += tf.entry.Size
 		c = &cachedBinary{}
 		r.bins[tf.entry] = c
 	}
@@ -361,11 +399,49 @@ func (r *treeResolver) binary(tf treeFile) (io.ReadCloser, error) {
 			c.b, c.err = io.ReadAll(rc)
 			rc.Close()
 		}
+		if c.err != nil {
+			r.readFailed(tf, c.err)
+		}
 	})
 	if c.err != nil {
 		return nil, c.err
 	}
 	return bytesFile{bytes.NewReader(c.b)}, nil
+}
+
+// binCacheCap bounds the binaries held in memory for one target.
+const binCacheCap = 256 << 20
+
+// warnReader reports a read that fails (a bad checksum, corrupt deflate
+// data): the package the file holds would otherwise drop silently.
+type warnReader struct {
+	rc io.ReadCloser
+	r  *treeResolver
+	tf treeFile
+}
+
+func (w *warnReader) Read(p []byte) (int, error) {
+	n, err := w.rc.Read(p)
+	if err != nil && err != io.EOF {
+		w.r.readFailed(w.tf, err)
+	}
+	return n, err
+}
+
+func (w *warnReader) Close() error { return w.rc.Close() }
+
+// readFailed warns once per file that a cataloger could not read it.
+func (r *treeResolver) readFailed(tf treeFile, err error) {
+	if r.warn == nil || err == nil || r.ctx.Err() != nil {
+		return
+	}
+	r.binMu.Lock()
+	first := !r.failed[tf.entry]
+	r.failed[tf.entry] = true
+	r.binMu.Unlock()
+	if first {
+		r.warn(artifact.Warning{Path: tf.virtual, Message: "not cataloged: " + err.Error(), Unscanned: true})
+	}
 }
 
 type cachedBinary struct {
