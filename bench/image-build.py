@@ -10,9 +10,10 @@ some machines; a missing one is left out, with a note on stderr):
   base     /var/lib/dpkg (the Debian package database), /etc/os-release and
            friends: always whole
   debian   /usr/bin, /usr/lib/x86_64-linux-gnu, /usr/share: Debian-installed files
-  python   a pyenv CPython with its site-packages, at /usr/local
+  python   the pyenv CPython with the most site-packages, at /usr/local
   go       the Go toolchain, /usr/local/go
-  java     an OpenJDK from /usr/lib/jvm, at /opt/java/openjdk
+  java     an OpenJDK from /usr/lib/jvm, at /opt/java/openjdk, and Debian's
+           packaged jars (/usr/share/java)
   node     npm's own tree (/usr/lib/node_modules at /usr/local/lib/node_modules)
            and the bench's npm Lambda tree (--node-app) at /app
   top      a whiteout of one lower file and an opaque directory
@@ -45,8 +46,10 @@ EPOCH = 1577836800  # 2020-01-01, config timestamps only
 
 
 def pyenv_python():
-    vers = sorted(glob.glob("/root/.pyenv/versions/3.12*")) or sorted(glob.glob("/root/.pyenv/versions/3.*"))
-    return vers[-1] if vers else "/nonexistent"
+    """The pyenv CPython with the most installed distributions."""
+    vers = sorted(glob.glob("/root/.pyenv/versions/3.*"))
+    n = {v: len(glob.glob(v + "/lib/python3*/site-packages/*.dist-info")) for v in vers}
+    return max(vers, key=lambda v: (n[v], v)) if vers else "/nonexistent"
 
 
 def jdk():
@@ -63,15 +66,21 @@ def units(node_app):
                    ("/usr/share", "usr/share")],
         "python": [(pyenv_python(), "usr/local")],
         "go": [("/usr/local/go", "usr/local/go")],
-        "java": [(jdk(), "opt/java/openjdk")],
+        "java": [(jdk(), "opt/java/openjdk"), ("/usr/share/java", "usr/share/java")],
         "node": [("/usr/lib/node_modules", "usr/local/lib/node_modules")]
                 + ([(node_app, "app")] if node_app else []),
     }
 
 
-def walk(src, dst):
+# Host paths left out of a walk: they belong to another layer.
+EXCLUDE = {"/usr/share/java"}
+
+
+def walk(src, dst, top=True):
     """Yield (host path, image path, lstat) for src and everything under it,
     sorted; unreadable and special files are skipped."""
+    if not top and src in EXCLUDE:
+        return
     try:
         st = os.lstat(src)
     except OSError:
@@ -84,7 +93,7 @@ def walk(src, dst):
     except OSError:
         return
     for n in names:
-        yield from walk(os.path.join(src, n), dst + "/" + n)
+        yield from walk(os.path.join(src, n), dst + "/" + n, False)
 
 
 def is_meta(path):
