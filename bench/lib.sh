@@ -5,5 +5,9 @@ repo=$(cd "$here/.." && pwd)
 out=${TMPDIR:-/tmp}/fnscan-bench
 runs=${RUNS:-3}
 mkdir -p "$out"
+# $out is shared by every checkout on the machine (the npm zip and the syft
+# build are cached there); the fnscan binary is per checkout, so two work
+# trees benchmarking at once do not overwrite each other's build.
+fnscan=$out/fnscan-$(printf %s "$repo" | sha256sum | cut -c1-12)
 best() { sort -n | head -1; }
-build_fnscan() { (cd "$repo" && go build -o "$out/fnscan" ./cmd/fnscan); }
+build_fnscan() { (cd "$repo" && go build -o "$fnscan" ./cmd/fnscan); }

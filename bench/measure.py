@@ -1,11 +1,150 @@
 #!/usr/bin/env python3
-"""Run a command, print 'seconds peak_rss_mib'. Peak RSS is the child's, from getrusage.
-Exit status 1 counts as success: scanners use it for "findings"."""
-import resource, subprocess, sys, time
-t = time.monotonic()
-p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-el = time.monotonic() - t
-if p.returncode not in (0, 1):
-    sys.stderr.write(p.stderr.decode(errors="replace")[-2000:])
-    sys.exit(p.returncode)
-print(f"{el:.2f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f}")
+"""Run a command, print 'seconds peak_rss_mib'. Peak RSS is the child's, from wait4.
+Exit status 1 counts as success: scanners use it for "findings".
+
+  measure.py CMD...                         'seconds peak_rss_mib'
+  measure.py [--json] [--tmp DIR [--sample]] [--stdout FILE] -- CMD...
+      --json     print one JSON object: wall, user, sys (s), rss_mib, written
+                 (bytes the process tree wrote to block-device filesystems:
+                 Linux write_bytes, from wait4's ru_oublock; 0 on tmpfs), and
+                 with --tmp tmp_peak (largest total size of the files under
+                 DIR seen while sampling, else null) and tmp_left (bytes left
+                 under DIR at exit)
+      --tmp DIR  run with TMPDIR=DIR, a fresh empty directory made here and
+                 removed afterwards (not timed)
+      --sample   sum the file sizes under DIR every 20 ms while the command
+                 runs; this walk costs CPU, so sampled runs are not for timing
+      --stdout F keep the command's stdout in F (copied by this process, so it
+                 is not counted in `written`); default /dev/null
+
+Also importable: run(cmd, ...) returns the same dict.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SAMPLE_SECONDS = 0.02
+
+
+def tree_bytes(root):
+    """Sum of the sizes of the regular files under root (files may vanish)."""
+    total = 0
+    stack = [root]
+    while stack:
+        d = stack.pop()
+        try:
+            it = os.scandir(d)
+        except OSError:
+            continue
+        with it:
+            for e in it:
+                try:
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append(e.path)
+                    elif e.is_file(follow_symlinks=False):
+                        total += e.stat(follow_symlinks=False).st_size
+                except OSError:
+                    pass
+    return total
+
+
+class Sampler(threading.Thread):
+    def __init__(self, root):
+        super().__init__(daemon=True)
+        self.root, self.peak, self.stop = root, 0, threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            self.peak = max(self.peak, tree_bytes(self.root))
+            self.stop.wait(SAMPLE_SECONDS)
+
+
+def run(cmd, tmp=None, sample=False, stdout=None, env=None):
+    """Run cmd; return {wall, user, sys, rss_mib, written, tmp_peak, tmp_left}.
+    Raises CalledProcessError on an exit status other than 0 or 1."""
+    env = dict(os.environ if env is None else env)
+    if tmp:
+        if os.path.exists(tmp):
+            shutil.rmtree(tmp)
+        os.makedirs(tmp)
+        env["TMPDIR"] = tmp
+    sampler = Sampler(tmp) if tmp and sample else None
+    # stderr to a file in this process's own temp dir (never the measured
+    # one): a pipe could fill while we wait.
+    with tempfile.TemporaryFile() as err:
+        out = subprocess.DEVNULL if stdout is None else subprocess.PIPE
+        copier = None
+        t = time.monotonic()
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        if stdout is not None:
+            def copy():
+                with open(stdout, "wb") as f:
+                    shutil.copyfileobj(p.stdout, f)
+            copier = threading.Thread(target=copy, daemon=True)
+            copier.start()
+        if sampler:
+            sampler.start()
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.monotonic() - t
+        p.returncode = os.waitstatus_to_exitcode(status)
+        if sampler:
+            sampler.stop.set()
+            sampler.join()
+        if copier:
+            copier.join()
+        if p.returncode not in (0, 1):
+            err.seek(0)
+            sys.stderr.write(err.read().decode(errors="replace")[-2000:])
+            raise subprocess.CalledProcessError(p.returncode, cmd)
+    res = {
+        "wall": wall, "user": ru.ru_utime, "sys": ru.ru_stime,
+        "rss_mib": ru.ru_maxrss / 1024, "written": ru.ru_oublock * 512,
+        "tmp_peak": None, "tmp_left": None,
+    }
+    if tmp:
+        res["tmp_left"] = tree_bytes(tmp)
+        if sampler:
+            res["tmp_peak"] = max(sampler.peak, res["tmp_left"])
+        shutil.rmtree(tmp, ignore_errors=True)
+    return res
+
+
+def main(argv):
+    js, tmp, sample, stdout = False, None, False, None
+    args = argv[1:]
+    if args and args[0].startswith("--"):
+        while args and args[0] != "--":
+            a = args.pop(0)
+            if a == "--json":
+                js = True
+            elif a == "--tmp":
+                tmp = os.path.abspath(args.pop(0))
+            elif a == "--sample":
+                sample = True
+            elif a == "--stdout":
+                stdout = args.pop(0)
+            else:
+                sys.exit(__doc__)
+        if not args:
+            sys.exit(__doc__)
+        args.pop(0)
+    if not args:
+        sys.exit(__doc__)
+    try:
+        r = run(args, tmp=tmp, sample=sample, stdout=stdout)
+    except subprocess.CalledProcessError as e:
+        return e.returncode if e.returncode > 0 else 128 - e.returncode
+    if js:
+        print(json.dumps(r))
+    else:
+        print(f"{r['wall']:.2f} {r['rss_mib']:.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

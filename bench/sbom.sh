@@ -13,12 +13,12 @@ print(f"target: {sys.argv[1]}: {n} entries, {s/1e6:.0f} MB unpacked")
 PY
 ft=(); fm=(); st=(); sm=()
 for i in $(seq "$runs"); do
-  read -r t m < <(python3 "$here/measure.py" "$out/fnscan" sbom "$zipf" -o cyclonedx-json --quiet); ft+=("$t"); fm+=("$m")
+  read -r t m < <(python3 "$here/measure.py" "$fnscan" sbom "$zipf" -o cyclonedx-json --quiet); ft+=("$t"); fm+=("$m")
   read -r t m < <(SYFT_CHECK_FOR_APP_UPDATE=false python3 "$here/measure.py" "$syft" scan "file:$zipf" -o cyclonedx-json -q); st+=("$t"); sm+=("$m")
 done
 f_t=$(printf '%s\n' "${ft[@]}" | best); s_t=$(printf '%s\n' "${st[@]}" | best)
 f_m=$(printf '%s\n' "${fm[@]}" | best); s_m=$(printf '%s\n' "${sm[@]}" | best)
-fc=$("$out/fnscan" sbom "$zipf" -o cyclonedx-json --quiet | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["components"]))')
+fc=$("$fnscan" sbom "$zipf" -o cyclonedx-json --quiet | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["components"]))')
 sc=$(SYFT_CHECK_FOR_APP_UPDATE=false "$syft" scan "file:$zipf" -o cyclonedx-json -q | python3 -c 'import json,sys; print(len([c for c in json.load(sys.stdin)["components"] if c["type"]!="file"]))')
 printf '%-8s %8s %10s %11s\n' tool seconds peak_MiB components
 printf '%-8s %8s %10s %11s\n' fnscan "$f_t" "$f_m" "$fc"

@@ -32,11 +32,11 @@ compare() {
   local name=$1 dir=$2 bytes ft=() gt=() t m f g fn_count gl_count
   bytes=$(du -sb "$dir" | cut -f1)
   for i in $(seq "$runs"); do
-    read -r t m < <(python3 "$here/measure.py" "$out/fnscan" secrets "dir:$dir" -o json --quiet || true); ft+=("$t")
+    read -r t m < <(python3 "$here/measure.py" "$fnscan" secrets "dir:$dir" -o json --quiet || true); ft+=("$t")
     read -r t m < <(python3 "$here/measure.py" "$out/gitleaks" dir "$dir" --config "$out/gitleaks-no-nm.toml" --no-banner --exit-code 0 --report-format json --report-path /dev/null --log-level error); gt+=("$t")
   done
   f=$(printf '%s\n' "${ft[@]}" | best); g=$(printf '%s\n' "${gt[@]}" | best)
-  fn_count=$("$out/fnscan" secrets "dir:$dir" -o json --quiet 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["secrets"]))' || true)
+  fn_count=$("$fnscan" secrets "dir:$dir" -o json --quiet 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["secrets"]))' || true)
   gl_count=$("$out/gitleaks" dir "$dir" --config "$out/gitleaks-no-nm.toml" --no-banner --exit-code 0 --report-format json --report-path "$out/gitleaks.json" --log-level error >/dev/null 2>&1; python3 -c "import json; print(len(json.load(open(\"$out/gitleaks.json\"))))")
   python3 - <<PY
 b=$bytes; f=$f; g=$g; c=$cores
