@@ -262,4 +262,7 @@ func TestJarManifestBomb(t *testing.T) {
 	if r.maxRSS > 512<<20 {
 		t.Errorf("peak RSS %d MiB", r.maxRSS>>20)
 	}
+	if r.tmpPeak > 1<<20 {
+		t.Errorf("%d bytes written to the temp dir", r.tmpPeak)
+	}
 }
