@@ -87,7 +87,6 @@ type Target struct {
 	// held counts nested archive bytes kept in memory (memCap).
 	held  atomic.Int64
 	trees []*Tree
-	spill int
 
 	filesOnce sync.Once
 	files     []File
