@@ -48,13 +48,7 @@ func TestLinksListedInZip(t *testing.T) {
 	w, _ = zw.Create("app/releases/v2/index.js")
 	w.Write([]byte("1\n"))
 	zw.Close()
-	p := filepath.Join(t.TempDir(), "fn.zip")
-	os.WriteFile(p, b.Bytes(), 0o644)
-	tg, err := Open(context.Background(), p, Options{TempDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tg.Close()
+	tg := openBytes(t, "fn.zip", b.Bytes())
 	links, err := tg.Links()
 	if err != nil {
 		t.Fatal(err)

@@ -34,25 +34,47 @@ func TestTreeHidesNothing(t *testing.T) {
 	add("lib.zip", string(zipBytes(t, map[string][]byte{"x.js": []byte("first")})), 0)
 	add("lib.zip", string(zipBytes(t, map[string][]byte{"y.js": []byte("second")})), 0)
 	zw.Close()
-	p := filepath.Join(t.TempDir(), "fn.zip")
-	os.WriteFile(p, b.Bytes(), 0o644)
-	tg, err := Open(context.Background(), p, Options{TempDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tg.Close()
-	files, _ := tg.Files()
+	tg := openBytes(t, "fn.zip", b.Bytes())
 	got := map[string]string{}
-	for _, f := range files {
-		c, err := f.ReadBounded(1 << 20)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got[string(c)] = f.Virtual
+	for path, c := range contents(t, tg) {
+		got[c] = path
 	}
 	for _, want := range []string{"secret-one", "two", "three", "secret-dir", "secret-fifo", "first", "second"} {
 		if _, ok := got[want]; !ok {
 			t.Errorf("%q not among the files read: %v", want, got)
 		}
 	}
+}
+
+// openBytes opens an archive given as bytes; the target closes with the test.
+func openBytes(t *testing.T, name string, b []byte) *Target {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tg, err := Open(context.Background(), p, Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tg.Close() })
+	return tg
+}
+
+// contents reads every file of a target: path inside its part → content.
+func contents(t *testing.T, tg *Target) map[string]string {
+	t.Helper()
+	files, err := tg.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range files {
+		b, err := f.ReadBounded(1 << 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[f.Path] = string(b)
+	}
+	return got
 }
