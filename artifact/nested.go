@@ -12,6 +12,18 @@ import (
 	"strings"
 )
 
+// hide keeps a path of the root from the catalogers.
+func (r *Root) hide(rel string) {
+	if r.NotCataloged == nil {
+		r.NotCataloged = map[string]bool{}
+	}
+	r.NotCataloged[rel] = true
+}
+
+// IsArchiveName says whether a file name is one of the archives fnscan
+// opens and checks itself (jars, wheels, zips, tars...).
+func IsArchiveName(name string) bool { return nestedKind(baseName(name)) != "" }
+
 // nestedKind says whether a file name is an archive fnscan opens.
 func nestedKind(name string) string {
 	n := strings.ToLower(name)
@@ -112,6 +124,8 @@ func (t *Target) openNested(ctx context.Context, u *unpacker) error {
 				if nr.Dir != "" {
 					os.RemoveAll(nr.Dir)
 				}
+				// syft would open it again, without fnscan's limits.
+				r.hide(f.rel)
 				t.warn(Warning{Path: virtual, Message: "skipped corrupt archive: " + err.Error(), Unscanned: true})
 				continue
 			}
@@ -156,10 +170,7 @@ func (t *Target) checkJarMetadata(jar *Root) {
 		}
 		t.warn(Warning{Path: jar.Virtual + "!" + e.Path, Message: fmt.Sprintf("not cataloged: %d bytes, over the %d MiB a package manifest may take (its files are still scanned for secrets)", e.Size, maxManifest>>20), Unscanned: true})
 		for x := jar; x.parent != nil && nestedKind(baseName(x.rel)) == "jar"; x = x.parent {
-			if x.parent.NotCataloged == nil {
-				x.parent.NotCataloged = map[string]bool{}
-			}
-			x.parent.NotCataloged[x.rel] = true
+			x.parent.hide(x.rel)
 		}
 		return
 	}

@@ -125,7 +125,8 @@ type treeFile struct {
 const spillAt = 64 << 20
 
 // maxCatalogFile bounds a file other than a binary or an archive that the
-// catalogers may read.
+// catalogers may read. Archives are exempt: fnscan opened and checked each
+// one already, and one that did not open is kept from the catalogers.
 const maxCatalogFile = 64 << 20
 
 // metadataName: a path a cataloger parses as text whatever its first bytes
@@ -235,7 +236,7 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 		return nil, err
 	}
 	for _, pd := range regular {
-		if pd.tf.entry.Size > maxCatalogFile && !(isBinaryMIME(pd.mime) && !metadataName(pd.p)) {
+		if pd.tf.entry.Size > maxCatalogFile && !artifact.IsArchiveName(pd.p) && !(isBinaryMIME(pd.mime) && !metadataName(pd.p)) {
 			// Catalogers parse metadata files whole in memory; none is
 			// this large, and one that is would be a memory bomb.
 			if warn != nil {
