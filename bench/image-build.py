@@ -10,8 +10,9 @@ some machines; a missing one is left out, with a note on stderr):
   base     /var/lib/dpkg (the Debian package database), /etc/os-release and
            friends: always whole
   debian   /usr/bin, /usr/lib/x86_64-linux-gnu, /usr/share: Debian-installed files
-  python   the pyenv CPython with the most site-packages, at /usr/local
-  go       the Go toolchain, /usr/local/go
+  python   the pyenv CPython with the most site-packages, at /usr/local,
+           without the stdlib's tests
+  go       the Go toolchain, /usr/local/go, without its testdata (see SKIP_DIRS)
   java     an OpenJDK from /usr/lib/jvm, at /opt/java/openjdk, and Debian's
            packaged jars (/usr/share/java)
   node     npm's own tree (/usr/lib/node_modules at /usr/local/lib/node_modules)
@@ -74,12 +75,19 @@ def units(node_app):
 
 # Host paths left out of a walk: they belong to another layer.
 EXCLUDE = {"/usr/share/java"}
+# Directory names left out, per layer. Python: the stdlib's tests, which the
+# official python images delete too. Go: the toolchain's testdata, which
+# holds deliberately hostile archives (src/archive/tar/testdata/writer-big.tar
+# declares a 16 GiB entry, and fnscan refuses the whole image at its default
+# --max-entry-size: exit 2); a bench of memory and time needs a scan that
+# finishes. The official golang images do ship it.
+SKIP_DIRS = {"python": {"test", "tests", "idle_test"}, "go": {"testdata"}}
 
 
-def walk(src, dst, top=True):
+def walk(src, dst, top=True, skip=()):
     """Yield (host path, image path, lstat) for src and everything under it,
     sorted; unreadable and special files are skipped."""
-    if not top and src in EXCLUDE:
+    if not top and (src in EXCLUDE or os.path.basename(src) in skip):
         return
     try:
         st = os.lstat(src)
@@ -93,7 +101,7 @@ def walk(src, dst, top=True):
     except OSError:
         return
     for n in names:
-        yield from walk(os.path.join(src, n), dst + "/" + n, False)
+        yield from walk(os.path.join(src, n), dst + "/" + n, False, skip)
 
 
 def is_meta(path):
@@ -101,10 +109,10 @@ def is_meta(path):
     return base in META_NAMES or ".dist-info/" in path or ".egg-info/" in path
 
 
-def entries(unit):
+def entries(unit, skip=()):
     out = []
     for src, dst in unit:
-        for host, name, st in walk(src, dst):
+        for host, name, st in walk(src, dst, skip=skip):
             if stat.S_ISREG(st.st_mode):
                 if not os.access(host, os.R_OK):
                     continue
@@ -213,7 +221,7 @@ def main():
         missing = [s for s, _ in unit if not os.path.exists(s)]
         if missing:
             print(f"image-build: {name}: missing {' '.join(missing)}", file=sys.stderr)
-        ents[name] = entries(unit)
+        ents[name] = entries(unit, SKIP_DIRS.get(name, ()))
         if not ents[name]:
             del ents[name]
     size = {n: sum(cost(st) for _, _, st in e) for n, e in ents.items()}

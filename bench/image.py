@@ -11,6 +11,7 @@ import collections
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tarfile
 
@@ -53,8 +54,12 @@ def main():
         for size, path in (imgs if i % 2 == 0 else imgs[::-1]):
             last = i == o.runs - 1
             # The last round keeps the SBOM (copied by this process: not in `written`).
-            r = measure.run(cmd(path), tmp=tmp, env=env,
-                            stdout=os.path.join(work, "out", f"{size}.json") if last else None)
+            try:
+                r = measure.run(cmd(path), tmp=tmp, env=env,
+                                stdout=os.path.join(work, "out", f"{size}.json") if last else None)
+            except subprocess.CalledProcessError as e:
+                print(f"fnscan exited {e.returncode} on the {size} MiB image (its error is above)")
+                return 2
             res[size].append(r)
             print(f"  round {i + 1}: {size:>5} MiB {r['wall']:8.2f} s {r['rss_mib']:6.0f} MiB", file=sys.stderr)
 
