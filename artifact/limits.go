@@ -88,13 +88,6 @@ type limitedWriter struct {
 	b          *budget
 	n          int64
 	compressed int64 // 0 when unknown
-	archive    *archiveRatio
-}
-
-// archiveRatio holds a whole zip to the ratio limit, so many small entries
-// (each under the per-entry threshold) cannot add up to a bomb.
-type archiveRatio struct {
-	inflated, deflated atomic.Int64
 }
 
 func (lw *limitedWriter) Write(p []byte) (int, error) {
@@ -104,14 +97,6 @@ func (lw *limitedWriter) Write(p []byte) (int, error) {
 	}
 	if lw.compressed > 0 && lw.n > 1<<20 && lw.n/lw.compressed > lw.b.limits.MaxRatio {
 		return 0, fmt.Errorf("%w: compression ratio above %d:1 (zip bomb? raise --max-ratio)", ErrLimit, lw.b.limits.MaxRatio)
-	}
-	if a := lw.archive; a != nil {
-		in := a.inflated.Add(int64(len(p)))
-		// Past 256 MiB: more than AWS Lambda itself unpacks, so a zip that
-		// inflates beyond it at this ratio is a bomb, not a package.
-		if d := a.deflated.Load(); d > 0 && in > 256<<20 && in/d > lw.b.limits.MaxRatio {
-			return 0, fmt.Errorf("%w: archive compression ratio above %d:1 (zip bomb? raise --max-ratio)", ErrLimit, lw.b.limits.MaxRatio)
-		}
 	}
 	if err := lw.b.add(int64(len(p))); err != nil {
 		return 0, err

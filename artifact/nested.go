@@ -331,7 +331,7 @@ func (u *unpacker) uncompress(virtual, p, dir string) error {
 		return err
 	}
 	defer root.Close()
-	err = u.createFile(root, &dirCache{made: map[string]bool{}}, name, dr, fi.Size(), nil)
+	err = u.createFile(root, &dirCache{made: map[string]bool{}}, name, dr, fi.Size())
 	if err != nil && !errors.Is(err, ErrLimit) {
 		return fmt.Errorf("corrupt compressed file: %w", err)
 	}

@@ -155,7 +155,7 @@ func sevenZipChild(p, dir, remainingArg, entryArg, entriesArg string) int {
 				return 1
 			}
 			u := &unpacker{b: b}
-			err = u.createFile(root, dirs, name, rc, 0, nil)
+			err = u.createFile(root, dirs, name, rc, 0)
 			rc.Close()
 			if errors.Is(err, ErrLimit) {
 				fmt.Fprintf(w, "limit %s\n", err)

@@ -49,7 +49,6 @@ type Tree struct {
 	entries map[string]*Entry
 	list    []*Entry // sorted by path
 	ra      io.ReaderAt
-	size    int64
 	closer  io.Closer
 }
 
@@ -98,7 +97,7 @@ func (t *Tree) Close() error {
 	return nil
 }
 
-// readerAt is what a nested archive is read from: a section of its parent
+// sizedReaderAt is what a nested archive is read from: a section of its parent
 // when stored, else its inflated bytes in memory or, past memCap, a file in
 // the work dir.
 type sizedReaderAt interface {
@@ -116,7 +115,7 @@ func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt,
 	if err != nil {
 		return nil, fmt.Errorf("not a valid zip archive: %w", err)
 	}
-	t := &Tree{archive: archive, entries: map[string]*Entry{}, ra: ra, size: size, closer: closer}
+	t := &Tree{archive: archive, entries: map[string]*Entry{}, ra: ra, closer: closer}
 	type span struct {
 		start, end int64
 		name       string

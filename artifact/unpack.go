@@ -194,7 +194,7 @@ func (d *dirCache) ensure(root *os.Root, dir string) error {
 
 // createFile writes a new file; only when something is already there (a
 // duplicate name across nested content) does it pay for a removal.
-func (u *unpacker) createFile(root *os.Root, dirs *dirCache, name string, r io.Reader, compressed int64, ratio *archiveRatio) error {
+func (u *unpacker) createFile(root *os.Root, dirs *dirCache, name string, r io.Reader, compressed int64) error {
 	if err := dirs.ensure(root, path.Dir(name)); err != nil {
 		return err
 	}
@@ -219,7 +219,7 @@ func (u *unpacker) createFile(root *os.Root, dirs *dirCache, name string, r io.R
 	if err != nil {
 		return err
 	}
-	_, err = io.Copy(&limitedWriter{w: f, b: u.b, compressed: compressed, archive: ratio}, r)
+	_, err = io.Copy(&limitedWriter{w: f, b: u.b, compressed: compressed}, r)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -365,7 +365,7 @@ func (u *unpacker) untar(ctx context.Context, archive string, r io.Reader, root 
 			if hdr.Size > u.b.limits.MaxEntryBytes {
 				return wh, fmt.Errorf("%s!%s: %w: entry declares %d bytes (raise --max-entry-size)", archive, hdr.Name, ErrLimit, hdr.Size)
 			}
-			if err := u.createFile(root, dirs, name, tr, 0, nil); err != nil {
+			if err := u.createFile(root, dirs, name, tr, 0); err != nil {
 				if isRootEscape(err) {
 					u.refuse(archive, hdr.Name, errors.New("path resolves outside the root through a symlink"))
 					continue
