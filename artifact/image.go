@@ -1,6 +1,7 @@
 package artifact
 
 import (
+	"archive/tar"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -12,7 +13,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"strings"
 )
@@ -31,39 +31,123 @@ type imageConfig struct {
 	} `json:"rootfs"`
 }
 
-// openImage unpacks each layer into its own root (so a file a later layer
-// deletes is still scanned, with the layer that holds it) and squashes them
-// into the filesystem a container would see, which syft catalogs.
+// openImage reads an image where it lies: a docker or OCI archive is
+// indexed in place (a compressed one is first decompressed once into the
+// work dir), each layer blob becomes a tree (see indexTar), and the layers
+// are squashed in memory into the filesystem a container would see, which
+// syft catalogs. Each layer stays a root of its own, so a file a later layer
+// deletes is still scanned, with the layer that holds it.
 func (t *Target) openImage(ctx context.Context, u *unpacker, p, platform string) error {
-	layout := p
-	if t.Kind != KindOCIDir {
-		if err := t.hashFile(p); err != nil {
-			return err
-		}
-		work, err := t.workDir()
+	if t.Kind == KindOCIDir {
+		root, err := os.OpenRoot(p)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", p, unwrapPathErr(err))
 		}
-		layout = filepath.Join(work, "archive")
-		if err := u.untarFile(ctx, t.Name, p, layout); err != nil {
-			return err
-		}
+		defer root.Close()
+		return t.readImage(ctx, u, p, &dirLayout{root: root, t: t}, platform)
 	}
-	return t.readImage(ctx, u, p, layout, platform)
+	if err := t.hashFile(p); err != nil {
+		return err
+	}
+	src, err := t.openFile(p)
+	if err != nil {
+		return err
+	}
+	ix, err := t.indexTar(ctx, u, t.Name, src, false)
+	if err != nil {
+		return err
+	}
+	return t.readImage(ctx, u, p, newTarLayout(ix), platform)
 }
 
-// readImage opens the image in an unpacked docker archive or OCI layout.
-func (t *Target) readImage(ctx context.Context, u *unpacker, p, layout, platform string) error {
-	root, err := os.OpenRoot(layout)
+// layout is where an image's files are: an OCI layout directory or an
+// archive indexed in place.
+type imageFiles interface {
+	// read reads a small file (manifest, config, index) whole.
+	read(name string, max int64) ([]byte, error)
+	// blob opens a layer; the reader stays valid until the target closes.
+	blob(name string) (sizedReaderAt, error)
+}
+
+type dirLayout struct {
+	root *os.Root
+	t    *Target
+}
+
+func (d *dirLayout) read(name string, max int64) ([]byte, error) {
+	return readLimited(d.root, name, max)
+}
+
+func (d *dirLayout) blob(name string) (sizedReaderAt, error) {
+	f, err := d.root.Open(name)
 	if err != nil {
-		return fmt.Errorf("%s: %w", p, err)
+		return nil, err
 	}
-	defer root.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = errors.New("not a regular file")
+		}
+		return nil, err
+	}
+	d.t.closeLater(f)
+	return io.NewSectionReader(f, 0, fi.Size()), nil
+}
+
+// tarLayout is an image archive's files, by path, in the archive's index.
+type tarLayout struct {
+	files map[string]*io.SectionReader
+}
+
+func newTarLayout(ix *tarIndex) *tarLayout {
+	l := &tarLayout{files: map[string]*io.SectionReader{}}
+	for _, it := range ix.items {
+		switch it.typ {
+		case tar.TypeReg:
+			l.files[it.name] = io.NewSectionReader(ix.data, it.off, it.size)
+		case tar.TypeLink:
+			if old, err := cleanPath(it.link, false); err == nil && l.files[old] != nil && old != it.name {
+				l.files[it.name] = l.files[old]
+			}
+		default:
+			delete(l.files, it.name)
+		}
+	}
+	return l
+}
+
+func (l *tarLayout) read(name string, max int64) ([]byte, error) {
+	f := l.files[name]
+	if f == nil {
+		return nil, fs.ErrNotExist
+	}
+	if f.Size() > max {
+		return nil, fmt.Errorf("%s larger than %d bytes", name, max)
+	}
+	b := make([]byte, f.Size())
+	if _, err := f.ReadAt(b, 0); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (l *tarLayout) blob(name string) (sizedReaderAt, error) {
+	f := l.files[name]
+	if f == nil {
+		return nil, fs.ErrNotExist
+	}
+	return f, nil
+}
+
+// readImage opens the image in a docker archive or OCI layout.
+func (t *Target) readImage(ctx context.Context, u *unpacker, p string, l imageFiles, platform string) error {
 	var img *image
+	var err error
 	if t.Kind == KindDockerArchive {
-		img, err = readDockerManifest(root)
+		img, err = readDockerManifest(l)
 	} else {
-		img, err = readOCILayout(root, platform)
+		img, err = readOCILayout(l, platform)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", p, err)
@@ -79,66 +163,53 @@ func (t *Target) readImage(ctx context.Context, u *unpacker, p, layout, platform
 	if len(cfg.RootFS.DiffIDs) > 0 && len(cfg.RootFS.DiffIDs) != len(img.layers) {
 		return fmt.Errorf("%s: image config lists %d layers, manifest %d", p, len(cfg.RootFS.DiffIDs), len(img.layers))
 	}
-	work, err := t.workDir()
-	if err != nil {
-		return err
-	}
 	var whs [][]whiteout
+	var trees []*Tree
 	var layerRoots []*Root
-	// A blob is content-addressed: listed twice, it is unpacked once.
-	type unpacked struct {
-		dir, diffID string
-		wh          []whiteout
+	// A blob is content-addressed: listed twice, it is read once.
+	type indexed struct {
+		tree   *Tree
+		diffID string
+		wh     []whiteout
 	}
-	done := map[string]unpacked{}
-	for i, l := range img.layers {
-		prev, ok := done[l]
+	done := map[string]indexed{}
+	for i, lp := range img.layers {
+		prev, ok := done[lp]
 		if !ok && len(cfg.RootFS.DiffIDs) > 0 {
 			// Another path with the diffID already verified: the same
 			// content, as the config declares it.
 			prev, ok = done[cfg.RootFS.DiffIDs[i]]
 		}
-		if ok {
-			o := Origin{Kind: OriginImageLayer, Name: prev.diffID, SHA256: strings.TrimPrefix(prev.diffID, "sha256:"), Index: i + 1}
-			if len(cfg.RootFS.DiffIDs) > 0 && cfg.RootFS.DiffIDs[i] != prev.diffID {
-				return fmt.Errorf("%s: layer %d (%s): content digest %s does not match the config's diffID %s", p, i+1, l, prev.diffID, cfg.RootFS.DiffIDs[i])
+		if !ok {
+			display := fmt.Sprintf("%s layer %d", t.Name, i+1)
+			src, err := l.blob(lp)
+			if err != nil {
+				return fmt.Errorf("%s: %s: %s: %w", p, display, lp, unwrapPathErr(err))
 			}
-			t.Parts = append(t.Parts, o)
-			whs = append(whs, prev.wh)
-			// Its files were scanned with the first copy.
-			layerRoots = append(layerRoots, &Root{Dir: prev.dir, Virtual: "", Sep: "/", Origin: o})
-			continue
+			ix, err := t.indexTar(ctx, u, display, src, true)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			prev = indexed{tree: u.tarTree(ix, "", "/", display), diffID: ix.diffID, wh: ix.wh}
+			done[lp], done[ix.diffID] = prev, prev
+			ok = false
 		}
-		dir := filepath.Join(work, "layers", fmt.Sprint(i))
-		wh, diffID, err := u.untarLayer(ctx, root, l, dir, fmt.Sprintf("%s layer %d", t.Name, i+1))
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
+		if len(cfg.RootFS.DiffIDs) > 0 && cfg.RootFS.DiffIDs[i] != prev.diffID {
+			return fmt.Errorf("%s: layer %d (%s): content digest %s does not match the config's diffID %s", p, i+1, lp, prev.diffID, cfg.RootFS.DiffIDs[i])
 		}
-		done[l] = unpacked{dir: dir, diffID: diffID, wh: wh}
-		done[diffID] = done[l]
-		if len(cfg.RootFS.DiffIDs) > 0 && cfg.RootFS.DiffIDs[i] != diffID {
-			return fmt.Errorf("%s: layer %d (%s): content digest %s does not match the config's diffID %s", p, i+1, l, diffID, cfg.RootFS.DiffIDs[i])
-		}
-		// Each layer root is checked alone too: it is kept for the
-		// secrets scan, so it must not hold a way out either.
-		if err := u.checkLinks(dir, fmt.Sprintf("%s layer %d:", t.Name, i+1), "/"); err != nil {
-			return err
-		}
-		o := Origin{Kind: OriginImageLayer, Name: diffID, SHA256: strings.TrimPrefix(diffID, "sha256:"), Index: i + 1}
+		o := Origin{Kind: OriginImageLayer, Name: prev.diffID, SHA256: strings.TrimPrefix(prev.diffID, "sha256:"), Index: i + 1}
 		t.Parts = append(t.Parts, o)
-		whs = append(whs, wh)
-		layerRoots = append(layerRoots, &Root{Dir: dir, Virtual: "", Sep: "/", Origin: o, Scan: true})
+		whs = append(whs, prev.wh)
+		trees = append(trees, prev.tree)
+		// A repeated layer's files were scanned with its first copy.
+		first := true
+		for _, r := range layerRoots {
+			first = first && r.Tree != prev.tree
+		}
+		layerRoots = append(layerRoots, &Root{Tree: prev.tree, Sep: "/", Origin: o, Scan: first})
 	}
-	rootfs := filepath.Join(work, "rootfs")
-	owner, err := squash(work, layerRoots, whs)
-	if err != nil {
-		return fmt.Errorf("%s: %w", p, err)
-	}
-	if err := u.checkLinks(rootfs, "", "/"); err != nil {
-		return err
-	}
-	squashed := &Root{Dir: rootfs, Sep: "/", Origin: Origin{Kind: OriginImageLayer, Name: "squashed"}, Catalog: true, owner: owner, layers: t.Parts}
-	t.Roots = append(t.Roots, squashed)
+	squashed, owner := u.squashTrees(trees, whs)
+	t.Roots = append(t.Roots, &Root{Tree: squashed, Sep: "/", Origin: Origin{Kind: OriginImageLayer, Name: "squashed"}, Catalog: true, owner: owner, layers: t.Parts})
 	t.Roots = append(t.Roots, layerRoots...)
 	return nil
 }
@@ -154,12 +225,12 @@ func blobPath(digest string) (string, error) {
 }
 
 // readVerified reads a blob and checks it against its sha256 digest.
-func readVerified(root *os.Root, digest string) ([]byte, error) {
+func readVerified(l imageFiles, digest string) ([]byte, error) {
 	p, err := blobPath(digest)
 	if err != nil {
 		return nil, err
 	}
-	b, err := readLimited(root, p, 16<<20)
+	b, err := l.read(p, 16<<20)
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", digest, unwrapPathErr(err))
 	}
@@ -188,8 +259,8 @@ func readLimited(root *os.Root, name string, max int64) ([]byte, error) {
 	return b, nil
 }
 
-func readDockerManifest(root *os.Root) (*image, error) {
-	b, err := readLimited(root, "manifest.json", 16<<20)
+func readDockerManifest(l imageFiles) (*image, error) {
+	b, err := l.read("manifest.json", 16<<20)
 	if err != nil {
 		return nil, fmt.Errorf("docker archive: manifest.json: %w", unwrapPathErr(err))
 	}
@@ -209,7 +280,7 @@ func readDockerManifest(root *os.Root) (*image, error) {
 	if err != nil || cfgPath == "" {
 		return nil, fmt.Errorf("docker archive: config path %q: invalid", m[0].Config)
 	}
-	if img.config, err = readLimited(root, cfgPath, 16<<20); err != nil {
+	if img.config, err = l.read(cfgPath, 16<<20); err != nil {
 		return nil, fmt.Errorf("docker archive: config %s: %w", m[0].Config, unwrapPathErr(err))
 	}
 	sum := sha256.Sum256(img.config)
@@ -246,8 +317,8 @@ type ociIndex struct {
 	Layers []ociDescriptor `json:"layers"`
 }
 
-func readOCILayout(root *os.Root, platform string) (*image, error) {
-	b, err := readLimited(root, "index.json", 16<<20)
+func readOCILayout(l imageFiles, platform string) (*image, error) {
+	b, err := l.read("index.json", 16<<20)
 	if err != nil {
 		return nil, fmt.Errorf("OCI layout: index.json: %w", unwrapPathErr(err))
 	}
@@ -258,7 +329,7 @@ func readOCILayout(root *os.Root, platform string) (*image, error) {
 	if idx.SchemaVersion != 2 {
 		return nil, fmt.Errorf("OCI layout: index.json: schemaVersion %d, want 2", idx.SchemaVersion)
 	}
-	w := &manifestWalk{root: root, seen: map[string]bool{}, platform: platform}
+	w := &manifestWalk{root: l, seen: map[string]bool{}, platform: platform}
 	img := w.find(idx.Manifests, 0)
 	if img == nil {
 		if len(w.problems) == 0 {
@@ -277,7 +348,7 @@ func readOCILayout(root *os.Root, platform string) (*image, error) {
 const maxDescriptors = 1024
 
 type manifestWalk struct {
-	root     *os.Root
+	root     imageFiles
 	seen     map[string]bool
 	visited  int
 	problems []string
@@ -369,144 +440,4 @@ func (w *manifestWalk) find(descs []ociDescriptor, depth int) *image {
 		return img
 	}
 	return nil
-}
-
-// untarLayer unpacks one layer blob and returns its whiteouts and diffID
-// (sha256 of the uncompressed tar).
-func (u *unpacker) untarLayer(ctx context.Context, layout *os.Root, blob, dir, display string) ([]whiteout, string, error) {
-	f, err := layout.Open(blob)
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: %s: %w", display, blob, unwrapPathErr(err))
-	}
-	defer f.Close()
-	dr, done, err := u.decompress(f)
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: corrupt compressed layer: %w", display, err)
-	}
-	defer done()
-	h := sha256.New()
-	tee := io.TeeReader(dr, h)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, "", err
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, "", err
-	}
-	defer root.Close()
-	wh, err := u.untar(ctx, display, tee, root, true)
-	if err != nil {
-		return nil, "", err
-	}
-	// Drain what tar did not read (padding, trailing data) to finish the
-	// diffID; capReader bounds it.
-	if _, err := io.Copy(io.Discard, tee); err != nil {
-		return nil, "", fmt.Errorf("%s: %w", display, err)
-	}
-	return wh, "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// squash builds work/rootfs from the layers with hardlinks (no copying),
-// applying whiteouts, and records which layer wrote each path. It works
-// through an os.Root on the work dir so nothing a layer holds can lead a
-// write outside it.
-func squash(work string, layers []*Root, whs [][]whiteout) (map[string]int, error) {
-	root, err := os.OpenRoot(work)
-	if err != nil {
-		return nil, err
-	}
-	defer root.Close()
-	if err := root.Mkdir("rootfs", 0o755); err != nil {
-		return nil, err
-	}
-	// Every change to the squashed tree goes through a root on rootfs
-	// itself: a symlink an earlier layer left there can lead nowhere else
-	// (not even to the other layers' directories).
-	fsroot, err := os.OpenRoot(filepath.Join(work, "rootfs"))
-	if err != nil {
-		return nil, err
-	}
-	defer fsroot.Close()
-	rootfsAbs := filepath.Join(work, "rootfs")
-	rels := make([]string, len(layers))
-	for i, l := range layers {
-		for _, w := range whs[i] {
-			if w.opaque {
-				entries, err := fs.ReadDir(fsroot.FS(), w.dir)
-				if err != nil {
-					continue
-				}
-				for _, e := range entries {
-					fsroot.RemoveAll(path.Join(w.dir, e.Name()))
-				}
-				continue
-			}
-			fsroot.RemoveAll(path.Join(w.dir, w.name))
-		}
-		lrel, _ := filepath.Rel(work, l.Dir)
-		rels[i] = filepath.ToSlash(lrel)
-		err := fs.WalkDir(root.FS(), rels[i], func(p string, d fs.DirEntry, err error) error {
-			if err != nil || p == rels[i] {
-				return err
-			}
-			rel := strings.TrimPrefix(p, rels[i]+"/")
-			if d.IsDir() {
-				if fi, err := fsroot.Lstat(rel); err == nil && !fi.IsDir() {
-					fsroot.RemoveAll(rel)
-				}
-				if err := fsroot.MkdirAll(rel, 0o755); err != nil && !isRootEscape(err) {
-					return err
-				}
-				return nil
-			}
-			if err := prepare(fsroot, rel); err != nil {
-				if isRootEscape(err) {
-					return nil // its directory leads out of rootfs: not in the image
-				}
-				return err
-			}
-			if d.Type()&fs.ModeSymlink != 0 {
-				target, err := root.Readlink(p)
-				if err != nil {
-					return err
-				}
-				return fsroot.Symlink(target, rel)
-			}
-			if d.Type().IsRegular() {
-				// A hardlink needs both names in one root; the parent was
-				// just resolved inside rootfs, and no absolute symlink exists
-				// there (they are rewritten relative), so the absolute path
-				// resolves the same way.
-				parent, err := fsroot.Lstat(path.Dir(rel))
-				if err != nil || !parent.IsDir() {
-					return nil
-				}
-				return os.Link(filepath.Join(work, filepath.FromSlash(p)), filepath.Join(rootfsAbs, filepath.FromSlash(rel)))
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("squashing layer %d: %w", i+1, err)
-		}
-	}
-	// The owner of a path still in the squashed filesystem is the highest
-	// layer that holds it: a lower copy was either overwritten or deleted
-	// and re-added above. One pass, whatever the number of whiteouts.
-	owner := map[string]int{}
-	for i := len(layers) - 1; i >= 0; i-- {
-		fs.WalkDir(root.FS(), rels[i], func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return nil
-			}
-			rel := strings.TrimPrefix(p, rels[i]+"/")
-			if _, done := owner[rel]; done {
-				return nil
-			}
-			if _, err := fsroot.Lstat(rel); err == nil {
-				owner[rel] = i
-			}
-			return nil
-		})
-	}
-	return owner, nil
 }

@@ -109,6 +109,8 @@ func (t *Target) openNested(ctx context.Context, u *unpacker) error {
 			switch kind {
 			case "jar", "wheel", "zip":
 				nr.Tree, err = t.openNestedZip(ctx, u, virtual, r, f.entry, f.disk, n)
+			case "tar":
+				nr.Tree, err = t.openNestedTar(ctx, u, virtual, r, f.entry, f.disk, n)
 			default:
 				var work string
 				if work, err = t.workDir(); err != nil {
@@ -215,6 +217,33 @@ func (t *Target) openNestedZip(ctx context.Context, u *unpacker, virtual string,
 	return tr, nil
 }
 
+// openNestedTar indexes a nested tar (compressed or not) as a tree.
+func (t *Target) openNestedTar(ctx context.Context, u *unpacker, virtual string, parent *Root, e *Entry, disk string, n int) (tr *Tree, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("archive reader failed: %v", r)
+		}
+	}()
+	var src sizedReaderAt
+	if e != nil {
+		var closer io.Closer
+		src, closer, err = u.nestedSource(parent.Tree, e, func() (*os.File, error) { return t.spillFile(n) }, &t.held)
+		if closer != nil {
+			t.closeLater(closer)
+		}
+	} else {
+		src, err = t.openFile(disk)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ix, err := t.indexTar(ctx, u, virtual, src, false)
+	if err != nil {
+		return nil, err
+	}
+	return u.tarTree(ix, virtual, "!", virtual), nil
+}
+
 func (t *Target) spillFile(n int) (*os.File, error) {
 	work, err := t.workDir()
 	if err != nil {
@@ -291,8 +320,6 @@ func (u *unpacker) extractNested(ctx context.Context, virtual, p, dir, kind stri
 		return err
 	}
 	switch kind {
-	case "tar":
-		return u.untarFile(ctx, virtual, p, dir)
 	case "7z":
 		return u.un7z(ctx, virtual, p, dir)
 	case "compressed":

@@ -85,8 +85,9 @@ type Target struct {
 	closed     bool
 	warn       func(Warning)
 	// held counts nested archive bytes kept in memory (memCap).
-	held  atomic.Int64
-	trees []*Tree
+	held    atomic.Int64
+	trees   []*Tree
+	closers []io.Closer // files trees read from
 
 	filesOnce sync.Once
 	files     []File
@@ -451,24 +452,22 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 		// The user's own directory is read in place and never written to.
 		t.Roots = append(t.Roots, &Root{Dir: abs, Virtual: t.Name, Sep: "/", Origin: o, Catalog: true, Scan: true})
 	case KindTar:
-		status("unpacking " + t.Name)
+		status("reading " + t.Name)
 		if err := t.hashFile(p); err != nil {
 			return err
 		}
 		o := Origin{Kind: OriginDirectory, Name: t.Name, SHA256: t.SHA256}
 		t.Parts = append(t.Parts, o)
-		work, err := t.workDir()
+		src, err := t.openFile(p)
 		if err != nil {
 			return err
 		}
-		dir := filepath.Join(work, "tar")
-		if err := u.untarFile(ctx, t.Name, p, dir); err != nil {
+		ix, err := t.indexTar(ctx, u, t.Name, src, false)
+		if err != nil {
 			return err
 		}
-		if err := u.checkLinks(dir, t.Name, "!"); err != nil {
-			return err
-		}
-		t.Roots = append(t.Roots, &Root{Dir: dir, Virtual: t.Name, Sep: "!", Origin: o, Catalog: true, Scan: true})
+		tr := u.tarTree(ix, t.Name, "!", t.Name)
+		t.Roots = append(t.Roots, &Root{Tree: tr, Virtual: t.Name, Sep: "!", Origin: o, Catalog: true, Scan: true})
 	case KindDockerArchive, KindOCIArchive, KindOCIDir:
 		status("unpacking image " + t.Name)
 		if err := t.openImage(ctx, u, p, opts.Platform); err != nil {
@@ -487,7 +486,13 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 			return fmt.Errorf("%s: %w", p, err)
 		}
 		status("unpacking image " + p)
-		if err := t.readImage(ctx, u, p, dir, ""); err != nil {
+		root, err := os.OpenRoot(dir)
+		if err != nil {
+			return err
+		}
+		err = t.readImage(ctx, u, p, &dirLayout{root: root, t: t}, "")
+		root.Close()
+		if err != nil {
 			return err
 		}
 		// The image manifest's digest, not an index's: what was scanned.
@@ -509,6 +514,21 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 		}
 	}
 	return nil
+}
+
+// openFile opens a file trees will read from until the target is closed.
+func (t *Target) openFile(p string) (sizedReaderAt, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, unwrapPathErr(err))
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	t.closeLater(f)
+	return io.NewSectionReader(f, 0, fi.Size()), nil
 }
 
 func (t *Target) hashFile(p string) error {
@@ -545,29 +565,6 @@ func (t *Target) addZip(ctx context.Context, u *unpacker, p string, o Origin) er
 	return nil
 }
 
-func (u *unpacker) untarFile(ctx context.Context, display, p, dir string) error {
-	f, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	dr, done, err := u.decompress(f)
-	if err != nil {
-		return fmt.Errorf("%s: corrupt compressed stream: %w", display, err)
-	}
-	defer done()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	_, err = u.untar(ctx, display, dr, root, false)
-	return err
-}
-
 func fileSHA256(p string) ([]byte, int64, error) {
 	f, err := os.Open(p)
 	if err != nil {
@@ -597,6 +594,10 @@ func (t *Target) Close() error {
 		tr.Close()
 	}
 	t.trees = nil
+	for _, c := range t.closers {
+		c.Close()
+	}
+	t.closers = nil
 	if t.work == "" {
 		return nil
 	}

@@ -39,13 +39,20 @@ type Entry struct {
 	Link string
 	raw  string // a symlink's target as the archive holds it
 	f    *zip.File
+	// A tar entry's data: Size bytes at off in ra (a tar is never
+	// compressed per entry).
+	ra  io.ReaderAt
+	off int64
+	dup bool // the earlier copy of a tar entry replaced by a later one
 }
 
-// Tree is a zip read where it lies: an index built from the central
-// directory, each file decompressed only when read. Nothing is written to
-// disk, and no path is ever made from an entry name.
+// Tree is an archive read where it lies: an index built from a zip's
+// central directory or one pass over a tar, each file read (a zip entry
+// decompressed) only when asked for. Nothing is written to disk from it,
+// and no path is ever made from an entry name.
 type Tree struct {
 	archive string // display name, e.g. "fn.zip" or "fn.zip!lib/a.jar"
+	sep     string // between archive and an entry in messages; "" is "!"
 	entries map[string]*Entry
 	list    []*Entry // sorted by path
 	ra      io.ReaderAt
@@ -62,6 +69,9 @@ func (t *Tree) Lookup(p string) *Entry { return t.entries[p] }
 // Open reads a file entry. Reads are bounded by the declared size (the zip
 // reader fails past it), which Open checked against every limit.
 func (t *Tree) Open(e *Entry) (io.ReadCloser, error) {
+	if e.Type == EntryFile && e.ra != nil {
+		return io.NopCloser(io.NewSectionReader(e.ra, e.off, e.Size)), nil
+	}
 	if e.Type != EntryFile || e.f == nil {
 		return nil, fmt.Errorf("%s!%s: not a regular file", t.archive, e.Path)
 	}
@@ -252,12 +262,20 @@ func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt,
 			t.remove(e)
 			continue
 		}
-		e.Link, e.raw = target, target // Link resolved below, once every link is known
+		e.raw = target
 	}
+	t.finish(u, links)
+	return t, nil
+}
+
+// finish resolves the tree's symlinks, once every link is known, and lists
+// its entries. A link that escapes, loops or chains too deep is removed
+// with a warning.
+func (t *Tree) finish(u *unpacker, links []*Entry) {
 	raw := map[*Entry]string{}
 	for _, e := range links {
 		if t.entries[e.Path] == e {
-			raw[e] = e.Link
+			raw[e] = e.raw
 		}
 	}
 	for _, e := range links {
@@ -267,7 +285,7 @@ func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt,
 		}
 		real, err := t.resolve(path.Dir(e.Path), target, raw, u.b.limits.MaxLinkHops)
 		if err != nil {
-			u.warn(Warning{Path: archive + "!" + e.Path, Message: fmt.Sprintf("refused: symlink to %q: %v", target, err)})
+			u.warn(Warning{Path: t.display(e.Path), Message: fmt.Sprintf("refused: symlink to %q: %v", target, err)})
 			t.remove(e)
 			continue
 		}
@@ -278,7 +296,14 @@ func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt,
 		t.list = append(t.list, e)
 	}
 	sort.Slice(t.list, func(i, j int) bool { return t.list[i].Path < t.list[j].Path })
-	return t, nil
+}
+
+// display names a path of the tree in messages.
+func (t *Tree) display(p string) string {
+	if t.sep == "" {
+		return t.archive + "!" + p
+	}
+	return t.archive + t.sep + p
 }
 
 // dupMark names the earlier copy of a duplicated entry.
@@ -336,7 +361,7 @@ func (t *Tree) resolve(dir, target string, links map[*Entry]string, maxHops int)
 		cur = strings.Split(dir, "/")
 	}
 	todo := strings.Split(target, "/")
-	hops := 0
+	hops := 1 // the link being resolved, as on disk
 	seen := map[string]bool{}
 	for len(todo) > 0 {
 		c := todo[0]
@@ -386,6 +411,9 @@ const memCap = 256 << 20
 // nestedSource gives the bytes of a nested zip found in a tree: a section of
 // the parent when stored, else inflated into memory or the work dir.
 func (u *unpacker) nestedSource(parent *Tree, e *Entry, spill func() (*os.File, error), held *atomic.Int64) (sizedReaderAt, io.Closer, error) {
+	if e.ra != nil {
+		return io.NewSectionReader(e.ra, e.off, e.Size), nil, nil
+	}
 	if e.f.Method == zip.Store && int64(e.f.UncompressedSize64) == int64(e.f.CompressedSize64) {
 		off, err := e.f.DataOffset()
 		if err != nil {

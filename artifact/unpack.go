@@ -1,7 +1,6 @@
 package artifact
 
 import (
-	"archive/tar"
 	"archive/zip"
 	"context"
 	"errors"
@@ -153,19 +152,6 @@ func prepare(root *os.Root, name string) error {
 	return nil
 }
 
-func (u *unpacker) symlink(root *os.Root, archive, name, target string) {
-	rel, err := linkTarget(name, target)
-	if err == nil {
-		err = prepare(root, name)
-	}
-	if err == nil {
-		err = root.Symlink(rel, name)
-	}
-	if err != nil {
-		u.refuseMarker(archive, name, err)
-	}
-}
-
 // dirCache remembers directories already made, so writing ten thousand files
 // does not cost ten thousand MkdirAll walks through the root.
 type dirCache struct {
@@ -287,116 +273,6 @@ func readSmall(f *zip.File, max int64) (string, error) {
 		return "", errors.New("symlink target too long")
 	}
 	return string(b), nil
-}
-
-// whiteout is an OCI layer deletion marker.
-type whiteout struct {
-	dir    string // directory the marker sits in
-	name   string // deleted entry; empty for an opaque marker
-	opaque bool
-}
-
-// untar extracts a tar stream. In image mode leading slashes are stripped (as
-// docker does) and whiteout markers are returned instead of written.
-func (u *unpacker) untar(ctx context.Context, archive string, r io.Reader, root *os.Root, image bool) ([]whiteout, error) {
-	var wh []whiteout
-	dirs := &dirCache{made: map[string]bool{}}
-	tr := tar.NewReader(r)
-	for {
-		if err := ctx.Err(); err != nil {
-			return wh, err
-		}
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return wh, nil
-		}
-		if err != nil {
-			if errors.Is(err, ErrLimit) {
-				return wh, fmt.Errorf("%s: %w", archive, err)
-			}
-			return wh, fmt.Errorf("%s: corrupt tar: %w", archive, err)
-		}
-		if err := u.b.entry(); err != nil {
-			return wh, fmt.Errorf("%s: %w", archive, err)
-		}
-		name, err := cleanName(hdr.Name, image)
-		if err != nil {
-			u.refuse(archive, hdr.Name, err)
-			continue
-		}
-		if name == "" {
-			continue
-		}
-		if image {
-			base := path.Base(name)
-			if base == ".wh..wh..opq" {
-				wh = append(wh, whiteout{dir: path.Dir(name), opaque: true})
-				continue
-			}
-			if strings.HasPrefix(base, ".wh.") {
-				target := strings.TrimPrefix(base, ".wh.")
-				if target == "" || target == "." || target == ".." || strings.Contains(target, "/") {
-					u.refuseMarker(archive, hdr.Name, errors.New("invalid whiteout name"))
-					continue
-				}
-				wh = append(wh, whiteout{dir: path.Dir(name), name: target})
-				continue
-			}
-		}
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			if err := root.MkdirAll(name, 0o755); err != nil {
-				u.refuse(archive, hdr.Name, err)
-			}
-		case tar.TypeSymlink:
-			u.symlink(root, archive, name, hdr.Linkname)
-		case tar.TypeLink:
-			old, err := cleanName(hdr.Linkname, image)
-			if err == nil && old == "" {
-				err = errors.New("empty hardlink target")
-			}
-			if err == nil {
-				err = u.hardlink(root, old, name)
-			}
-			if err != nil {
-				u.refuse(archive, hdr.Name, fmt.Errorf("hardlink to %q: %w", hdr.Linkname, err))
-			}
-		case tar.TypeReg, tar.TypeRegA:
-			if hdr.Size > u.b.limits.MaxEntryBytes {
-				return wh, fmt.Errorf("%s!%s: %w: entry declares %d bytes (raise --max-entry-size)", archive, hdr.Name, ErrLimit, hdr.Size)
-			}
-			if err := u.createFile(root, dirs, name, tr, 0); err != nil {
-				if isRootEscape(err) {
-					u.refuse(archive, hdr.Name, errors.New("path resolves outside the root through a symlink"))
-					continue
-				}
-				return wh, fmt.Errorf("%s!%s: %w", archive, hdr.Name, err)
-			}
-		default:
-			// devices, fifos: nothing to scan, nothing to create.
-		}
-	}
-}
-
-// hardlink links only to a regular file already inside the root, never
-// through a symlink, so a hardlink cannot reach outside.
-func (u *unpacker) hardlink(root *os.Root, old, name string) error {
-	if path.Clean(old) == path.Clean(name) {
-		// Linking the file to itself would first remove it (prepare),
-		// and with it what it holds.
-		return errors.New("links to itself")
-	}
-	fi, err := root.Lstat(old)
-	if err != nil {
-		return errors.New("target is not in the archive")
-	}
-	if !fi.Mode().IsRegular() {
-		return errors.New("target is not a regular file")
-	}
-	if err := prepare(root, name); err != nil {
-		return err
-	}
-	return root.Link(old, name)
 }
 
 func isRootEscape(err error) bool {

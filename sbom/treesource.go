@@ -23,18 +23,21 @@ import (
 	"github.com/fnscan/fnscan/artifact"
 )
 
-// mount places roots of a target in one file tree for syft: a single root at
-// "/", several each under a directory of its own, so every cataloger runs
-// once for the target however many archives it holds.
+// mount places roots of a target in one file tree for syft: a single root
+// or an image's squashed filesystem at "/", the others each under a
+// directory of its own, so every cataloger runs once for the target however
+// many archives it holds.
 type mount struct {
 	roots    []*artifact.Root
-	prefixes []string // "" for a single root at "/", else "/fnscan-root-N"
+	prefixes []string // "" for the root at "/", else "/fnscan-root-N"
 }
 
 func newMount(roots []*artifact.Root) *mount {
 	m := &mount{roots: roots}
-	for i := range roots {
-		if len(roots) == 1 {
+	for i, r := range roots {
+		if len(roots) == 1 || r.Virtual == "" {
+			// An image's filesystem is where catalogers look for
+			// /etc/os-release and package databases.
 			m.prefixes = append(m.prefixes, "")
 		} else {
 			m.prefixes = append(m.prefixes, "/fnscan-root-"+strconv.Itoa(i))
@@ -46,15 +49,17 @@ func newMount(roots []*artifact.Root) *mount {
 // locate maps a path syft reports to its root and the slash path inside it.
 func (m *mount) locate(real string) (*artifact.Root, string) {
 	real = "/" + strings.TrimPrefix(real, "/")
+	top := 0
 	for i, p := range m.prefixes {
 		if p == "" {
-			return m.roots[i], strings.TrimPrefix(real, "/")
+			top = i
+			continue
 		}
 		if rest, ok := strings.CutPrefix(real, p+"/"); ok {
 			return m.roots[i], rest
 		}
 	}
-	return m.roots[0], strings.TrimPrefix(real, "/")
+	return m.roots[top], strings.TrimPrefix(real, "/")
 }
 
 // read gives the content of a file by the path syft reports, for the few

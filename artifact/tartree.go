@@ -1,0 +1,352 @@
+package artifact
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"time"
+)
+
+// whiteout is an OCI layer deletion marker.
+type whiteout struct {
+	dir    string // directory the marker sits in
+	name   string // deleted entry; empty for an opaque marker
+	opaque bool
+}
+
+// tarItem is one header of a tar, with where its data lies.
+type tarItem struct {
+	name      string // clean
+	raw       string // as the archive holds it, for messages
+	typ       byte
+	link      string
+	mode      fs.FileMode
+	mod       time.Time
+	off, size int64
+}
+
+// tarIndex is a tar read in one pass.
+type tarIndex struct {
+	items  []tarItem
+	wh     []whiteout
+	data   io.ReaderAt // what item offsets point into
+	diffID string      // sha256 of the uncompressed tar
+}
+
+// indexTar reads a tar once, start to end. An uncompressed tar is indexed
+// where it lies: its items point into src. A compressed one is decompressed
+// once into one file in the work dir, written sequentially (not a file per
+// entry), and its items point there. In image mode leading slashes are
+// stripped, as docker does, and whiteout markers are collected.
+func (t *Target) indexTar(ctx context.Context, u *unpacker, display string, src sizedReaderAt, image bool) (*tarIndex, error) {
+	head := make([]byte, 6)
+	n, _ := src.ReadAt(head, 0)
+	dr, done, err := u.decompress(io.NewSectionReader(src, 0, src.Size()))
+	if err != nil {
+		return nil, fmt.Errorf("%s: corrupt compressed stream: %w", display, err)
+	}
+	defer done()
+	h := sha256.New()
+	var sink io.Writer = h
+	ix := &tarIndex{data: src}
+	var copyOut *bufio.Writer
+	if isCompressed(head[:n]) {
+		f, err := t.workFile("tar")
+		if err != nil {
+			return nil, err
+		}
+		t.closeLater(f)
+		ix.data = f
+		copyOut = bufio.NewWriterSize(f, 1<<20)
+		sink = io.MultiWriter(h, copyOut)
+	}
+	cr := &countReader{r: io.TeeReader(dr, sink)}
+	tr := tar.NewReader(cr)
+	for i := 0; ; i++ {
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if errors.Is(err, ErrLimit) || errors.Is(err, context.Canceled) {
+				return nil, fmt.Errorf("%s: %w", display, err)
+			}
+			return nil, fmt.Errorf("%s: corrupt tar: %w", display, err)
+		}
+		if err := u.b.entry(); err != nil {
+			return nil, fmt.Errorf("%s: %w", display, err)
+		}
+		name, err := cleanPath(hdr.Name, image)
+		if err != nil {
+			u.refuse(display, hdr.Name, err)
+			continue
+		}
+		if name == "" {
+			continue
+		}
+		if image {
+			base := path.Base(name)
+			if base == ".wh..wh..opq" {
+				ix.wh = append(ix.wh, whiteout{dir: path.Dir(name), opaque: true})
+				continue
+			}
+			if strings.HasPrefix(base, ".wh.") {
+				target := strings.TrimPrefix(base, ".wh.")
+				if target == "" || target == "." || target == ".." || strings.Contains(target, "/") {
+					u.refuseMarker(display, hdr.Name, errors.New("invalid whiteout name"))
+					continue
+				}
+				ix.wh = append(ix.wh, whiteout{dir: path.Dir(name), name: target})
+				continue
+			}
+		}
+		it := tarItem{name: name, raw: hdr.Name, typ: hdr.Typeflag, link: hdr.Linkname, mode: hdr.FileInfo().Mode(), mod: hdr.ModTime, off: cr.n, size: hdr.Size}
+		switch hdr.Typeflag {
+		case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+			if hdr.Size > u.b.limits.MaxEntryBytes {
+				return nil, fmt.Errorf("%s!%s: %w: entry declares %d bytes (raise --max-entry-size)", display, shortName(hdr.Name), ErrLimit, hdr.Size)
+			}
+			if isSparse(hdr) {
+				// Its data is not one run of bytes in the archive.
+				u.refuse(display, hdr.Name, errors.New("a sparse file"))
+				continue
+			}
+			it.typ = tar.TypeReg
+		case tar.TypeDir, tar.TypeSymlink, tar.TypeLink:
+		default:
+			continue // devices, fifos: nothing to scan
+		}
+		ix.items = append(ix.items, it)
+	}
+	// Padding and trailing blocks finish the diffID; the cap bounds them.
+	if _, err := io.Copy(io.Discard, cr); err != nil {
+		if errors.Is(err, ErrLimit) || errors.Is(err, context.Canceled) {
+			return nil, fmt.Errorf("%s: %w", display, err)
+		}
+		return nil, fmt.Errorf("%s: corrupt stream: %w", display, err)
+	}
+	if copyOut != nil {
+		if err := copyOut.Flush(); err != nil {
+			return nil, err
+		}
+	}
+	ix.diffID = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	return ix, nil
+}
+
+func isCompressed(head []byte) bool {
+	return bytes.HasPrefix(head, []byte{0x1f, 0x8b}) || bytes.HasPrefix(head, zstdMagic) ||
+		bytes.HasPrefix(head, xzMagic) || bytes.HasPrefix(head, []byte("BZh"))
+}
+
+func isSparse(h *tar.Header) bool {
+	if h.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range h.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
+}
+
+// tarTree builds the tree a tar unpacks to, as tar would: later entries
+// replace earlier ones, a file replaces a directory (and what it held), a
+// path under a file replaces that file with a directory. A file replaced by
+// a file of the same name is kept under a marked name, as in zips, so its
+// bytes are still scanned. archive and sep name the tree's paths in
+// messages; display names the archive in refusals.
+func (u *unpacker) tarTree(ix *tarIndex, archive, sep, display string) *Tree {
+	tr := &Tree{archive: archive, sep: sep, entries: map[string]*Entry{}, ra: ix.data}
+	var links []*Entry
+	seen := map[string]int{}
+	for _, it := range ix.items {
+		e := &Entry{Path: it.name, Mode: it.mode, ModTime: it.mod}
+		switch it.typ {
+		case tar.TypeDir:
+			e.Type, e.Mode = EntryDir, fs.ModeDir|it.mode.Perm()
+		case tar.TypeSymlink:
+			if _, err := linkTarget(it.name, it.link); err != nil {
+				u.refuseMarker(display, it.raw, err)
+				continue
+			}
+			e.Type, e.raw, e.Size = EntrySymlink, it.link, int64(len(it.link))
+			links = append(links, e)
+		case tar.TypeLink:
+			old, err := cleanPath(it.link, true)
+			if err == nil && old == "" {
+				err = errors.New("empty hardlink target")
+			}
+			var x *Entry
+			if err == nil {
+				if old == it.name {
+					// The entry already there keeps its content.
+					err = errors.New("links to itself")
+				} else if x = tr.entries[old]; x == nil {
+					err = errors.New("target is not in the archive")
+				} else if x.Type != EntryFile {
+					err = errors.New("target is not a regular file")
+				}
+			}
+			if err != nil {
+				u.refuse(display, it.raw, fmt.Errorf("hardlink to %q: %w", it.link, err))
+				continue
+			}
+			e.Type, e.Mode, e.Size, e.ra, e.off = EntryFile, x.Mode, x.Size, x.ra, x.off
+		default:
+			e.Type, e.Mode, e.Size, e.ra, e.off = EntryFile, it.mode.Perm(), it.size, ix.data, it.off
+		}
+		if old := tr.entries[it.name]; old != nil && old.Type == EntryFile && e.Type == EntryFile && old.ra != nil {
+			var dup string
+			for {
+				seen[it.name]++
+				dup = fmt.Sprintf("%s%s%d", it.name, dupMark, seen[it.name])
+				if tr.entries[dup] == nil {
+					break
+				}
+			}
+			moved := *old
+			moved.Path, moved.dup = dup, true
+			delete(tr.entries, it.name)
+			tr.entries[dup] = &moved
+			u.warn(Warning{Path: tr.display(shortName(it.name)), Message: fmt.Sprintf("duplicate entry: both copies scanned, the earlier as %s", shortName(dup))})
+		}
+		tr.put(e)
+	}
+	tr.finish(u, links)
+	return tr
+}
+
+// put adds an entry with unpacking's semantics (see tarTree).
+func (t *Tree) put(e *Entry) {
+	// Top down: whatever is not a directory on the way is replaced by one.
+	for i := 0; i < len(e.Path); i++ {
+		if e.Path[i] != '/' {
+			continue
+		}
+		if x := t.entries[e.Path[:i]]; x != nil && x.Type != EntryDir {
+			delete(t.entries, x.Path)
+		}
+	}
+	t.addDir(path.Dir(e.Path), time.Time{})
+	old := t.entries[e.Path]
+	switch {
+	case old == nil:
+	case old.Type == EntryDir && e.Type == EntryDir:
+		old.Mode, old.ModTime = e.Mode, e.ModTime
+		return
+	case old.Type == EntryDir:
+		t.removeTree(e.Path)
+	}
+	t.entries[e.Path] = e
+}
+
+// removeTree removes a path and, if it is a directory, everything under it.
+func (t *Tree) removeTree(p string) {
+	x := t.entries[p]
+	if x == nil {
+		return
+	}
+	delete(t.entries, p)
+	if x.Type == EntryDir {
+		t.removeChildren(p)
+	}
+}
+
+// removeChildren empties a directory (an opaque whiteout).
+func (t *Tree) removeChildren(dir string) {
+	prefix := dir + "/"
+	if dir == "." || dir == "" {
+		prefix = ""
+	}
+	for k := range t.entries {
+		if strings.HasPrefix(k, prefix) && k != dir {
+			delete(t.entries, k)
+		}
+	}
+}
+
+// squashTrees builds the filesystem a container sees from its layers'
+// trees: each layer's whiteouts delete from the layers below, then its
+// entries are laid over them. owner maps each file of the result to the
+// index of the layer that wrote it. Entries are copied: a symlink resolves
+// differently in the squashed tree than in its layer.
+func (u *unpacker) squashTrees(layers []*Tree, whs [][]whiteout) (*Tree, map[string]int) {
+	sq := &Tree{archive: "", sep: "/", entries: map[string]*Entry{}}
+	owner := map[string]int{}
+	for i, l := range layers {
+		for _, w := range whs[i] {
+			if w.opaque {
+				if x := sq.entries[w.dir]; x != nil && x.Type == EntryDir || w.dir == "." {
+					sq.removeChildren(w.dir)
+				}
+				continue
+			}
+			sq.removeTree(path.Join(w.dir, w.name))
+		}
+		for _, e := range l.list {
+			if e.dup {
+				continue
+			}
+			c := *e
+			c.Link = ""
+			sq.put(&c)
+			if c.Type != EntryDir {
+				owner[c.Path] = i
+			}
+		}
+	}
+	var links []*Entry
+	for _, e := range sq.entries {
+		if e.Type == EntrySymlink {
+			links = append(links, e)
+		}
+	}
+	sq.finish(u, links)
+	for p := range owner {
+		if x := sq.entries[p]; x == nil || x.Type == EntryDir {
+			delete(owner, p)
+		}
+	}
+	return sq, owner
+}
+
+// workFile makes a new file in the work dir for one sequential copy.
+func (t *Target) workFile(kind string) (*os.File, error) {
+	work, err := t.workDir()
+	if err != nil {
+		return nil, err
+	}
+	dir := work + "/" + kind
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	return os.CreateTemp(dir, "*")
+}
+
+// closeLater keeps a file open until the target is closed: trees read from it.
+func (t *Target) closeLater(c io.Closer) {
+	t.workMu.Lock()
+	defer t.workMu.Unlock()
+	if t.closed {
+		c.Close()
+		return
+	}
+	t.closers = append(t.closers, c)
+}
