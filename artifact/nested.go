@@ -111,6 +111,8 @@ func (t *Target) openNested(ctx context.Context, u *unpacker) error {
 				nr.Tree, err = t.openNestedZip(ctx, u, virtual, r, f.entry, f.disk, n)
 			case "tar":
 				nr.Tree, err = t.openNestedTar(ctx, u, virtual, r, f.entry, f.disk, n)
+			case "compressed":
+				nr.Tree, err = t.openNestedCompressed(u, virtual, r, f.entry, f.disk, n)
 			default:
 				var work string
 				if work, err = t.workDir(); err != nil {
@@ -224,16 +226,7 @@ func (t *Target) openNestedTar(ctx context.Context, u *unpacker, virtual string,
 			err = fmt.Errorf("archive reader failed: %v", r)
 		}
 	}()
-	var src sizedReaderAt
-	if e != nil {
-		var closer io.Closer
-		src, closer, err = u.nestedSource(parent.Tree, e, func() (*os.File, error) { return t.spillFile(n) }, &t.held)
-		if closer != nil {
-			t.closeLater(closer)
-		}
-	} else {
-		src, err = t.openFile(disk)
-	}
+	src, err := t.nestedBytes(u, parent, e, disk, n)
 	if err != nil {
 		return nil, err
 	}
@@ -242,6 +235,76 @@ func (t *Target) openNestedTar(ctx context.Context, u *unpacker, virtual string,
 		return nil, err
 	}
 	return u.tarTree(ix, virtual, "!", virtual), nil
+}
+
+// nestedBytes gives a nested archive's bytes, found in a tree or on disk.
+func (t *Target) nestedBytes(u *unpacker, parent *Root, e *Entry, disk string, n int) (sizedReaderAt, error) {
+	if e == nil {
+		return t.openFile(disk)
+	}
+	src, closer, err := u.nestedSource(parent.Tree, e, func() (*os.File, error) { return t.spillFile(n) }, &t.held)
+	if closer != nil {
+		t.closeLater(closer)
+	}
+	return src, err
+}
+
+// openNestedCompressed reads one compressed file (x.gz, x.xz, x.zst, x.bz2)
+// as a tree of one entry named without its extension. Its content is not
+// kept: one pass measures it against the limits, and each read decompresses
+// it again (most are small: man pages, changelogs).
+func (t *Target) openNestedCompressed(u *unpacker, virtual string, parent *Root, e *Entry, disk string, n int) (tr *Tree, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("archive reader failed: %v", r)
+		}
+	}()
+	src, err := t.nestedBytes(u, parent, e, disk, n)
+	if err != nil {
+		return nil, err
+	}
+	if err := u.b.entry(); err != nil {
+		return nil, fmt.Errorf("%s: %w", virtual, err)
+	}
+	open := func() (io.ReadCloser, error) {
+		dr, done, err := decompressRaw(io.NewSectionReader(src, 0, src.Size()))
+		if err != nil {
+			return nil, fmt.Errorf("corrupt compressed file: %w", err)
+		}
+		return readCloser{dr, done}, nil
+	}
+	rc, err := open()
+	if err != nil {
+		return nil, err
+	}
+	size, err := io.Copy(&limitedWriter{w: io.Discard, b: u.b, compressed: src.Size()}, rc)
+	rc.Close()
+	if err != nil {
+		return nil, wrapCorrupt(err)
+	}
+	name := baseName(virtual[strings.LastIndex(virtual, "!")+1:])
+	name = strings.TrimSuffix(name, path.Ext(name))
+	if name == "" || name == "." || name == ".." {
+		name = "content"
+	}
+	tr = &Tree{archive: virtual, entries: map[string]*Entry{}}
+	tr.put(&Entry{Path: name, Type: EntryFile, Mode: 0o644, Size: size, open: open})
+	tr.finish(u, nil)
+	return tr, nil
+}
+
+type readCloser struct {
+	io.Reader
+	done func()
+}
+
+func (r readCloser) Close() error { r.done(); return nil }
+
+func wrapCorrupt(err error) error {
+	if errors.Is(err, ErrLimit) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("corrupt compressed file: %w", err)
 }
 
 func (t *Target) spillFile(n int) (*os.File, error) {
@@ -322,45 +385,6 @@ func (u *unpacker) extractNested(ctx context.Context, virtual, p, dir, kind stri
 	switch kind {
 	case "7z":
 		return u.un7z(ctx, virtual, p, dir)
-	case "compressed":
-		return u.uncompress(virtual, p, dir)
 	}
 	return fmt.Errorf("%s: not an archive kind to unpack", kind)
-}
-
-// uncompress writes the content of a single compressed file (x.gz, x.xz,
-// x.zst, x.bz2) as one entry named without its extension.
-func (u *unpacker) uncompress(virtual, p, dir string) error {
-	f, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	dr, done, err := u.decompress(f)
-	if err != nil {
-		return fmt.Errorf("corrupt compressed file: %w", err)
-	}
-	defer done()
-	if err := u.b.entry(); err != nil {
-		return fmt.Errorf("%s: %w", virtual, err)
-	}
-	name := filepath.Base(p)
-	name = name[:len(name)-len(filepath.Ext(name))]
-	if name == "" || name == "." || name == ".." {
-		name = "content"
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	err = u.createFile(root, &dirCache{made: map[string]bool{}}, name, dr, fi.Size())
-	if err != nil && !errors.Is(err, ErrLimit) {
-		return fmt.Errorf("corrupt compressed file: %w", err)
-	}
-	return err
 }

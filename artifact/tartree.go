@@ -285,8 +285,9 @@ func (t *Tree) removeChildren(dir string) {
 // squashTrees builds the filesystem a container sees from its layers'
 // trees: each layer's whiteouts delete from the layers below, then its
 // entries are laid over them. owner maps each file of the result to the
-// index of the layer that wrote it. Entries are copied: a symlink resolves
-// differently in the squashed tree than in its layer.
+// index of the layer that wrote it. Files are shared with the layers'
+// trees; directories and symlinks are copied (a link resolves differently
+// in the squashed tree than in its layer).
 func (u *unpacker) squashTrees(layers []*Tree, whs [][]whiteout) (*Tree, map[string]int) {
 	sq := &Tree{archive: "", sep: "/", entries: map[string]*Entry{}}
 	owner := map[string]int{}
@@ -304,9 +305,14 @@ func (u *unpacker) squashTrees(layers []*Tree, whs [][]whiteout) (*Tree, map[str
 			if e.dup {
 				continue
 			}
-			c := *e
-			c.Link = ""
-			sq.put(&c)
+			c := e
+			if e.Type != EntryFile {
+				// A directory's mode may change and a link resolves anew.
+				cp := *e
+				cp.Link = ""
+				c = &cp
+			}
+			sq.put(c)
 			if c.Type != EntryDir {
 				owner[c.Path] = i
 			}

@@ -44,6 +44,8 @@ type Entry struct {
 	ra  io.ReaderAt
 	off int64
 	dup bool // the earlier copy of a tar entry replaced by a later one
+	// open reads an entry that is neither (a decompressed single file).
+	open func() (io.ReadCloser, error)
 }
 
 // Tree is an archive read where it lies: an index built from a zip's
@@ -70,7 +72,14 @@ func (t *Tree) Lookup(p string) *Entry { return t.entries[p] }
 // reader fails past it), which Open checked against every limit.
 func (t *Tree) Open(e *Entry) (io.ReadCloser, error) {
 	if e.Type == EntryFile && e.ra != nil {
-		return io.NopCloser(io.NewSectionReader(e.ra, e.off, e.Size)), nil
+		return sectionFile{io.NewSectionReader(e.ra, e.off, e.Size)}, nil
+	}
+	if e.Type == EntryFile && e.open != nil {
+		rc, err := e.open()
+		if err != nil {
+			return nil, fmt.Errorf("%s!%s: %w", t.archive, e.Path, err)
+		}
+		return &entryReader{rc: readCloser{io.LimitReader(rc, e.Size), func() { rc.Close() }}, name: t.archive + "!" + e.Path}, nil
 	}
 	if e.Type != EntryFile || e.f == nil {
 		return nil, fmt.Errorf("%s!%s: not a regular file", t.archive, e.Path)
@@ -81,6 +90,15 @@ func (t *Tree) Open(e *Entry) (io.ReadCloser, error) {
 	}
 	return &entryReader{rc: rc, name: t.archive + "!" + e.Path}, nil
 }
+
+// RandomAccess says whether Open gives a reader with ReadAt and Seek.
+func (t *Tree) RandomAccess(e *Entry) bool { return e.Type == EntryFile && e.ra != nil }
+
+// sectionFile is a tar entry: stored, so read with random access (ReadAt
+// and Seek), which syft's binary catalogers use instead of a copy.
+type sectionFile struct{ *io.SectionReader }
+
+func (sectionFile) Close() error { return nil }
 
 // entryReader names the entry in read errors: a header that lies about a
 // size or checksum fails the read there.

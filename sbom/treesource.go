@@ -120,9 +120,14 @@ type treeResolver struct {
 }
 
 type treeFile struct {
-	tree    *artifact.Tree
-	entry   *artifact.Entry
-	virtual string // as users see it, for warnings
+	tree  *artifact.Tree
+	entry *artifact.Entry
+	root  *artifact.Root // names it as users see it, for warnings
+}
+
+func (tf treeFile) virtual() string {
+	v, _ := tf.root.Locate(tf.entry.Path)
+	return v
 }
 
 // spillAt is the size past which a file is copied to the temp dir when a
@@ -158,7 +163,6 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 		p    string
 		tf   treeFile
 		mime string
-		v    *artifact.Root
 	}
 	var regular []*pending
 	addDir := func(p string, e *artifact.Entry) error {
@@ -205,8 +209,7 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 				if root.NotCataloged[e.Path] {
 					continue
 				}
-				v, _ := root.Locate(e.Path)
-				regular = append(regular, &pending{p: p, tf: treeFile{root.Tree, e, v}, v: root})
+				regular = append(regular, &pending{p: p, tf: treeFile{root.Tree, e, root}})
 			}
 		}
 	}
@@ -245,7 +248,7 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 			// Catalogers parse metadata files whole in memory; none is
 			// this large, and one that is would be a memory bomb.
 			if warn != nil {
-				v, _ := pd.v.Locate(pd.tf.entry.Path)
+				v := pd.tf.virtual()
 				warn(artifact.Warning{Path: v, Message: fmt.Sprintf("not cataloged: %d bytes, over the %d MiB a package file may take (still scanned for secrets)", pd.tf.entry.Size, maxCatalogFile>>20), Unscanned: true})
 			}
 			continue
@@ -342,6 +345,10 @@ func (r *treeResolver) FileContentsByLocation(l file.Location) (io.ReadCloser, e
 	tf, ok := r.files[ref.ID()]
 	if !ok {
 		return nil, fmt.Errorf("not a regular file: %q", l.RealPath)
+	}
+	if tf.tree.RandomAccess(tf.entry) {
+		// A tar entry lies stored in its archive: read in place.
+		return tf.tree.Open(tf.entry)
 	}
 	if e, err := r.index.Get(ref); err == nil && isBinaryMIME(e.MIMEType) && tf.entry.Size <= spillAt {
 		return r.binary(tf)
@@ -446,7 +453,7 @@ func (r *treeResolver) readFailed(tf treeFile, err error) {
 	r.failed[tf.entry] = true
 	r.binMu.Unlock()
 	if first {
-		r.warn(artifact.Warning{Path: tf.virtual, Message: "not cataloged: " + err.Error(), Unscanned: true})
+		r.warn(artifact.Warning{Path: tf.virtual(), Message: "not cataloged: " + err.Error(), Unscanned: true})
 	}
 }
 

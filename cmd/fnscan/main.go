@@ -22,7 +22,9 @@ func main() {
 	// `fnscan scan ... | head` still cleans up.
 	ctx, stop := notifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	signal.Ignore(syscall.SIGPIPE)
+	finish := profile()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	finish()
 	stop()
 	os.Exit(code)
 }

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"time"
+)
+
+// profile writes profiles for the benchmarks when asked by environment:
+// FNSCAN_CPUPROFILE (the whole run) and FNSCAN_HEAPPROFILE (the heap as it
+// was at its largest, sampled every 100 ms: the peak is what the memory
+// targets are about, not the end). The returned func finishes them.
+func profile() func() {
+	var stops []func()
+	if p := os.Getenv("FNSCAN_CPUPROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
+			stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
+		}
+	}
+	if p := os.Getenv("FNSCAN_HEAPPROFILE"); p != "" {
+		done := make(chan struct{})
+		finished := make(chan struct{})
+		go func() {
+			defer close(finished)
+			var peak uint64
+			tick := time.NewTicker(100 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				if m.HeapInuse > peak {
+					peak = m.HeapInuse
+					if f, err := os.Create(p); err == nil {
+						pprof.Lookup("heap").WriteTo(f, 0)
+						f.Close()
+					}
+				}
+				select {
+				case <-done:
+					return
+				case <-tick.C:
+				}
+			}
+		}()
+		stops = append(stops, func() { close(done); <-finished })
+	}
+	return func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+}
