@@ -169,13 +169,12 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 	}
 	// Roots on disk are cataloged one by one; archives read in place are
 	// mounted in one tree and cataloged once, however many there are.
-	// One licence scanner for every syft run of the target: building one
-	// costs about a second of CPU, and an image holds thousands of
-	// unpacked nested archives.
-	ctx, err := syft.SetContextLicenseScanner(ctx, syft.DefaultCreateSBOMConfig().Licenses)
+	// One licence scanner for every syft run of the process (see WarmUp).
+	lic, err := licenseContext()
 	if err != nil {
 		return nil, err
 	}
+	ctx = withValuesOf{ctx, lic}
 	var (
 		warnMu       sync.Mutex // catalogers read files in parallel
 		treeWarnings []artifact.Warning

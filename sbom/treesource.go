@@ -214,7 +214,8 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 		}
 	}
 	// The MIME type is sniffed from each file's head, as syft's directory
-	// indexer does; the entries are independent, so all cores inflate.
+	// indexer does, where it can matter (see sniff); the entries are
+	// independent, so all cores inflate.
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
@@ -234,7 +235,7 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 				if err != nil {
 					continue
 				}
-				pd.mime = stfile.MIMEType(rc)
+				pd.mime = sniff(rc)
 				rc.Close()
 			}
 		}()
@@ -409,7 +410,10 @@ func (r *treeResolver) binary(tf treeFile) (io.ReadCloser, error) {
 	c.once.Do(func() {
 		var rc io.ReadCloser
 		if rc, c.err = tf.tree.Open(tf.entry); c.err == nil {
-			c.b, c.err = io.ReadAll(rc)
+			// The declared size is exact (reads fail past it) and under
+			// spillAt: one allocation, not ReadAll's doublings.
+			c.b = make([]byte, tf.entry.Size)
+			_, c.err = io.ReadFull(rc, c.b)
 			rc.Close()
 		}
 		if c.err != nil {
@@ -468,6 +472,38 @@ type cachedBinary struct {
 type bytesFile struct{ *bytes.Reader }
 
 func (bytesFile) Close() error { return nil }
+
+// sniff gives a file's MIME type where a cataloger can ask for it. syft's
+// catalogers only ever query executable types (ELF, PE, Mach-O), each with
+// magic bytes of its own: a file without them is left untyped instead of
+// running every text detector over its head.
+func sniff(r io.Reader) string {
+	var head [4]byte
+	n, _ := io.ReadFull(r, head[:])
+	if !executableMagic(head[:n]) {
+		return ""
+	}
+	return stfile.MIMEType(io.MultiReader(bytes.NewReader(head[:n]), r))
+}
+
+func executableMagic(b []byte) bool {
+	if len(b) < 2 {
+		return false
+	}
+	if b[0] == 'M' && b[1] == 'Z' { // PE
+		return true
+	}
+	if len(b) < 4 {
+		return false
+	}
+	switch string(b) {
+	case "\x7fELF",
+		"\xfe\xed\xfa\xce", "\xfe\xed\xfa\xcf", "\xce\xfa\xed\xfe", "\xcf\xfa\xed\xfe", // Mach-O
+		"\xca\xfe\xba\xbe": // a universal Mach-O (or a Java class)
+		return true
+	}
+	return false
+}
 
 func isBinaryMIME(m string) bool {
 	switch m {
