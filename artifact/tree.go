@@ -13,8 +13,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	kflate "github.com/klauspost/compress/flate"
 )
 
 // EntryType is what an entry of a Tree is.
@@ -100,6 +103,44 @@ type sectionFile struct{ *io.SectionReader }
 
 func (sectionFile) Close() error { return nil }
 
+// inflater is klauspost's inflate, faster than the standard library's,
+// its readers pooled as archive/zip pools its own.
+func inflater(r io.Reader) io.ReadCloser {
+	if fr, ok := flatePool.Get().(io.ReadCloser); ok {
+		fr.(kflate.Resetter).Reset(r, nil)
+		return &pooledInflater{fr: fr}
+	}
+	return &pooledInflater{fr: kflate.NewReader(r)}
+}
+
+var flatePool sync.Pool
+
+type pooledInflater struct {
+	mu sync.Mutex // Read and Close may race when a reader is abandoned
+	fr io.ReadCloser
+}
+
+func (p *pooledInflater) Read(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fr == nil {
+		return 0, errors.New("read after close")
+	}
+	return p.fr.Read(b)
+}
+
+func (p *pooledInflater) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var err error
+	if p.fr != nil {
+		err = p.fr.Close()
+		flatePool.Put(p.fr)
+		p.fr = nil
+	}
+	return err
+}
+
 // entryReader names the entry in read errors: a header that lies about a
 // size or checksum fails the read there.
 type entryReader struct {
@@ -143,6 +184,7 @@ func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt,
 	if err != nil {
 		return nil, fmt.Errorf("not a valid zip archive: %w", err)
 	}
+	zr.RegisterDecompressor(zip.Deflate, inflater)
 	t := &Tree{archive: archive, entries: map[string]*Entry{}, ra: ra, closer: closer}
 	type span struct {
 		start, end int64

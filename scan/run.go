@@ -38,6 +38,25 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
+// scanSecrets runs the secrets stage over every file of the target and its
+// deployed configuration.
+func scanSecrets(ctx context.Context, t *artifact.Target, scfg secrets.Config) (secrets.Result, error) {
+	scanner, err := secrets.New(scfg)
+	if err != nil {
+		return secrets.Result{}, err
+	}
+	files, err := t.Files()
+	if err != nil {
+		return secrets.Result{}, err
+	}
+	if len(t.Deployed) > 0 {
+		if files, err = withDeployed(t, files); err != nil {
+			return secrets.Result{}, err
+		}
+	}
+	return scanner.Scan(ctx, files)
+}
+
 func run(ctx context.Context, cfg Config, red *secrets.Redactor) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -103,6 +122,35 @@ func run(ctx context.Context, cfg Config, red *secrets.Redactor) (*Result, error
 		// redacted from every output, and is a finding when secrets are.
 		inNames = red.Names(targetNames(t))
 	}
+	// The secrets stage reads every file while the catalogers run: they
+	// are independent, and syft leaves cores idle (its licence scanner is
+	// built on one).
+	var sec secrets.Result
+	var secWait func() (secrets.Result, error)
+	if cfg.Secrets && t.Kind != artifact.KindSBOM {
+		sctx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		var out secrets.Result
+		go func() {
+			var err error
+			out, err = scanSecrets(sctx, t, scfg)
+			done <- err
+		}()
+		waited := false
+		secWait = func() (secrets.Result, error) {
+			waited = true
+			err := <-done
+			return out, err
+		}
+		// An early return stops the scan and waits for it before the
+		// target's files are removed.
+		defer func() {
+			stop()
+			if !waited {
+				<-done
+			}
+		}()
+	}
 	var sres *sbom.Result
 	switch {
 	case t.Kind == artifact.KindSBOM:
@@ -162,22 +210,8 @@ func run(ctx context.Context, cfg Config, red *secrets.Redactor) (*Result, error
 		h.Warning(artifact.Warning{Path: sres.Subject.Name, Message: "secrets not scanned: the target is an SBOM"})
 	}
 
-	var sec secrets.Result
-	if cfg.Secrets && t.Kind != artifact.KindSBOM {
-		scanner, err := secrets.New(scfg)
-		if err != nil {
-			return nil, err
-		}
-		files, err := t.Files()
-		if err != nil {
-			return nil, err
-		}
-		if len(t.Deployed) > 0 {
-			if files, err = withDeployed(t, files); err != nil {
-				return nil, err
-			}
-		}
-		if sec, err = scanner.Scan(ctx, files); err != nil {
+	if secWait != nil {
+		if sec, err = secWait(); err != nil {
 			return nil, err
 		}
 		sec.Merge(inNames, scfg.Baseline)
