@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -119,8 +120,9 @@ func (s *Scanner) Scan(ctx context.Context, files []artifact.File) (Result, erro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf []byte // reused from file to file: most are small
 			for i := range next {
-				results[i] = s.scanFile(files[i], &total)
+				results[i] = s.scanFile(files[i], &total, &buf)
 			}
 		}()
 	}
@@ -193,7 +195,7 @@ func sortFindings(fs []Finding) {
 	})
 }
 
-func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64) fileResult {
+func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64, buf *[]byte) fileResult {
 	var fr fileResult
 	// unread: the file was not scanned, or only in part.
 	warn := func(msg string, unread bool) {
@@ -233,7 +235,7 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64) fileResult {
 		fr.hits = finish(hits)
 		return fr
 	}
-	content, err := readLimited(f, size, s.cfg.MaxFileSize)
+	content, err := readLimited(f, size, s.cfg.MaxFileSize, buf)
 	if err != nil {
 		warn("cannot read file: "+err.Error(), true)
 		fr.hits = finish(hits)
@@ -252,8 +254,9 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64) fileResult {
 	}
 	fr.bytes = int64(len(content))
 
-	// content is never written again: share its bytes instead of copying
-	// every file once more.
+	// content is not written while it is scanned: share its bytes instead of
+	// copying every file once more. It is reused for the next file, so what
+	// a hit keeps of it is copied below (keep).
 	text := unsafe.String(unsafe.SliceData(content), len(content))
 	opt := scanOptions{dropLow: vendored || test || isMinified(p, content), par: s.cfg.Workers}
 	if !opt.dropLow {
@@ -267,26 +270,46 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64) fileResult {
 		}
 		hits = mergeConfig(hits, cfgHits)
 	}
-	fr.hits = finish(hits)
+	fr.hits = keep(finish(hits))
 	return fr
+}
+
+// keep copies what hits hold of a file's content, which is reused.
+func keep(hits []hit) []hit {
+	for i := range hits {
+		h := &hits[i]
+		h.secret, h.allow, h.source, h.variable = strings.Clone(h.secret), strings.Clone(h.allow), strings.Clone(h.source), strings.Clone(h.variable)
+	}
+	return hits
 }
 
 // readLimited reads a file whose size is known in one allocation (io.ReadAll
 // grows and copies, which showed in profiles), tolerating a file that
 // changed size since it was stat'ed.
-func readLimited(f artifact.File, size, limit int64) ([]byte, error) {
+func readLimited(f artifact.File, size, limit int64, buf *[]byte) ([]byte, error) {
 	fh, err := f.Open()
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	buf := make([]byte, min(size, limit)+1)
-	n, err := io.ReadFull(fh, buf)
+	n := min(size, limit) + 1
+	b := *buf
+	if int64(cap(b)) < n {
+		b = make([]byte, n)
+		if n <= maxReused {
+			*buf = b
+		}
+	}
+	b = b[:n]
+	got, err := io.ReadFull(fh, b)
 	if err == io.ErrUnexpectedEOF || err == io.EOF {
 		err = nil
 	}
-	return buf[:n], err
+	return b[:got], err
 }
+
+// maxReused bounds the read buffer a worker keeps between files.
+const maxReused = 8 << 20
 
 // finish drops example credentials, references to a secret store (the
 // content rules see "TOKEN=arn:aws:secretsmanager:…" as an assignment too)
