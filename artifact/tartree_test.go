@@ -1,0 +1,261 @@
+package artifact
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fnscan/fnscan/internal/fixture"
+)
+
+// tarOf writes entries in order (a map would lose the order tar semantics
+// depend on).
+type tarEntry struct {
+	name, body, link string
+	typ              byte
+}
+
+func tarOf(t *testing.T, entries ...tarEntry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		typ := e.typ
+		if typ == 0 {
+			typ = tar.TypeReg
+		}
+		h := &tar.Header{Name: e.name, Typeflag: typ, Mode: 0o644, Linkname: e.link}
+		if typ == tar.TypeReg {
+			h.Size = int64(len(e.body))
+		}
+		if typ == tar.TypeDir {
+			h.Mode = 0o755
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write([]byte(e.body))
+	}
+	tw.Close()
+	return buf.Bytes()
+}
+
+func gz(b []byte) []byte {
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	zw.Write(b)
+	zw.Close()
+	return out.Bytes()
+}
+
+// The squashed tree follows the image's rules, not a disk's: whiteouts and
+// opaque directories delete only below their layer, a file replaces a
+// directory and a directory a file, a hardlink reads its target's content,
+// a symlink resolves against the final tree. Each layer still holds
+// everything it shipped.
+func TestSquashedImageTree(t *testing.T) {
+	l1 := tarOf(t,
+		tarEntry{name: "etc/", typ: tar.TypeDir},
+		tarEntry{name: "etc/conf/a", body: "lower a\n"},
+		tarEntry{name: "etc/conf/b", body: "lower b\n"},
+		tarEntry{name: "opt/tool", body: "a file\n"},
+		tarEntry{name: "usr/lib/os-release", body: "ID=test\n"},
+		tarEntry{name: "etc/os-release", link: "../usr/lib/os-release", typ: tar.TypeSymlink},
+		tarEntry{name: "data/gone.txt", body: "deleted above\n"},
+	)
+	l2 := tarOf(t,
+		tarEntry{name: "etc/conf/.wh..wh..opq"},
+		tarEntry{name: "etc/conf/c", body: "upper c\n"},
+		tarEntry{name: "opt/tool/bin", body: "now a dir\n"},
+		tarEntry{name: "data/.wh.gone.txt"},
+		tarEntry{name: "data/link-source", body: "shared content\n"},
+		tarEntry{name: "data/hard", link: "data/link-source", typ: tar.TypeLink},
+	)
+	tg, _, err := openIn(t, dockerArchive(t, [][]byte{l1, gz(l2)}), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	var sq *Root
+	for _, r := range tg.Roots {
+		if r.Catalog && r.Virtual == "" {
+			sq = r
+		}
+	}
+	if sq == nil || sq.Tree == nil {
+		t.Fatal("no squashed tree")
+	}
+	want := map[string]string{
+		"etc/conf/c":         "upper c\n",
+		"opt/tool/bin":       "now a dir\n",
+		"usr/lib/os-release": "ID=test\n",
+		"data/link-source":   "shared content\n",
+		"data/hard":          "shared content\n",
+	}
+	var got []string
+	for _, e := range sq.Tree.Entries() {
+		if e.Type == EntryFile {
+			got = append(got, e.Path)
+			if w, ok := want[e.Path]; !ok || readEntry(t, sq.Tree, e.Path) != w {
+				t.Errorf("squashed %s = %q", e.Path, readEntry(t, sq.Tree, e.Path))
+			}
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("squashed files %v, want %d", got, len(want))
+	}
+	if e := sq.Tree.Lookup("etc/os-release"); e == nil || e.Type != EntrySymlink || e.Link != "usr/lib/os-release" {
+		t.Errorf("etc/os-release: %+v", e)
+	}
+	if _, o := sq.Locate("data/hard"); o.Index != 2 {
+		t.Errorf("data/hard attributed to layer %d", o.Index)
+	}
+	// Every file a layer shipped is scanned with its layer.
+	files, _ := tg.Files()
+	scanned := map[string]int{}
+	for _, f := range files {
+		scanned[f.Virtual] = f.Origin.Index
+	}
+	for p, layer := range map[string]int{"/etc/conf/a": 1, "/etc/conf/b": 1, "/opt/tool": 1, "/data/gone.txt": 1, "/etc/conf/c": 2, "/data/hard": 2} {
+		if scanned[p] != layer {
+			t.Errorf("%s scanned with layer %d, want %d", p, scanned[p], layer)
+		}
+	}
+}
+
+// An uncompressed docker archive is read where it lies: its layers are
+// sections of the file, and nothing at all is written.
+func TestImageReadInPlace(t *testing.T) {
+	layer := tarOf(t, tarEntry{name: "app/index.js", body: "module.exports = 1\n"}, tarEntry{name: "app/lib.jar", body: string(fixture.Zip(map[string][]byte{"META-INF/MANIFEST.MF": []byte("Manifest-Version: 1.0\n")}))})
+	tg, parent, err := openIn(t, dockerArchive(t, [][]byte{layer}), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	files, _ := tg.Files()
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Virtual)
+	}
+	joined := strings.Join(names, " ")
+	if !strings.Contains(joined, "/app/index.js") || !strings.Contains(joined, "/app/lib.jar!META-INF/MANIFEST.MF") {
+		t.Errorf("files %v", names)
+	}
+	if left, _ := os.ReadDir(parent); len(left) != 0 {
+		t.Errorf("work dir made for an uncompressed image: %v", left)
+	}
+}
+
+// A file that a later entry of the same tar replaces is still scanned,
+// under a marked name, as in zips; the tree keeps the later one.
+func TestTarDuplicateKept(t *testing.T) {
+	p := writeTemp(t, "dup.tar", tarOf(t, tarEntry{name: "a.env", body: "TOKEN=first\n"}, tarEntry{name: "a.env", body: "TOKEN=second\n"}))
+	tg, err := Open(context.Background(), p, Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	got := contents(t, tg)
+	if got["a.env"] != "TOKEN=second\n" || got["a.env"+dupMark+"1"] != "TOKEN=first\n" || len(got) != 2 {
+		t.Errorf("contents %v", got)
+	}
+	if !strings.Contains(warningsText(tg.Warnings), "duplicate entry") {
+		t.Errorf("warnings %v", tg.Warnings)
+	}
+}
+
+// A tar.gz inside a zip is a tree too: its files are read from one
+// decompressed copy, and a single .gz file is read by decompressing it
+// again, never unpacked.
+func TestNestedTarAndGzip(t *testing.T) {
+	inner := gz(tarOf(t, tarEntry{name: "pkg/config.yml", body: "key: value\n"}, tarEntry{name: "pkg/run.sh", body: "echo hi\n"}))
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	for name, body := range map[string][]byte{"vendor/bundle.tar.gz": inner, "docs/CHANGES.md.gz": gz([]byte("## 1.0\n")), "index.js": []byte("1\n")} {
+		w, _ := zw.Create(name)
+		w.Write(body)
+	}
+	zw.Close()
+	tg, parent, err := openIn(t, writeTemp(t, "fn.zip", zb.Bytes()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	files, _ := tg.Files()
+	got := map[string]string{}
+	for _, f := range files {
+		b, err := f.ReadBounded(1 << 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[f.Virtual] = string(b)
+	}
+	if got["fn.zip!vendor/bundle.tar.gz!pkg/config.yml"] != "key: value\n" || got["fn.zip!docs/CHANGES.md.gz!CHANGES.md"] != "## 1.0\n" {
+		t.Errorf("files %v", got)
+	}
+	var written []string
+	filepath.WalkDir(parent, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			written = append(written, p)
+		}
+		return nil
+	})
+	// The tar.gz was inflated in memory from the zip and decompressed into
+	// one file; nothing else.
+	if len(written) != 1 {
+		t.Errorf("written %v, want the one decompressed tar", written)
+	}
+}
+
+// A sparse tar entry's data is not one run of bytes: refused, named.
+func TestSparseTarEntryRefused(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "ok.txt", Typeflag: tar.TypeReg, Size: 3, Mode: 0o644})
+	tw.Write([]byte("ok\n"))
+	tw.Close()
+	// A GNU sparse header, hand-made: archive/tar writes none.
+	b := buf.Bytes()
+	var sp bytes.Buffer
+	hdr := make([]byte, 512)
+	copy(hdr, "holes.bin")
+	copy(hdr[100:], "0000644\x00")
+	copy(hdr[124:], "00000000000\x00")
+	hdr[156] = tar.TypeGNUSparse
+	copy(hdr[257:], "ustar  \x00")
+	copy(hdr[483:], "00000000000\x00") // realsize 0
+	sum := 0
+	copy(hdr[148:156], "        ")
+	for _, c := range hdr {
+		sum += int(c)
+	}
+	copy(hdr[148:], []byte(strings.Repeat("0", 6-len(itoa8(sum)))+itoa8(sum)+"\x00 "))
+	sp.Write(hdr)
+	sp.Write(b)
+	p := writeTemp(t, "sparse.tar", sp.Bytes())
+	tg, err := Open(context.Background(), p, Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	if got := contents(t, tg); got["ok.txt"] != "ok\n" || len(got) != 1 {
+		t.Errorf("contents %v", got)
+	}
+	if w := warningsText(tg.Warnings); !strings.Contains(w, "holes.bin: refused: a sparse file") {
+		t.Errorf("warnings %q", w)
+	}
+}
+
+func itoa8(n int) string {
+	s := ""
+	for ; n > 0; n /= 8 {
+		s = string(rune('0'+n%8)) + s
+	}
+	return s
+}
