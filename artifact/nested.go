@@ -130,7 +130,7 @@ func (t *Target) openNested(ctx context.Context, u *unpacker) error {
 				}
 				// syft would open it again, without fnscan's limits.
 				r.hide(f.rel)
-				t.warn(Warning{Path: virtual, Message: "skipped corrupt archive: " + err.Error(), Unscanned: true})
+				t.warn(Warning{Path: virtual, Message: "skipped corrupt archive: " + strings.TrimPrefix(err.Error(), virtual+": "), Unscanned: true})
 				continue
 			}
 			if kind == "jar" && nr.Tree != nil {

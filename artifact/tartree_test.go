@@ -8,6 +8,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -258,4 +259,36 @@ func itoa8(n int) string {
 		s = string(rune('0'+n%8)) + s
 	}
 	return s
+}
+
+// Go's own archive/tar test corpus (truncated, sparse, lying, malformed
+// tars, in every Go installation): a directory holding it is scanned, each
+// archive read or skipped with a warning naming it, never the whole scan
+// refused. An image with Go's source tree holds exactly these.
+func TestGoTarCorpus(t *testing.T) {
+	dir := filepath.Join(runtime.GOROOT(), "src", "archive", "tar", "testdata")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("Go's tar test corpus not found: %v", err)
+	}
+	tg, err := Open(context.Background(), "dir:"+dir, Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("scan refused: %v", err)
+	}
+	defer tg.Close()
+	files, _ := tg.Files()
+	opened := 0
+	for _, f := range files {
+		if strings.Contains(f.Virtual, ".tar!") {
+			opened++
+		}
+	}
+	if opened < 20 {
+		t.Errorf("only %d files read inside the corpus's tars", opened)
+	}
+	w := warningsText(tg.Warnings)
+	for _, name := range []string{"writer-big.tar: skipped corrupt archive", "sparse-formats.tar!sparse-gnu: refused: a sparse file"} {
+		if !strings.Contains(w, name) {
+			t.Errorf("no warning %q in:\n%s", name, w)
+		}
+	}
 }
