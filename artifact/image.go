@@ -44,7 +44,7 @@ func (t *Target) openImage(ctx context.Context, u *unpacker, p, platform string)
 			return fmt.Errorf("%s: %w", p, unwrapPathErr(err))
 		}
 		defer root.Close()
-		return t.readImage(ctx, u, p, &dirLayout{root: root, t: t}, platform)
+		return t.readImage(ctx, u, p, &dirLayout{root: root}, platform)
 	}
 	if err := t.hashFile(p); err != nil {
 		return err
@@ -60,13 +60,13 @@ func (t *Target) openImage(ctx context.Context, u *unpacker, p, platform string)
 	return t.readImage(ctx, u, p, newTarLayout(ix), platform)
 }
 
-// layout is where an image's files are: an OCI layout directory or an
+// imageFiles is where an image's files are: an OCI layout directory or an
 // archive indexed in place.
 type imageFiles interface {
 	// read reads a small file (manifest, config, index) whole.
 	read(name string, max int64) ([]byte, error)
-	// blob opens a layer; the reader stays valid until the target closes.
-	blob(name string) (sizedReaderAt, error)
+	// blob opens a layer; the closer (nil when nothing to close) ends it.
+	blob(name string) (sizedReaderAt, io.Closer, error)
 }
 
 type dirLayout struct {
@@ -78,10 +78,10 @@ func (d *dirLayout) read(name string, max int64) ([]byte, error) {
 	return readLimited(d.root, name, max)
 }
 
-func (d *dirLayout) blob(name string) (sizedReaderAt, error) {
+func (d *dirLayout) blob(name string) (sizedReaderAt, io.Closer, error) {
 	f, err := d.root.Open(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() {
@@ -89,10 +89,9 @@ func (d *dirLayout) blob(name string) (sizedReaderAt, error) {
 		if err == nil {
 			err = errors.New("not a regular file")
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	d.t.closeLater(f)
-	return io.NewSectionReader(f, 0, fi.Size()), nil
+	return io.NewSectionReader(f, 0, fi.Size()), f, nil
 }
 
 // tarLayout is an image archive's files, by path, in the archive's index.
@@ -132,12 +131,12 @@ func (l *tarLayout) read(name string, max int64) ([]byte, error) {
 	return b, nil
 }
 
-func (l *tarLayout) blob(name string) (sizedReaderAt, error) {
+func (l *tarLayout) blob(name string) (sizedReaderAt, io.Closer, error) {
 	f := l.files[name]
 	if f == nil {
-		return nil, fs.ErrNotExist
+		return nil, nil, fs.ErrNotExist
 	}
-	return f, nil
+	return f, nil, nil
 }
 
 // readImage opens the image in a docker archive or OCI layout.
@@ -181,18 +180,31 @@ func (t *Target) readImage(ctx context.Context, u *unpacker, p string, l imageFi
 			prev, ok = done[cfg.RootFS.DiffIDs[i]]
 		}
 		if !ok {
+			if len(done) >= 2*maxLayers {
+				return fmt.Errorf("%s: %w: more than %d layers", p, ErrLimit, maxLayers)
+			}
 			display := fmt.Sprintf("%s layer %d", t.Name, i+1)
-			src, err := l.blob(lp)
+			src, closer, err := l.blob(lp)
 			if err != nil {
 				return fmt.Errorf("%s: %s: %s: %w", p, display, lp, unwrapPathErr(err))
 			}
 			ix, err := t.indexTar(ctx, u, display, src, true)
+			if closer != nil {
+				if err == nil && ix.data == src {
+					t.closeLater(closer) // read in place
+				} else {
+					closer.Close() // decompressed into the work dir
+				}
+			}
 			if err != nil {
 				return fmt.Errorf("%s: %w", p, err)
 			}
-			prev = indexed{tree: u.tarTree(ix, "", "/", display), diffID: ix.diffID, wh: ix.wh}
+			tree, err := u.tarTree(ix, display+":", "/", display)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			prev = indexed{tree: tree, diffID: ix.diffID, wh: ix.wh}
 			done[lp], done[ix.diffID] = prev, prev
-			ok = false
 		}
 		if len(cfg.RootFS.DiffIDs) > 0 && cfg.RootFS.DiffIDs[i] != prev.diffID {
 			return fmt.Errorf("%s: layer %d (%s): content digest %s does not match the config's diffID %s", p, i+1, lp, prev.diffID, cfg.RootFS.DiffIDs[i])
@@ -213,6 +225,9 @@ func (t *Target) readImage(ctx context.Context, u *unpacker, p string, l imageFi
 	t.Roots = append(t.Roots, layerRoots...)
 	return nil
 }
+
+// maxLayers bounds the distinct layers of an image (docker allows 127).
+const maxLayers = 512
 
 var digestRe = regexp.MustCompile(`^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$`)
 

@@ -60,11 +60,23 @@ type budget struct {
 	bytes   atomic.Int64
 	entries atomic.Int64
 	read    atomic.Int64 // decompressed bytes read from compressed streams
+	names   atomic.Int64 // bytes of entry names and link targets held in indexes
 }
 
 func (b *budget) entry() error {
 	if n := b.entries.Add(1); n > b.limits.MaxEntries {
 		return fmt.Errorf("%w: more than %d entries (raise --max-entries)", ErrLimit, b.limits.MaxEntries)
+	}
+	return nil
+}
+
+// maxNameBytes bounds the names an index holds for one target: a gzipped
+// tar can declare a million long names in a few kilobytes.
+const maxNameBytes = 256 << 20
+
+func (b *budget) name(n int) error {
+	if b.names.Add(int64(n)) > maxNameBytes {
+		return fmt.Errorf("%w: more than %d MiB of entry names", ErrLimit, maxNameBytes>>20)
 	}
 	return nil
 }

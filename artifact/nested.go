@@ -50,7 +50,8 @@ func nestedKind(name string) string {
 
 // openNested opens archives found inside the target, breadth first, up to
 // the depth limit. A corrupt nested archive is a warning; a limit is an error.
-// Zips (jars, wheels) are read in place; tars and others are unpacked.
+// Zips, tars and single compressed files are read in place; 7z archives
+// are unpacked.
 func (t *Target) openNested(ctx context.Context, u *unpacker) error {
 	type found struct {
 		rel   string
@@ -234,7 +235,7 @@ func (t *Target) openNestedTar(ctx context.Context, u *unpacker, virtual string,
 	if err != nil {
 		return nil, err
 	}
-	return u.tarTree(ix, virtual, "!", virtual), nil
+	return u.tarTree(ix, virtual, "!", virtual)
 }
 
 // nestedBytes gives a nested archive's bytes, found in a tree or on disk.
@@ -319,16 +320,14 @@ func (t *Target) spillFile(n int) (*os.File, error) {
 	return os.Create(filepath.Join(dir, fmt.Sprint(n)))
 }
 
-// unpackNested unpacks a nested tar, 7z or compressed file into dir; one
-// found in a Tree is first copied out (compressed) to the work dir.
+// unpackNested unpacks a nested 7z archive into dir; one found in a Tree is
+// first copied out to the work dir.
 func (t *Target) unpackNested(ctx context.Context, u *unpacker, virtual string, parent *Root, e *Entry, disk, dir, kind string, n int) error {
 	if e != nil {
 		rc, err := parent.Tree.Open(e)
 		if err != nil {
 			return err
 		}
-		// The copy keeps the entry's base name: uncompress names its one
-		// file after it.
 		work, err := t.workDir()
 		if err != nil {
 			rc.Close()

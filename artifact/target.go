@@ -99,7 +99,7 @@ type Target struct {
 // image layer, the squashed image filesystem or a nested archive.
 type Root struct {
 	Dir string // on disk; empty for a Tree root
-	// Tree is a zip read in place; nil for a root on disk.
+	// Tree is an archive read in place; nil for a root on disk.
 	Tree    *Tree
 	Virtual string // virtual path of the root itself, e.g. "fn.zip" or "fn.zip!lib/a.jar"
 	Sep     string // between Virtual and a path inside: "!" for archives, "/" otherwise
@@ -203,9 +203,15 @@ type capReader struct {
 	shared     *atomic.Int64 // decompressed bytes of every stream of the target
 	compressed *countReader  // bytes read underneath, for the ratio
 	ratio      int64
+	ctx        context.Context // Ctrl-C stops a stream mid-entry; nil: never
 }
 
 func (c *capReader) Read(p []byte) (int, error) {
+	if c.ctx != nil {
+		if err := c.ctx.Err(); err != nil {
+			return 0, err
+		}
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	total := int64(0)
@@ -257,7 +263,7 @@ func (u *unpacker) decompress(r io.Reader) (io.Reader, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &capReader{r: rd, max: u.b.limits.MaxTotalBytes, shared: &u.b.read, compressed: cr}
+	c := &capReader{r: rd, max: u.b.limits.MaxTotalBytes, shared: &u.b.read, compressed: cr, ctx: u.b.ctx}
 	if _, plain := rd.(*bufio.Reader); !plain {
 		c.ratio = u.b.limits.MaxRatio
 	}
@@ -429,7 +435,7 @@ func unwrapPathErr(err error) error {
 func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, status func(string)) error {
 	switch t.Kind {
 	case KindZip:
-		status("unpacking " + t.Name)
+		status("reading " + t.Name)
 		sum, size, err := fileSHA256(p)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
@@ -466,10 +472,13 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 		if err != nil {
 			return err
 		}
-		tr := u.tarTree(ix, t.Name, "!", t.Name)
+		tr, err := u.tarTree(ix, t.Name, "!", t.Name)
+		if err != nil {
+			return err
+		}
 		t.Roots = append(t.Roots, &Root{Tree: tr, Virtual: t.Name, Sep: "!", Origin: o, Catalog: true, Scan: true})
 	case KindDockerArchive, KindOCIArchive, KindOCIDir:
-		status("unpacking image " + t.Name)
+		status("reading image " + t.Name)
 		if err := t.openImage(ctx, u, p, opts.Platform); err != nil {
 			return err
 		}
@@ -485,12 +494,12 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
-		status("unpacking image " + p)
+		status("reading image " + p)
 		root, err := os.OpenRoot(dir)
 		if err != nil {
 			return err
 		}
-		err = t.readImage(ctx, u, p, &dirLayout{root: root, t: t}, "")
+		err = t.readImage(ctx, u, p, &dirLayout{root: root}, "")
 		root.Close()
 		if err != nil {
 			return err
@@ -503,7 +512,7 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 	}
 	for i, l := range opts.Layers {
 		name := filepath.Base(l)
-		status("unpacking layer " + name)
+		status("reading layer " + name)
 		sum, _, err := fileSHA256(l)
 		if err != nil {
 			return fmt.Errorf("layer %s: %w", l, unwrapPathErr(err))

@@ -48,7 +48,7 @@ type tarIndex struct {
 // once into one file in the work dir, written sequentially (not a file per
 // entry), and its items point there. In image mode leading slashes are
 // stripped, as docker does, and whiteout markers are collected.
-func (t *Target) indexTar(ctx context.Context, u *unpacker, display string, src sizedReaderAt, image bool) (*tarIndex, error) {
+func (t *Target) indexTar(ctx context.Context, u *unpacker, display string, src sizedReaderAt, image bool) (_ *tarIndex, err error) {
 	head := make([]byte, 6)
 	n, _ := src.ReadAt(head, 0)
 	dr, done, err := u.decompress(io.NewSectionReader(src, 0, src.Size()))
@@ -67,6 +67,11 @@ func (t *Target) indexTar(ctx context.Context, u *unpacker, display string, src 
 			return nil, err
 		}
 		t.closeLater(f)
+		defer func() {
+			if err != nil {
+				f.Truncate(0) // a failed copy frees its disk at once
+			}
+		}()
 		ix.data = f
 		copyOut = bufio.NewWriterSize(f, 1<<20)
 		sink = io.MultiWriter(h, copyOut)
@@ -116,7 +121,20 @@ func (t *Target) indexTar(ctx context.Context, u *unpacker, display string, src 
 				continue
 			}
 		}
-		it := tarItem{name: name, raw: hdr.Name, typ: hdr.Typeflag, link: hdr.Linkname, mode: hdr.FileInfo().Mode(), mod: hdr.ModTime, off: cr.n, size: hdr.Size}
+		it := tarItem{name: name, raw: hdr.Name, typ: hdr.Typeflag, mode: hdr.FileInfo().Mode(), mod: hdr.ModTime, off: cr.n, size: hdr.Size}
+		if hdr.Typeflag == tar.TypeSymlink || hdr.Typeflag == tar.TypeLink {
+			if len(hdr.Linkname) > maxLinkTarget {
+				u.refuseMarker(display, hdr.Name, fmt.Errorf("a link target of %d bytes (the limit is %d)", len(hdr.Linkname), maxLinkTarget))
+				continue
+			}
+			it.link = hdr.Linkname
+		}
+		if it.raw == it.name {
+			it.raw = it.name // one copy held, not two
+		}
+		if err := u.b.name(len(name) + len(it.link)); err != nil {
+			return nil, fmt.Errorf("%s: %w", display, err)
+		}
 		switch hdr.Typeflag {
 		case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
 			if isSparse(hdr) {
@@ -156,6 +174,9 @@ func (t *Target) indexTar(ctx context.Context, u *unpacker, display string, src 
 	return ix, nil
 }
 
+// maxLinkTarget is the longest link target read, as in zips.
+const maxLinkTarget = 4096
+
 func isCompressed(head []byte) bool {
 	return bytes.HasPrefix(head, []byte{0x1f, 0x8b}) || bytes.HasPrefix(head, zstdMagic) ||
 		bytes.HasPrefix(head, xzMagic) || bytes.HasPrefix(head, []byte("BZh"))
@@ -179,10 +200,29 @@ func isSparse(h *tar.Header) bool {
 // a file of the same name is kept under a marked name, as in zips, so its
 // bytes are still scanned. archive and sep name the tree's paths in
 // messages; display names the archive in refusals.
-func (u *unpacker) tarTree(ix *tarIndex, archive, sep, display string) *Tree {
+func (u *unpacker) tarTree(ix *tarIndex, archive, sep, display string) (*Tree, error) {
 	tr := &Tree{archive: archive, sep: sep, entries: map[string]*Entry{}, ra: ix.data}
 	var links []*Entry
 	seen := map[string]int{}
+	taken := map[string]bool{}
+	tr.onShadow = func(old *Entry) {
+		if old.ra == nil {
+			return
+		}
+		var dup string
+		for {
+			seen[old.Path]++
+			dup = fmt.Sprintf("%s%s%d", old.Path, dupMark, seen[old.Path])
+			if !taken[dup] && tr.entries[dup] == nil {
+				break
+			}
+		}
+		taken[dup] = true
+		moved := *old
+		moved.Path, moved.dup = dup, true
+		tr.shadowed = append(tr.shadowed, &moved)
+		u.warn(Warning{Path: tr.display(shortName(old.Path)), Message: fmt.Sprintf("replaced by a later entry of the archive: still scanned, as %s", shortName(dup))})
+	}
 	for _, it := range ix.items {
 		e := &Entry{Path: it.name, Mode: it.mode, ModTime: it.mod}
 		switch it.typ {
@@ -219,39 +259,30 @@ func (u *unpacker) tarTree(ix *tarIndex, archive, sep, display string) *Tree {
 		default:
 			e.Type, e.Mode, e.Size, e.ra, e.off = EntryFile, it.mode.Perm(), it.size, ix.data, it.off
 		}
-		if old := tr.entries[it.name]; old != nil && old.Type == EntryFile && e.Type == EntryFile && old.ra != nil {
-			var dup string
-			for {
-				seen[it.name]++
-				dup = fmt.Sprintf("%s%s%d", it.name, dupMark, seen[it.name])
-				if tr.entries[dup] == nil {
-					break
-				}
-			}
-			moved := *old
-			moved.Path, moved.dup = dup, true
-			delete(tr.entries, it.name)
-			tr.entries[dup] = &moved
-			u.warn(Warning{Path: tr.display(shortName(it.name)), Message: fmt.Sprintf("duplicate entry: both copies scanned, the earlier as %s", shortName(dup))})
-		}
 		tr.put(e)
+		// Implied directories count: a deep name adds one per level.
+		if n := int64(len(tr.entries) + len(tr.shadowed)); n > u.b.limits.MaxEntries {
+			return nil, fmt.Errorf("%s: %w: more than %d entries (raise --max-entries)", display, ErrLimit, u.b.limits.MaxEntries)
+		}
 	}
+	tr.onShadow = nil
 	tr.finish(u, links)
-	return tr
+	return tr, nil
 }
 
-// put adds an entry with unpacking's semantics (see tarTree).
+// put adds an entry as unpacking would (see tarTree).
 func (t *Tree) put(e *Entry) {
-	// Top down: whatever is not a directory on the way is replaced by one.
-	for i := 0; i < len(e.Path); i++ {
-		if e.Path[i] != '/' {
-			continue
-		}
-		if x := t.entries[e.Path[:i]]; x != nil && x.Type != EntryDir {
-			delete(t.entries, x.Path)
+	// Bottom up to the first directory (whose parents all are): a
+	// non-directory on the way is replaced by a directory.
+	for d := parentOf(e.Path); d != "."; d = parentOf(d) {
+		if x := t.entries[d]; x != nil {
+			if x.Type != EntryDir {
+				t.drop(x)
+			}
+			break
 		}
 	}
-	t.addDir(path.Dir(e.Path), time.Time{})
+	t.addDir(parentOf(e.Path), time.Time{})
 	old := t.entries[e.Path]
 	switch {
 	case old == nil:
@@ -260,8 +291,10 @@ func (t *Tree) put(e *Entry) {
 		return
 	case old.Type == EntryDir:
 		t.removeTree(e.Path)
+	default:
+		t.drop(old)
 	}
-	t.entries[e.Path] = e
+	t.set(e)
 }
 
 // removeTree removes a path and, if it is a directory, everything under it.
@@ -270,7 +303,7 @@ func (t *Tree) removeTree(p string) {
 	if x == nil {
 		return
 	}
-	delete(t.entries, p)
+	t.drop(x)
 	if x.Type == EntryDir {
 		t.removeChildren(p)
 	}
@@ -278,14 +311,10 @@ func (t *Tree) removeTree(p string) {
 
 // removeChildren empties a directory (an opaque whiteout).
 func (t *Tree) removeChildren(dir string) {
-	prefix := dir + "/"
-	if dir == "." || dir == "" {
-		prefix = ""
-	}
-	for k := range t.entries {
-		if strings.HasPrefix(k, prefix) && k != dir {
-			delete(t.entries, k)
-		}
+	kids := t.kids[dir]
+	delete(t.kids, dir)
+	for _, k := range kids {
+		t.removeTree(k)
 	}
 }
 

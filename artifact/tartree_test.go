@@ -166,7 +166,7 @@ func TestTarDuplicateKept(t *testing.T) {
 	if got["a.env"] != "TOKEN=second\n" || got["a.env"+dupMark+"1"] != "TOKEN=first\n" || len(got) != 2 {
 		t.Errorf("contents %v", got)
 	}
-	if !strings.Contains(warningsText(tg.Warnings), "duplicate entry") {
+	if !strings.Contains(warningsText(tg.Warnings), "dup.tar!a.env: replaced by a later entry of the archive: still scanned, as a.env.fnscan-duplicate-1") {
 		t.Errorf("warnings %v", tg.Warnings)
 	}
 }
@@ -290,5 +290,23 @@ func TestGoTarCorpus(t *testing.T) {
 		if !strings.Contains(w, name) {
 			t.Errorf("no warning %q in:\n%s", name, w)
 		}
+	}
+}
+
+// An archive inside a single compressed file (lib.zip.gz, x.tar.gz.gz) is
+// opened like any other.
+func TestArchiveInCompressedFile(t *testing.T) {
+	inner := fixture.Zip(map[string][]byte{"config/app.env": []byte("A=1\n")})
+	p := writeTemp(t, "fn.zip", fixture.Zip(map[string][]byte{"lib.zip.gz": gz(inner), "pkg.tar.gz.gz": gz(gz(tarOf(t, tarEntry{name: "x.txt", body: "x\n"})))}))
+	tg, _, err := openIn(t, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	files, _ := tg.Files()
+	got := virtuals(files)
+	want := []string{"fn.zip!lib.zip.gz", "fn.zip!lib.zip.gz!lib.zip", "fn.zip!lib.zip.gz!lib.zip!config/app.env", "fn.zip!pkg.tar.gz.gz", "fn.zip!pkg.tar.gz.gz!pkg.tar.gz", "fn.zip!pkg.tar.gz.gz!pkg.tar.gz!x.txt"}
+	if strings.Join(got, " ") != strings.Join(want, " ") || len(tg.Warnings) != 0 {
+		t.Errorf("files %v, warnings %v", got, tg.Warnings)
 	}
 }

@@ -34,7 +34,7 @@ type Entry struct {
 	Path    string // slash path inside the archive, clean, no leading slash
 	Type    EntryType
 	Mode    fs.FileMode
-	Size    int64 // uncompressed size, as the central directory declares it
+	Size    int64 // uncompressed size, as the zip's central directory or tar header declares it
 	ModTime time.Time
 	// Link is a symlink's target resolved inside the tree (chroot semantics,
 	// every link on the way followed): a real path or one that does not
@@ -62,6 +62,12 @@ type Tree struct {
 	list    []*Entry // sorted by path
 	ra      io.ReaderAt
 	closer  io.Closer
+	// kids lists each directory's paths as added (some since removed).
+	kids map[string][]string
+	// shadowed holds files a later tar entry replaced, under marked names:
+	// listed and scanned, not in the tree's paths.
+	shadowed []*Entry
+	onShadow func(*Entry)
 }
 
 // Entries lists every entry, directories implied by file paths included,
@@ -351,10 +357,11 @@ func (t *Tree) finish(u *unpacker, links []*Entry) {
 		}
 		e.Link = real
 	}
-	t.list = make([]*Entry, 0, len(t.entries))
+	t.list = make([]*Entry, 0, len(t.entries)+len(t.shadowed))
 	for _, e := range t.entries {
 		t.list = append(t.list, e)
 	}
+	t.list = append(t.list, t.shadowed...)
 	sort.Slice(t.list, func(i, j int) bool { return t.list[i].Path < t.list[j].Path })
 }
 
@@ -388,8 +395,8 @@ func baseName(p string) string {
 var ErrMalformed = errors.New("malformed archive")
 
 func (t *Tree) add(e *Entry) {
-	t.addDir(path.Dir(e.Path), time.Time{})
-	t.entries[e.Path] = e
+	t.addDir(parentOf(e.Path), time.Time{})
+	t.set(e)
 }
 
 func (t *Tree) remove(e *Entry) {
@@ -398,16 +405,46 @@ func (t *Tree) remove(e *Entry) {
 	}
 }
 
+// parentOf is path.Dir of a clean path, without cleaning it again: a deep
+// path is walked level by level, and each must cost nothing.
+func parentOf(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i]
+	}
+	return "."
+}
+
+// set stores an entry, recording a new path under its parent so that a
+// directory's removal costs what it removes.
+func (t *Tree) set(e *Entry) {
+	if _, ok := t.entries[e.Path]; !ok {
+		if t.kids == nil {
+			t.kids = map[string][]string{}
+		}
+		d := parentOf(e.Path)
+		t.kids[d] = append(t.kids[d], e.Path)
+	}
+	t.entries[e.Path] = e
+}
+
+// drop removes one entry; a file with content goes to onShadow, if set.
+func (t *Tree) drop(x *Entry) {
+	delete(t.entries, x.Path)
+	if t.onShadow != nil && x.Type == EntryFile {
+		t.onShadow(x)
+	}
+}
+
 // addDir adds a directory and its parents, keeping a time already known.
 func (t *Tree) addDir(p string, mod time.Time) {
-	for ; p != "." && p != "/" && p != ""; p = path.Dir(p) {
+	for ; p != "." && p != "/" && p != ""; p = parentOf(p) {
 		if e, ok := t.entries[p]; ok {
 			if e.Type == EntryDir && e.ModTime.IsZero() {
 				e.ModTime = mod
 			}
 			return
 		}
-		t.entries[p] = &Entry{Path: p, Type: EntryDir, Mode: fs.ModeDir | 0o755, ModTime: mod}
+		t.set(&Entry{Path: p, Type: EntryDir, Mode: fs.ModeDir | 0o755, ModTime: mod})
 		mod = time.Time{}
 	}
 }
@@ -468,13 +505,14 @@ func (t *Tree) resolve(dir, target string, links map[*Entry]string, maxHops int)
 // past it they are written to the work dir (compressed, as they came).
 const memCap = 256 << 20
 
-// nestedSource gives the bytes of a nested zip found in a tree: a section of
-// the parent when stored, else inflated into memory or the work dir.
+// nestedSource gives the bytes of an archive found in a tree: a section of
+// the parent when stored (a tar entry, a stored zip entry), else read
+// (inflated, decompressed) into memory or, past memCap, the work dir.
 func (u *unpacker) nestedSource(parent *Tree, e *Entry, spill func() (*os.File, error), held *atomic.Int64) (sizedReaderAt, io.Closer, error) {
 	if e.ra != nil {
 		return io.NewSectionReader(e.ra, e.off, e.Size), nil, nil
 	}
-	if e.f.Method == zip.Store && int64(e.f.UncompressedSize64) == int64(e.f.CompressedSize64) {
+	if e.f != nil && e.f.Method == zip.Store && int64(e.f.UncompressedSize64) == int64(e.f.CompressedSize64) {
 		off, err := e.f.DataOffset()
 		if err != nil {
 			return nil, nil, err

@@ -71,8 +71,15 @@ func cleanPath(name string, stripAbs bool) (string, error) {
 	if n == "." {
 		return "", nil
 	}
+	if len(n) > maxInPlacePath {
+		return "", fmt.Errorf("a path of %d bytes (the limit is %d)", len(n), maxInPlacePath)
+	}
 	return n, nil
 }
+
+// maxInPlacePath bounds a path read in place: twice Linux's PATH_MAX, and
+// every level of a path costs a directory in the index.
+const maxInPlacePath = 8192
 
 // linkTarget checks a symlink's target lexically and rewrites an absolute
 // target to a relative one, so the link on disk stays inside the root the way

@@ -34,16 +34,36 @@ type mount struct {
 
 func newMount(roots []*artifact.Root) *mount {
 	m := &mount{roots: roots}
+	base := "fnscan-root"
+	for _, r := range roots {
+		if r.Virtual == "" && r.Tree != nil {
+			// The image's own top-level names must not collide with the
+			// other roots' directories.
+			for taken(r.Tree, base) {
+				base += "_"
+			}
+		}
+	}
 	for i, r := range roots {
 		if len(roots) == 1 || r.Virtual == "" {
 			// An image's filesystem is where catalogers look for
 			// /etc/os-release and package databases.
 			m.prefixes = append(m.prefixes, "")
 		} else {
-			m.prefixes = append(m.prefixes, "/fnscan-root-"+strconv.Itoa(i))
+			m.prefixes = append(m.prefixes, "/"+base+"-"+strconv.Itoa(i))
 		}
 	}
 	return m
+}
+
+// taken says whether a top-level name of the tree starts with prefix.
+func taken(t *artifact.Tree, prefix string) bool {
+	for _, e := range t.Entries() {
+		if !strings.Contains(e.Path, "/") && strings.HasPrefix(e.Path, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // locate maps a path syft reports to its root and the slash path inside it.
