@@ -287,7 +287,9 @@ func (t *Tree) put(e *Entry) {
 	switch {
 	case old == nil:
 	case old.Type == EntryDir && e.Type == EntryDir:
-		old.Mode, old.ModTime = e.Mode, e.ModTime
+		if !e.implied {
+			old.Mode, old.ModTime, old.implied = e.Mode, e.ModTime, false
+		}
 		return
 	case old.Type == EntryDir:
 		t.removeTree(e.Path)
@@ -327,40 +329,87 @@ func (t *Tree) removeChildren(dir string) {
 func (u *unpacker) squashTrees(layers []*Tree, whs [][]whiteout) (*Tree, map[string]int) {
 	sq := &Tree{archive: "", sep: "/", entries: map[string]*Entry{}}
 	owner := map[string]int{}
+	// The symlinks now in the squashed tree: a later layer writes through
+	// them, as docker and containerd do.
+	links := map[*Entry]string{}
+	// Entries come sorted, a directory before what it holds: the parent
+	// resolved last is reused until the next layer.
+	var lastDir, lastReal string
+	through := func(p string) (string, error) {
+		dir := parentOf(p)
+		if len(links) == 0 || dir == "." {
+			return p, nil
+		}
+		if dir != lastDir {
+			real, err := sq.resolve(".", dir, links, u.b.limits.MaxLinkHops+1)
+			if err != nil {
+				return "", err
+			}
+			lastDir, lastReal = dir, real
+		}
+		if lastReal == "." {
+			return p[len(dir)+1:], nil
+		}
+		return lastReal + p[len(dir):], nil
+	}
 	for i, l := range layers {
+		lastDir = ""
 		for _, w := range whs[i] {
+			dir := w.dir
+			if dir != "." {
+				real, err := through(dir + "/x")
+				if err != nil {
+					continue // it leads nowhere the image holds
+				}
+				dir = parentOf(real)
+			}
 			if w.opaque {
-				if x := sq.entries[w.dir]; x != nil && x.Type == EntryDir || w.dir == "." {
-					sq.removeChildren(w.dir)
+				if x := sq.entries[dir]; x != nil && x.Type == EntryDir || dir == "." {
+					sq.removeChildren(dir)
 				}
 				continue
 			}
-			sq.removeTree(path.Join(w.dir, w.name))
+			sq.removeTree(path.Join(dir, w.name))
 		}
+		lastDir = ""
 		for _, e := range l.list {
 			if e.dup {
 				continue
 			}
+			p, err := through(e.Path)
+			if err != nil {
+				u.warn(Warning{Path: l.display(shortName(e.Path)), Message: "refused: its directory is a symlink that " + err.Error()})
+				continue
+			}
+			if e.Type == EntryDir && e.implied && sq.entries[p] != nil {
+				// No entry named it: what is there (a directory, or a
+				// symlink written through) stays.
+				continue
+			}
 			c := e
-			if e.Type != EntryFile {
-				// A directory's mode may change and a link resolves anew.
+			if e.Type != EntryFile || p != e.Path {
+				// A directory's mode may change, a link resolves anew, a
+				// path through a link lands elsewhere.
 				cp := *e
-				cp.Link = ""
+				cp.Path, cp.Link = p, ""
 				c = &cp
 			}
 			sq.put(c)
+			if c.Type == EntrySymlink {
+				links[c] = c.raw
+			}
 			if c.Type != EntryDir {
 				owner[c.Path] = i
 			}
 		}
 	}
-	var links []*Entry
+	var all []*Entry
 	for _, e := range sq.entries {
 		if e.Type == EntrySymlink {
-			links = append(links, e)
+			all = append(all, e)
 		}
 	}
-	sq.finish(u, links)
+	sq.finish(u, all)
 	for p := range owner {
 		if x := sq.entries[p]; x == nil || x.Type == EntryDir {
 			delete(owner, p)

@@ -310,3 +310,52 @@ func TestArchiveInCompressedFile(t *testing.T) {
 		t.Errorf("files %v, warnings %v", got, tg.Warnings)
 	}
 }
+
+// A layer writes through a symlinked directory of the layers below when no
+// entry of its own names that directory (merged /usr, a relocated dpkg
+// database); an explicit directory entry replaces the link, as docker's
+// applier does.
+func TestSquashWritesThroughLinks(t *testing.T) {
+	l1 := tarOf(t,
+		tarEntry{name: "decoy/status", body: "Package: a\n"},
+		tarEntry{name: "var/lib/dpkg", link: "/decoy", typ: tar.TypeSymlink},
+		tarEntry{name: "usr/lib/one.so", body: "1\n"},
+		tarEntry{name: "lib", link: "usr/lib", typ: tar.TypeSymlink},
+		tarEntry{name: "opt", link: "/nowhere-yet", typ: tar.TypeSymlink},
+	)
+	l2 := tarOf(t,
+		tarEntry{name: "var/lib/dpkg/other", body: "Package: b\n"},
+		tarEntry{name: "lib/two.so", body: "2\n"},
+		tarEntry{name: "lib/.wh.one.so"},
+		tarEntry{name: "opt/", typ: tar.TypeDir},
+		tarEntry{name: "opt/app", body: "app\n"},
+	)
+	tg, _, err := openIn(t, dockerArchive(t, [][]byte{l1, l2}), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	sq := tg.Roots[0]
+	if sq.Virtual != "" || !sq.Catalog {
+		t.Fatalf("first root %+v", sq)
+	}
+	for p, want := range map[string]string{"decoy/status": "Package: a\n", "decoy/other": "Package: b\n", "usr/lib/two.so": "2\n", "opt/app": "app\n"} {
+		if got := readEntry(t, sq.Tree, p); got != want {
+			t.Errorf("%s = %q, want %q", p, got, want)
+		}
+	}
+	for _, p := range []string{"usr/lib/one.so", "var/lib/dpkg/other", "lib/two.so"} {
+		if e := sq.Tree.Lookup(p); e != nil {
+			t.Errorf("%s is in the squashed tree: %+v", p, e)
+		}
+	}
+	if e := sq.Tree.Lookup("var/lib/dpkg"); e == nil || e.Type != EntrySymlink || e.Link != "decoy" {
+		t.Errorf("var/lib/dpkg: %+v", e)
+	}
+	if e := sq.Tree.Lookup("opt"); e == nil || e.Type != EntryDir {
+		t.Errorf("opt: %+v, want the directory layer 2 named", e)
+	}
+	if _, o := sq.Locate("decoy/other"); o.Index != 2 {
+		t.Errorf("decoy/other attributed to layer %d", o.Index)
+	}
+}

@@ -46,7 +46,8 @@ type Entry struct {
 	// compressed per entry).
 	ra  io.ReaderAt
 	off int64
-	dup bool // the earlier copy of a tar entry replaced by a later one
+	dup     bool // the earlier copy of a tar entry replaced by a later one
+	implied bool // a directory no entry named, made for the paths under it
 	// open reads an entry that is neither (a decompressed single file).
 	open func() (io.ReadCloser, error)
 }
@@ -444,7 +445,7 @@ func (t *Tree) addDir(p string, mod time.Time) {
 			}
 			return
 		}
-		t.set(&Entry{Path: p, Type: EntryDir, Mode: fs.ModeDir | 0o755, ModTime: mod})
+		t.set(&Entry{Path: p, Type: EntryDir, Mode: fs.ModeDir | 0o755, ModTime: mod, implied: true})
 		mod = time.Time{}
 	}
 }
