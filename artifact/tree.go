@@ -44,8 +44,8 @@ type Entry struct {
 	f    *zip.File
 	// A tar entry's data: Size bytes at off in ra (a tar is never
 	// compressed per entry).
-	ra  io.ReaderAt
-	off int64
+	ra      io.ReaderAt
+	off     int64
 	dup     bool // the earlier copy of a tar entry replaced by a later one
 	implied bool // a directory no entry named, made for the paths under it
 	// open reads an entry that is neither (a decompressed single file).
