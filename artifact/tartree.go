@@ -313,6 +313,13 @@ func (t *Tree) removeTree(p string) {
 
 // removeChildren empties a directory (an opaque whiteout).
 func (t *Tree) removeChildren(dir string) {
+	if t.kids == nil {
+		t.kids = make(map[string][]string, len(t.entries)/4)
+		for p := range t.entries {
+			d := parentOf(p)
+			t.kids[d] = append(t.kids[d], p)
+		}
+	}
 	kids := t.kids[dir]
 	delete(t.kids, dir)
 	for _, k := range kids {

@@ -63,7 +63,8 @@ type Tree struct {
 	list    []*Entry // sorted by path
 	ra      io.ReaderAt
 	closer  io.Closer
-	// kids lists each directory's paths as added (some since removed).
+	// kids lists each directory's paths as added (some since removed);
+	// made on the first removal of a directory, which most trees never see.
 	kids map[string][]string
 	// shadowed holds files a later tar entry replaced, under marked names:
 	// listed and scanned, not in the tree's paths.
@@ -415,13 +416,10 @@ func parentOf(p string) string {
 	return "."
 }
 
-// set stores an entry, recording a new path under its parent so that a
-// directory's removal costs what it removes.
+// set stores an entry, recording a new path under its parent (once kids
+// exists) so that a directory's removal costs what it removes.
 func (t *Tree) set(e *Entry) {
-	if _, ok := t.entries[e.Path]; !ok {
-		if t.kids == nil {
-			t.kids = map[string][]string{}
-		}
+	if _, ok := t.entries[e.Path]; !ok && t.kids != nil {
 		d := parentOf(e.Path)
 		t.kids[d] = append(t.kids[d], e.Path)
 	}
