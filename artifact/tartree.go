@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -40,7 +41,7 @@ type tarIndex struct {
 	items  []tarItem
 	wh     []whiteout
 	data   io.ReaderAt // what item offsets point into
-	diffID string      // sha256 of the uncompressed tar
+	diffID string      // sha256 of the uncompressed tar, for an image layer
 }
 
 // indexTar reads a tar once, start to end. An uncompressed tar is indexed
@@ -56,8 +57,14 @@ func (t *Target) indexTar(ctx context.Context, u *unpacker, display string, src 
 		return nil, fmt.Errorf("%s: corrupt compressed stream: %w", display, err)
 	}
 	defer done()
-	h := sha256.New()
-	var sink io.Writer = h
+	// Only a layer's digest is checked (its diffID); other tars are not
+	// hashed again.
+	var h hash.Hash
+	var sinks []io.Writer
+	if image {
+		h = sha256.New()
+		sinks = append(sinks, h)
+	}
 	ix := &tarIndex{data: src}
 	var copyOut *bufio.Writer
 	compressed := isCompressed(head[:n])
@@ -74,9 +81,13 @@ func (t *Target) indexTar(ctx context.Context, u *unpacker, display string, src 
 		}()
 		ix.data = f
 		copyOut = bufio.NewWriterSize(f, 1<<20)
-		sink = io.MultiWriter(h, copyOut)
+		sinks = append(sinks, copyOut)
 	}
-	cr := &countReader{r: io.TeeReader(dr, sink)}
+	var in io.Reader = dr
+	if len(sinks) > 0 {
+		in = io.TeeReader(dr, io.MultiWriter(sinks...))
+	}
+	cr := &countReader{r: in}
 	tr := tar.NewReader(cr)
 	for i := 0; ; i++ {
 		if i%1024 == 0 {
@@ -170,7 +181,9 @@ func (t *Target) indexTar(ctx context.Context, u *unpacker, display string, src 
 			return nil, err
 		}
 	}
-	ix.diffID = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	if h != nil {
+		ix.diffID = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	}
 	return ix, nil
 }
 
