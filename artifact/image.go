@@ -46,14 +46,7 @@ func (t *Target) openImage(ctx context.Context, u *unpacker, p, platform string)
 		defer root.Close()
 		return t.readImage(ctx, u, p, &dirLayout{root: root}, platform)
 	}
-	if err := t.hashFile(p); err != nil {
-		return err
-	}
-	src, err := t.openFile(p)
-	if err != nil {
-		return err
-	}
-	ix, err := t.indexTar(ctx, u, t.Name, src, false)
+	ix, err := t.indexTarget(ctx, u, p)
 	if err != nil {
 		return err
 	}

@@ -109,11 +109,11 @@ func (t *Target) openNested(ctx context.Context, u *unpacker) error {
 			var err error
 			switch kind {
 			case "jar", "wheel", "zip":
-				nr.Tree, err = t.openNestedZip(ctx, u, virtual, r, f.entry, f.disk, n)
+				nr.Tree, err = safely(func() (*Tree, error) { return t.openNestedZip(ctx, u, virtual, r, f.entry, f.disk, n) })
 			case "tar":
-				nr.Tree, err = t.openNestedTar(ctx, u, virtual, r, f.entry, f.disk, n)
+				nr.Tree, err = safely(func() (*Tree, error) { return t.openNestedTar(ctx, u, virtual, r, f.entry, f.disk, n) })
 			case "compressed":
-				nr.Tree, err = t.openNestedCompressed(u, virtual, r, f.entry, f.disk, n)
+				nr.Tree, err = safely(func() (*Tree, error) { return t.openNestedCompressed(u, virtual, r, f.entry, f.disk, n) })
 			default:
 				var work string
 				if work, err = t.workDir(); err != nil {
@@ -141,6 +141,17 @@ func (t *Target) openNested(ctx context.Context, u *unpacker) error {
 		}
 	}
 	return nil
+}
+
+// safely runs an archive reader: third-party code fed hostile bytes, whose
+// panic is a corrupt archive, not a crash.
+func safely(open func() (*Tree, error)) (tr *Tree, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			tr, err = nil, fmt.Errorf("archive reader failed: %v", r)
+		}
+	}()
+	return open()
 }
 
 // maxManifest bounds a jar's metadata files: syft's Java cataloger reads
@@ -183,13 +194,6 @@ func (t *Target) checkJarMetadata(jar *Root) {
 
 // openNestedZip indexes a nested zip without unpacking it.
 func (t *Target) openNestedZip(ctx context.Context, u *unpacker, virtual string, parent *Root, e *Entry, disk string, n int) (tr *Tree, err error) {
-	// Archive readers are third-party code fed hostile bytes; a panic is a
-	// corrupt archive, not a crash.
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("archive reader failed: %v", r)
-		}
-	}()
 	var ra sizedReaderAt
 	var closer io.Closer
 	if e != nil {
@@ -222,11 +226,6 @@ func (t *Target) openNestedZip(ctx context.Context, u *unpacker, virtual string,
 
 // openNestedTar indexes a nested tar (compressed or not) as a tree.
 func (t *Target) openNestedTar(ctx context.Context, u *unpacker, virtual string, parent *Root, e *Entry, disk string, n int) (tr *Tree, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("archive reader failed: %v", r)
-		}
-	}()
 	src, err := t.nestedBytes(u, parent, e, disk, n)
 	if err != nil {
 		return nil, err
@@ -255,11 +254,6 @@ func (t *Target) nestedBytes(u *unpacker, parent *Root, e *Entry, disk string, n
 // kept: one pass measures it against the limits, and each read decompresses
 // it again (most are small: man pages, changelogs).
 func (t *Target) openNestedCompressed(u *unpacker, virtual string, parent *Root, e *Entry, disk string, n int) (tr *Tree, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("archive reader failed: %v", r)
-		}
-	}()
 	src, err := t.nestedBytes(u, parent, e, disk, n)
 	if err != nil {
 		return nil, err

@@ -459,19 +459,12 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 		t.Roots = append(t.Roots, &Root{Dir: abs, Virtual: t.Name, Sep: "/", Origin: o, Catalog: true, Scan: true})
 	case KindTar:
 		status("reading " + t.Name)
-		if err := t.hashFile(p); err != nil {
+		ix, err := t.indexTarget(ctx, u, p)
+		if err != nil {
 			return err
 		}
 		o := Origin{Kind: OriginDirectory, Name: t.Name, SHA256: t.SHA256}
 		t.Parts = append(t.Parts, o)
-		src, err := t.openFile(p)
-		if err != nil {
-			return err
-		}
-		ix, err := t.indexTar(ctx, u, t.Name, src, false)
-		if err != nil {
-			return err
-		}
 		tr, err := u.tarTree(ix, t.Name, "!", t.Name)
 		if err != nil {
 			return err
@@ -538,6 +531,18 @@ func (t *Target) openFile(p string) (sizedReaderAt, error) {
 	}
 	t.closeLater(f)
 	return io.NewSectionReader(f, 0, fi.Size()), nil
+}
+
+// indexTarget hashes a tar or image archive target and indexes it in place.
+func (t *Target) indexTarget(ctx context.Context, u *unpacker, p string) (*tarIndex, error) {
+	if err := t.hashFile(p); err != nil {
+		return nil, err
+	}
+	src, err := t.openFile(p)
+	if err != nil {
+		return nil, err
+	}
+	return t.indexTar(ctx, u, t.Name, src, false)
 }
 
 func (t *Target) hashFile(p string) error {
