@@ -188,15 +188,7 @@ func TestNestedTarAndGzip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tg.Close()
-	files, _ := tg.Files()
-	got := map[string]string{}
-	for _, f := range files {
-		b, err := f.ReadBounded(1 << 20)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got[f.Virtual] = string(b)
-	}
+	got := byVirtual(t, tg)
 	if got["fn.zip!vendor/bundle.tar.gz!pkg/config.yml"] != "key: value\n" || got["fn.zip!docs/CHANGES.md.gz!CHANGES.md"] != "## 1.0\n" {
 		t.Errorf("files %v", got)
 	}
@@ -358,4 +350,19 @@ func TestSquashWritesThroughLinks(t *testing.T) {
 	if _, o := sq.Locate("decoy/other"); o.Index != 2 {
 		t.Errorf("decoy/other attributed to layer %d", o.Index)
 	}
+}
+
+// byVirtual reads every file of a target by its virtual path.
+func byVirtual(t *testing.T, tg *Target) map[string]string {
+	t.Helper()
+	files, _ := tg.Files()
+	got := map[string]string{}
+	for _, f := range files {
+		b, err := f.ReadBounded(1 << 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[f.Virtual] = string(b)
+	}
+	return got
 }

@@ -516,12 +516,7 @@ func TestDuplicateEntriesBothScanned(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tg.Close()
-	files, _ := tg.Files()
-	got := map[string]string{}
-	for _, f := range files {
-		b, _ := f.ReadBounded(1 << 30)
-		got[f.Virtual] = string(b)
-	}
+	got := byVirtual(t, tg)
 	if got["fn.zip!index.js"] != "const ok = 1;\n" || got["fn.zip!index.js.fnscan-duplicate-1"] != "const token = 'first';\n" || len(got) != 2 {
 		t.Errorf("files %v", got)
 	}
