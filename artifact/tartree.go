@@ -383,6 +383,8 @@ func (u *unpacker) squashTrees(layers []*Tree, whs [][]whiteout) (*Tree, map[str
 				}
 				dir = parentOf(real)
 			}
+			// A removal may take a link the cached parent went through.
+			lastDir = ""
 			if w.opaque {
 				if x := sq.entries[dir]; x != nil && x.Type == EntryDir || dir == "." {
 					sq.removeChildren(dir)

@@ -18,13 +18,28 @@ var license struct {
 }
 
 // WarmUp starts building what cataloging needs, in the background.
-func WarmUp() { go licenseContext() }
+func WarmUp() { go buildLicense() }
 
-func licenseContext() (context.Context, error) {
+func buildLicense() {
 	license.once.Do(func() {
 		license.ctx, license.err = syft.SetContextLicenseScanner(context.Background(), syft.DefaultCreateSBOMConfig().Licenses)
 	})
-	return license.ctx, license.err
+}
+
+// licenseContext waits for the scanner, or for ctx to end (Ctrl-C must not
+// wait for a second of DFA building).
+func licenseContext(ctx context.Context) (context.Context, error) {
+	done := make(chan struct{})
+	go func() {
+		buildLicense()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return license.ctx, license.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // withValuesOf is a context that also answers with the values of another:
