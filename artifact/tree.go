@@ -52,6 +52,11 @@ type Entry struct {
 	open func() (io.ReadCloser, error)
 }
 
+// Replaced says the entry is a tar file a later entry of the same name or
+// path replaced: listed under a marked name to be scanned, not a file of the
+// unpacked tree.
+func (e *Entry) Replaced() bool { return e.dup }
+
 // Tree is an archive read where it lies: an index built from a zip's
 // central directory or one pass over a tar, each file read (a zip entry
 // decompressed) only when asked for. Nothing is written to disk from it,

@@ -1,6 +1,7 @@
 package sbom
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bytes"
 	"fmt"
@@ -225,5 +226,35 @@ func TestCorruptEntryWarns(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no warning for the corrupt entry: %+v", res.Warnings)
+	}
+}
+
+// Files a later tar entry replaced are scanned, not cataloged: their marked
+// names may sit under what is now a file, which no file tree can hold.
+func TestReplacedTarEntriesNotMounted(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	for _, e := range []struct{ name, body string }{
+		{"node_modules/qs/package.json", `{"name":"qs","version":"6.5.1"}`},
+		{"node_modules/qs", "now a file\n"},
+		{"node_modules/qs/package.json", `{"name":"qs","version":"6.5.2"}`},
+		{"node_modules/qs/package.json", `{"name":"qs","version":"6.5.3"}`},
+		{"node_modules/ms/package.json", `{"name":"ms","version":"2.0.0"}`},
+	} {
+		tw.WriteHeader(&tar.Header{Name: e.name, Mode: 0o644, Size: int64(len(e.body)), Typeflag: tar.TypeReg})
+		tw.Write([]byte(e.body))
+	}
+	tw.Close()
+	p := filepath.Join(t.TempDir(), "fn.tar")
+	os.WriteFile(p, b.Bytes(), 0o644)
+	res := catalogSpec(t, p)
+	var got []string
+	for _, c := range res.Components {
+		got = append(got, c.PURL)
+	}
+	slices.Sort(got)
+	if strings.Join(got, " ") != "pkg:npm/ms@2.0.0 pkg:npm/qs@6.5.3" {
+		t.Errorf("components %v, want ms and the last qs", got)
 	}
 }

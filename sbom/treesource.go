@@ -226,7 +226,7 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 				info := stfile.ManualInfo{NameValue: path.Base(p), ModeValue: e.Mode, ModTimeValue: e.ModTime, SizeValue: e.Size}
 				r.index.Add(*ref, stfile.Metadata{FileInfo: info, Path: p, Type: stfile.TypeSymLink, LinkDestination: target})
 			case artifact.EntryFile:
-				if root.NotCataloged[e.Path] {
+				if root.NotCataloged[e.Path] || e.Replaced() {
 					continue
 				}
 				regular = append(regular, &pending{p: p, tf: treeFile{root.Tree, e, root}})
