@@ -155,6 +155,10 @@ func (t *Target) readImage(ctx context.Context, u *unpacker, p string, l imageFi
 	if len(cfg.RootFS.DiffIDs) > 0 && len(cfg.RootFS.DiffIDs) != len(img.layers) {
 		return fmt.Errorf("%s: image config lists %d layers, manifest %d", p, len(cfg.RootFS.DiffIDs), len(img.layers))
 	}
+	if len(img.layers) > maxLayers {
+		// Each listed layer is laid over the squashed tree, repeats too.
+		return fmt.Errorf("%s: %w: %d layers, more than %d", p, ErrLimit, len(img.layers), maxLayers)
+	}
 	var whs [][]whiteout
 	var trees []*Tree
 	var layerRoots []*Root
@@ -173,9 +177,6 @@ func (t *Target) readImage(ctx context.Context, u *unpacker, p string, l imageFi
 			prev, ok = done[cfg.RootFS.DiffIDs[i]]
 		}
 		if !ok {
-			if len(done) >= 2*maxLayers {
-				return fmt.Errorf("%s: %w: more than %d layers", p, ErrLimit, maxLayers)
-			}
 			display := fmt.Sprintf("%s layer %d", t.Name, i+1)
 			src, closer, err := l.blob(lp)
 			if err != nil {
@@ -219,7 +220,7 @@ func (t *Target) readImage(ctx context.Context, u *unpacker, p string, l imageFi
 	return nil
 }
 
-// maxLayers bounds the distinct layers of an image (docker allows 127).
+// maxLayers bounds the layers an image lists (docker allows 127).
 const maxLayers = 512
 
 var digestRe = regexp.MustCompile(`^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$`)
