@@ -361,7 +361,7 @@ func (u *unpacker) squashTrees(layers []*Tree, whs [][]whiteout) (*Tree, map[str
 			return p, nil
 		}
 		if dir != lastDir {
-			real, err := sq.resolve(".", dir, links, u.b.limits.MaxLinkHops+1)
+			real, err := sq.resolve(".", dir, links, 0, u.b.limits.MaxLinkHops)
 			if err != nil {
 				return "", err
 			}

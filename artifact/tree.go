@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -356,7 +355,7 @@ func (t *Tree) finish(u *unpacker, links []*Entry) {
 		if !ok {
 			continue
 		}
-		real, err := t.resolve(path.Dir(e.Path), target, raw, u.b.limits.MaxLinkHops)
+		real, err := t.resolve(parentOf(e.Path), target, raw, 1, u.b.limits.MaxLinkHops) // the link itself counts, as on disk
 		if err != nil {
 			u.warn(Warning{Path: t.display(e.Path), Message: fmt.Sprintf("refused: symlink to %q: %v", target, err)})
 			t.remove(e)
@@ -453,56 +452,21 @@ func (t *Tree) addDir(p string, mod time.Time) {
 	}
 }
 
-// resolve follows target from dir inside the tree with chroot semantics, as
-// resolveLink does on disk: climbing above the root, a loop or more than
-// maxHops links is an error; a path that does not exist is returned as is.
-func (t *Tree) resolve(dir, target string, links map[*Entry]string, maxHops int) (string, error) {
-	var cur []string
-	if dir != "." && !strings.HasPrefix(target, "/") {
-		cur = strings.Split(dir, "/")
+// resolve follows target from dir inside the tree (see followLinks);
+// hops counts links already followed. The root is ".".
+func (t *Tree) resolve(dir, target string, links map[*Entry]string, hops, maxHops int) (string, error) {
+	cur := dir
+	if dir == "." || strings.HasPrefix(target, "/") {
+		cur = ""
 	}
-	todo := strings.Split(target, "/")
-	hops := 1 // the link being resolved, as on disk
-	seen := map[string]bool{}
-	for len(todo) > 0 {
-		c := todo[0]
-		todo = todo[1:]
-		switch c {
-		case "", ".":
-			continue
-		case "..":
-			if len(cur) == 0 {
-				return "", errLinkEscape
-			}
-			cur = cur[:len(cur)-1]
-			continue
-		}
-		next := append(slices.Clip(cur), c)
-		p := strings.Join(next, "/")
-		e := t.entries[p]
-		raw, isLink := links[e]
-		if e == nil || !isLink {
-			cur = next
-			continue
-		}
-		hops++
-		if hops > maxHops {
-			return "", errLinkDepth
-		}
-		key := p + "\x00" + strings.Join(todo, "/")
-		if seen[key] {
-			return "", errLinkLoop
-		}
-		seen[key] = true
-		if strings.HasPrefix(raw, "/") {
-			cur = nil
-		}
-		todo = append(strings.Split(raw, "/"), todo...)
+	real, err := followLinks(cur, target, hops, maxHops, func(p string) (string, bool) {
+		raw, ok := links[t.entries[p]]
+		return raw, ok
+	})
+	if real == "" && err == nil {
+		real = "."
 	}
-	if len(cur) == 0 {
-		return ".", nil
-	}
-	return strings.Join(cur, "/"), nil
+	return real, err
 }
 
 // memCap bounds the inflated nested archives held in memory for one target;

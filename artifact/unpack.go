@@ -314,54 +314,63 @@ var (
 	errLinkDepth  = errors.New("symlink chain too deep")
 )
 
-// resolveLink follows rel component by component inside dir with chroot
-// semantics, failing if resolution climbs above dir, revisits a link with the
-// same remainder (a loop) or follows more than maxHops links.
+// resolveLink follows rel inside dir on disk with followLinks' rules.
 func resolveLink(dir, rel string, maxHops int) error {
-	todo := strings.Split(rel, "/")
-	var cur []string
-	hops := 0
+	_, err := followLinks("", rel, 0, maxHops, func(p string) (string, bool) {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		fi, err := os.Lstat(full)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			return "", false
+		}
+		target, err := os.Readlink(full)
+		return target, err == nil
+	})
+	return err
+}
+
+// followLinks resolves the slash path todo from the directory cur ("" is
+// the root) with chroot semantics, every symlink on the way followed:
+// climbing above the root, revisiting a link with the same remainder (a
+// loop) or following more than maxHops links (hops already counted) is an
+// error. readlink gives a path's target when it is a symlink. A path that
+// does not exist is returned as it would be made, so what lies below it
+// can be placed.
+func followLinks(cur, todo string, hops, maxHops int, readlink func(p string) (string, bool)) (string, error) {
 	seen := map[string]bool{}
-	for len(todo) > 0 {
-		c := todo[0]
-		todo = todo[1:]
+	for todo != "" {
+		var c string
+		c, todo, _ = strings.Cut(todo, "/")
 		switch c {
 		case "", ".":
 			continue
 		case "..":
-			if len(cur) == 0 {
-				return errLinkEscape
+			if cur == "" {
+				return "", errLinkEscape
 			}
-			cur = cur[:len(cur)-1]
+			cur = cur[:max(strings.LastIndexByte(cur, '/'), 0)]
 			continue
 		}
-		next := append(append([]string(nil), cur...), c)
-		p := filepath.Join(append([]string{dir}, next...)...)
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return nil // dangling: harmless, nothing to read
+		next := c
+		if cur != "" {
+			next = cur + "/" + c
 		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
+		target, isLink := readlink(next)
+		if !isLink {
 			cur = next
 			continue
 		}
-		hops++
-		if hops > maxHops {
-			return errLinkDepth
+		if hops++; hops > maxHops {
+			return "", errLinkDepth
 		}
-		key := strings.Join(next, "/") + "\x00" + strings.Join(todo, "/")
+		key := next + "\x00" + todo
 		if seen[key] {
-			return errLinkLoop
+			return "", errLinkLoop
 		}
 		seen[key] = true
-		target, err := os.Readlink(p)
-		if err != nil {
-			return err
-		}
 		if strings.HasPrefix(target, "/") {
-			cur = nil
+			cur = ""
 		}
-		todo = append(strings.Split(target, "/"), todo...)
+		todo = target + "/" + todo
 	}
-	return nil
+	return cur, nil
 }
