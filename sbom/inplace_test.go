@@ -16,38 +16,6 @@ import (
 	"github.com/fnscan/fnscan/internal/fixture"
 )
 
-// unzipTo writes a zip's regular files under dir, as a user who unpacked
-// the package would have them.
-func unzipTo(t *testing.T, zipPath, dir string) {
-	t.Helper()
-	zr, err := zip.OpenReader(zipPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		if !f.Mode().IsRegular() {
-			continue
-		}
-		p := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // summary is what must not depend on how the target was opened: every
 // component with its purl, cataloger and locations inside the target.
 func summary(res *Result, prefix string) []string {
@@ -105,7 +73,7 @@ func TestZipEqualsDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	tree := filepath.Join(dir, "fn")
-	unzipTo(t, zipPath, tree)
+	fixture.Unzip(t, zipPath, tree)
 
 	start := time.Now()
 	fromZip := catalogSpec(t, zipPath)
@@ -186,7 +154,7 @@ func TestOversizedManifestNotCataloged(t *testing.T) {
 	files := map[string][]byte{"lib/big.jar": jar(32<<20, "big"), "lib/small.jar": jar(64<<10, "small")}
 	p := writeZip(t, "fn.zip", files)
 	dir := filepath.Join(t.TempDir(), "fn")
-	unzipTo(t, p, dir)
+	fixture.Unzip(t, p, dir)
 	for _, spec := range []string{p, "dir:" + dir} {
 		res := catalogSpec(t, spec)
 		var got []string

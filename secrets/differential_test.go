@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fnscan/fnscan/internal/fixture"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 	"github.com/zricethezav/gitleaks/v8/detect"
@@ -89,7 +90,7 @@ func TestDifferentialGitleaks(t *testing.T) {
 		}{e.Name() + "/" + rel, decompressed(t, p)})
 	}
 	leaky := t.TempDir()
-	unzipTo(t, sharedData(t, "secrets/leaky-repo.zip"), leaky)
+	fixture.Unzip(t, sharedData(t, "secrets/leaky-repo.zip"), leaky)
 	for _, f := range dirFiles(t, filepath.Join(leaky, "leaky-repo"), "leaky") {
 		b, err := f.ReadBounded(1 << 30)
 		if err != nil {

@@ -1,13 +1,10 @@
 package secrets
 
 import (
-	"archive/zip"
 	"context"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/fnscan/fnscan/artifact"
@@ -51,42 +48,6 @@ func dirFiles(t testing.TB, root, target string) []artifact.File {
 		t.Fatal(err)
 	}
 	return files
-}
-
-// unzipTo extracts a zip into dir (test inputs only, entries are trusted
-// but still kept inside dir).
-func unzipTo(t testing.TB, zipPath, dir string) {
-	t.Helper()
-	zr, err := zip.OpenReader(zipPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		dst := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if !strings.HasPrefix(dst, filepath.Clean(dir)+string(os.PathSeparator)) {
-			t.Fatalf("zip entry %q escapes", f.Name)
-		}
-		if f.FileInfo().IsDir() {
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := os.Create(dst)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.Copy(out, rc); err != nil {
-			t.Fatal(err)
-		}
-		rc.Close()
-		out.Close()
-	}
 }
 
 // writeFiles creates files from name -> content and returns them as a

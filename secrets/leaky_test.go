@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/fnscan/fnscan/internal/fixture"
 )
 
 // readLeakyCSV reads .leaky-meta/secrets.csv: "name,num_risk,num_informative"
@@ -46,7 +48,7 @@ func readLeakyCSV(t *testing.T, p string) map[string]int {
 // recall over the files its authors labelled as holding real risk.
 func TestLeakyRepoRecall(t *testing.T) {
 	dir := t.TempDir()
-	unzipTo(t, sharedData(t, "secrets/leaky-repo.zip"), dir)
+	fixture.Unzip(t, sharedData(t, "secrets/leaky-repo.zip"), dir)
 	root := filepath.Join(dir, "leaky-repo")
 	risk := readLeakyCSV(t, filepath.Join(root, ".leaky-meta", "secrets.csv"))
 

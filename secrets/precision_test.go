@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/fnscan/fnscan/internal/fixture"
 )
 
 // logFindings prints findings without secrets (Finding holds none).
@@ -19,7 +21,7 @@ func logFindings(t *testing.T, fs []Finding) {
 // in its node_modules.
 func TestVendoredPrecision(t *testing.T) {
 	dir := t.TempDir()
-	unzipTo(t, sharedData(t, "lambda/dvsa-order-api.zip"), dir)
+	fixture.Unzip(t, sharedData(t, "lambda/dvsa-order-api.zip"), dir)
 	res := scan(t, dirFiles(t, dir, "dvsa.zip"), DefaultConfig())
 	var vendored []Finding
 	for _, f := range res.Findings {
