@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // OriginKind says which part of a composite target a file came from.
@@ -80,6 +81,23 @@ func (f File) ReadBounded(max int64) ([]byte, error) {
 	}
 	defer rc.Close()
 	return readBounded(rc, max)
+}
+
+// ReadFile reads a regular file of the root by its slash path, refusing
+// one over max bytes.
+func (r *Root) ReadFile(rel string, max int64) ([]byte, error) {
+	f := File{Real: filepath.Join(r.Dir, filepath.FromSlash(rel))}
+	if r.Tree != nil {
+		e := r.Tree.Lookup(rel)
+		if e == nil || e.Type != EntryFile {
+			return nil, os.ErrNotExist
+		}
+		if e.Size > max {
+			return nil, fmt.Errorf("%w: over %d MiB", ErrTooLarge, max>>20)
+		}
+		f = File{tree: r.Tree, entry: e}
+	}
+	return f.ReadBounded(max)
 }
 
 func readBounded(r io.Reader, max int64) ([]byte, error) {

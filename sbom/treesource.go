@@ -3,7 +3,6 @@ package sbom
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -86,29 +85,7 @@ func (m *mount) locate(real string) (*artifact.Root, string) {
 // files fnscan reads itself after cataloging (package.json dependencies).
 func (m *mount) read(real string, max int64) ([]byte, error) {
 	r, rel := m.locate(real)
-	var rc io.ReadCloser
-	var err error
-	if r.Tree != nil {
-		e := r.Tree.Lookup(rel)
-		if e == nil || e.Type != artifact.EntryFile {
-			return nil, os.ErrNotExist
-		}
-		if e.Size > max {
-			return nil, errors.New("too large")
-		}
-		rc, err = r.Tree.Open(e)
-	} else {
-		rc, err = os.Open(path.Join(r.Dir, rel))
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, max+1))
-	if err == nil && int64(len(b)) > max {
-		err = errors.New("too large")
-	}
-	return b, err
+	return r.ReadFile(rel, max)
 }
 
 // treeSource is a syft source over Tree roots: the catalogers read the
