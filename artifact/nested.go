@@ -193,35 +193,12 @@ func (t *Target) checkJarMetadata(jar *Root) {
 }
 
 // openNestedZip indexes a nested zip without unpacking it.
-func (t *Target) openNestedZip(ctx context.Context, u *unpacker, virtual string, parent *Root, e *Entry, disk string, n int) (tr *Tree, err error) {
-	var ra sizedReaderAt
-	var closer io.Closer
-	if e != nil {
-		ra, closer, err = u.nestedSource(parent.Tree, e, func() (*os.File, error) { return t.spillFile(n) }, &t.held)
-	} else {
-		var f *os.File
-		f, err = os.Open(disk)
-		if err == nil {
-			var fi os.FileInfo
-			if fi, err = f.Stat(); err == nil {
-				ra, closer = io.NewSectionReader(f, 0, fi.Size()), f
-			} else {
-				f.Close()
-			}
-		}
-	}
+func (t *Target) openNestedZip(ctx context.Context, u *unpacker, virtual string, parent *Root, e *Entry, disk string, n int) (*Tree, error) {
+	src, err := t.nestedBytes(u, parent, e, disk, n)
 	if err != nil {
 		return nil, err
 	}
-	tr, err = u.openTree(ctx, virtual, ra, ra.Size(), closer)
-	if err != nil {
-		if closer != nil {
-			closer.Close()
-		}
-		return nil, err
-	}
-	t.trees = append(t.trees, tr)
-	return tr, nil
+	return u.openTree(ctx, virtual, src, src.Size())
 }
 
 // openNestedTar indexes a nested tar (compressed or not) as a tree.

@@ -86,7 +86,6 @@ type Target struct {
 	warn       func(Warning)
 	// held counts nested archive bytes kept in memory (memCap).
 	held    atomic.Int64
-	trees   []*Tree
 	closers []io.Closer // files trees read from
 
 	filesOnce sync.Once
@@ -556,24 +555,17 @@ func (t *Target) hashFile(p string) error {
 
 // addZip opens a function or layer zip in place as a top-level root.
 func (t *Target) addZip(ctx context.Context, u *unpacker, p string, o Origin) error {
-	f, err := os.Open(p)
+	src, err := t.openFile(p)
 	if err != nil {
-		return fmt.Errorf("%s: %w", p, unwrapPathErr(err))
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
 		return err
 	}
-	tr, err := u.openTree(ctx, o.Name, f, fi.Size(), f)
+	tr, err := u.openTree(ctx, o.Name, src, src.Size())
 	if err != nil {
-		f.Close()
 		if errors.Is(err, ErrLimit) || errors.Is(err, ErrMalformed) || errors.Is(err, context.Canceled) {
 			return err
 		}
 		return fmt.Errorf("%s: %w", p, err)
 	}
-	t.trees = append(t.trees, tr)
 	t.Parts = append(t.Parts, o)
 	t.Roots = append(t.Roots, &Root{Tree: tr, Virtual: o.Name, Sep: "!", Origin: o, Catalog: true, Scan: true})
 	return nil
@@ -604,10 +596,6 @@ func (t *Target) Close() error {
 		return nil
 	}
 	t.closed = true
-	for _, tr := range t.trees {
-		tr.Close()
-	}
-	t.trees = nil
 	for _, c := range t.closers {
 		c.Close()
 	}

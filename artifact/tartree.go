@@ -214,7 +214,7 @@ func isSparse(h *tar.Header) bool {
 // bytes are still scanned. archive and sep name the tree's paths in
 // messages; display names the archive in refusals.
 func (u *unpacker) tarTree(ix *tarIndex, archive, sep, display string) (*Tree, error) {
-	tr := &Tree{archive: archive, sep: sep, entries: map[string]*Entry{}, ra: ix.data}
+	tr := &Tree{archive: archive, sep: sep, entries: map[string]*Entry{}}
 	var links []*Entry
 	seen := map[string]int{}
 	taken := map[string]bool{}

@@ -64,9 +64,8 @@ type Tree struct {
 	archive string // display name, e.g. "fn.zip" or "fn.zip!lib/a.jar"
 	sep     string // between archive and an entry in messages; "" is "!"
 	entries map[string]*Entry
-	list    []*Entry // sorted by path
-	ra      io.ReaderAt
-	closer  io.Closer
+	list    []*Entry    // sorted by path
+	ra      io.ReaderAt // a zip's bytes, which nested stored zips are sections of
 	// kids lists each directory's paths as added (some since removed);
 	// made on the first removal of a directory, which most trees never see.
 	kids map[string][]string
@@ -170,14 +169,6 @@ func (r *entryReader) Read(p []byte) (int, error) {
 
 func (r *entryReader) Close() error { return r.rc.Close() }
 
-// Close releases the archive file.
-func (t *Tree) Close() error {
-	if t.closer != nil {
-		return t.closer.Close()
-	}
-	return nil
-}
-
 // sizedReaderAt is what a nested archive is read from: a section of its parent
 // when stored, else its inflated bytes in memory or, past memCap, a file in
 // the work dir.
@@ -191,13 +182,13 @@ type sizedReaderAt interface {
 // beyond the file, entries overlapping one another (the way non-recursive
 // zip bombs reuse one stream), declared sizes and ratios over a limit. A
 // refused entry is a warning; a limit is an error.
-func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt, size int64, closer io.Closer) (*Tree, error) {
+func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt, size int64) (*Tree, error) {
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
 		return nil, fmt.Errorf("not a valid zip archive: %w", err)
 	}
 	zr.RegisterDecompressor(zip.Deflate, inflater)
-	t := &Tree{archive: archive, entries: map[string]*Entry{}, ra: ra, closer: closer}
+	t := &Tree{archive: archive, entries: map[string]*Entry{}, ra: ra}
 	type span struct {
 		start, end int64
 		name       string
