@@ -2,7 +2,6 @@ package artifact
 
 import (
 	"archive/zip"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,10 +9,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -217,53 +214,6 @@ func (u *unpacker) createFile(root *os.Root, dirs *dirCache, name string, r io.R
 		err = cerr
 	}
 	return err
-}
-
-// parallel runs do(0..n-1) on all cores and returns the first error; work
-// stops once one fails or ctx ends.
-func parallel(ctx context.Context, n int, do func(int) error) error {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := do(i); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	var (
-		next     atomic.Int64
-		firstErr error
-		once     sync.Once
-		failed   atomic.Bool
-		wg       sync.WaitGroup
-	)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for !failed.Load() {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				err := ctx.Err()
-				if err == nil {
-					err = do(i)
-				}
-				if err != nil {
-					once.Do(func() { firstErr = err })
-					failed.Store(true)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return firstErr
 }
 
 func readSmall(f *zip.File, max int64) (string, error) {
