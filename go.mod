@@ -15,7 +15,6 @@ replace github.com/Microsoft/go-winio => github.com/Microsoft/go-winio v0.6.3-0.
 replace github.com/varlink/go => github.com/varlink/go v0.4.0
 
 require (
-	github.com/BobuSumisu/aho-corasick v1.0.3
 	github.com/CycloneDX/cyclonedx-go v0.12.0
 	github.com/anchore/stereoscope v0.4.1
 	github.com/anchore/syft v1.57.0
@@ -61,6 +60,7 @@ require (
 	cyphar.com/go-pathrs v0.2.5 // indirect
 	dario.cat/mergo v1.0.2 // indirect
 	github.com/Azure/go-ansiterm v0.0.0-20261006220739-8c912ac31dd4 // indirect
+	github.com/BobuSumisu/aho-corasick v1.0.3 // indirect
 	github.com/BurntSushi/toml v1.6.0 // indirect
 	github.com/DataDog/zstd v1.5.5 // indirect
 	github.com/GoogleCloudPlatform/opentelemetry-operations-go/detectors/gcp v1.34.0 // indirect

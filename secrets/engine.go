@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	ahocorasick "github.com/BobuSumisu/aho-corasick"
 	"github.com/zricethezav/gitleaks/v8/config"
 )
 
@@ -29,11 +28,11 @@ type hit struct {
 // engine runs a ruleSet over file contents. It is safe for concurrent use.
 type engine struct {
 	set  *ruleSet
-	trie *ahocorasick.Trie
+	kws  *keywordDFA
 }
 
 func newEngine(set *ruleSet) *engine {
-	return &engine{set: set, trie: ahocorasick.NewTrieBuilder().AddStrings(set.keywords).Build()}
+	return &engine{set: set, kws: newKeywordDFA(set.keywords)}
 }
 
 // matchPath runs the path-only rules.
@@ -118,12 +117,11 @@ func (e *engine) scan(path, text string, opt scanOptions) []hit {
 	lower := asciiLower(text)
 	hitsByKw := make([][]int, len(set.keywords))
 	candidate := make([]bool, len(set.rules))
-	e.trie.Walk(lower, func(end, n, pattern int64) bool {
-		hitsByKw[pattern] = append(hitsByKw[pattern], int(end-n+1))
-		for _, ri := range set.byKeyword[pattern] {
+	e.kws.walk(lower, func(start int, kw int32) {
+		hitsByKw[kw] = append(hitsByKw[kw], start)
+		for _, ri := range set.byKeyword[kw] {
 			candidate[ri] = true
 		}
-		return true
 	})
 	for _, ri := range set.always {
 		candidate[ri] = true
