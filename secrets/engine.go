@@ -27,8 +27,8 @@ type hit struct {
 
 // engine runs a ruleSet over file contents. It is safe for concurrent use.
 type engine struct {
-	set  *ruleSet
-	kws  *keywordDFA
+	set *ruleSet
+	kws *keywordDFA
 }
 
 func newEngine(set *ruleSet) *engine {
