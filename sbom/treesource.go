@@ -105,9 +105,8 @@ func (s *treeSource) Close() error                                     { return 
 // walk of the disk.
 type treeResolver struct {
 	tree     *filetree.FileTree
-	index    filetree.Index
+	index    *treeIndex
 	search   filetree.Searcher
-	files    map[stfile.ID]treeFile
 	ctx      context.Context // carries syft's temp dir, for large files
 	binMu    sync.Mutex
 	bins     map[*artifact.Entry]*cachedBinary
@@ -155,7 +154,7 @@ func metadataName(p string) bool {
 }
 
 func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Context, warn func(artifact.Warning)) (*treeSource, error) {
-	r := &treeResolver{tree: filetree.New(), index: filetree.NewIndex(), files: map[stfile.ID]treeFile{}, ctx: tmpCtx, bins: map[*artifact.Entry]*cachedBinary{}, failed: map[*artifact.Entry]bool{}, warn: warn}
+	r := &treeResolver{tree: filetree.New(), index: newTreeIndex(), ctx: tmpCtx, bins: map[*artifact.Entry]*cachedBinary{}, failed: map[*artifact.Entry]bool{}, warn: warn}
 	type pending struct {
 		p    string
 		tf   treeFile
@@ -167,12 +166,7 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 		if err != nil {
 			return err
 		}
-		info := stfile.ManualInfo{NameValue: path.Base(p), ModeValue: os.ModeDir | 0o755}
-		if e != nil {
-			info.ModeValue, info.ModTimeValue = e.Mode, e.ModTime
-		}
-		r.index.Add(*ref, stfile.Metadata{FileInfo: info, Path: p, Type: stfile.TypeDirectory})
-		return nil
+		return r.index.add(indexRec{ref: *ref, entry: e, typ: stfile.TypeDirectory})
 	}
 	if err := addDir("/", nil); err != nil {
 		return nil, err
@@ -200,8 +194,9 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 				if err != nil {
 					return nil, err
 				}
-				info := stfile.ManualInfo{NameValue: path.Base(p), ModeValue: e.Mode, ModTimeValue: e.ModTime, SizeValue: e.Size}
-				r.index.Add(*ref, stfile.Metadata{FileInfo: info, Path: p, Type: stfile.TypeSymLink, LinkDestination: target})
+				if err := r.index.add(indexRec{ref: *ref, entry: e, typ: stfile.TypeSymLink, link: target}); err != nil {
+					return nil, err
+				}
 			case artifact.EntryFile:
 				if root.NotCataloged[e.Path] || e.Replaced() {
 					continue
@@ -255,11 +250,11 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 		if err != nil {
 			return nil, err
 		}
-		e := pd.tf.entry
-		info := stfile.ManualInfo{NameValue: path.Base(pd.p), SizeValue: e.Size, ModeValue: e.Mode, ModTimeValue: e.ModTime}
-		r.index.Add(*ref, stfile.Metadata{FileInfo: info, Path: pd.p, Type: stfile.TypeRegular, MIMEType: pd.mime})
-		r.files[ref.ID()] = pd.tf
+		if err := r.index.add(indexRec{ref: *ref, entry: pd.tf.entry, file: pd.tf, typ: stfile.TypeRegular, mime: pd.mime}); err != nil {
+			return nil, err
+		}
 	}
+	r.index.seal()
 	r.search = filetree.NewSearchContext(r.tree, r.index)
 	return &treeSource{
 		desc: source.Description{ID: "fnscan-tree-" + name, Name: name, Metadata: source.FileMetadata{Path: name}},
@@ -339,16 +334,16 @@ func (r *treeResolver) RelativeFileByPath(_ file.Location, p string) *file.Locat
 }
 
 func (r *treeResolver) FileContentsByLocation(l file.Location) (io.ReadCloser, error) {
-	ref := l.Reference()
-	tf, ok := r.files[ref.ID()]
-	if !ok {
+	rec, ok := r.index.record(l.Reference())
+	if !ok || rec.typ != stfile.TypeRegular {
 		return nil, fmt.Errorf("not a regular file: %q", l.RealPath)
 	}
+	tf := rec.file
 	if tf.tree.RandomAccess(tf.entry) {
 		// A tar entry lies stored in its archive: read in place.
 		return tf.tree.Open(tf.entry)
 	}
-	if e, err := r.index.Get(ref); err == nil && isBinaryMIME(e.MIMEType) && tf.entry.Size <= spillAt {
+	if isBinaryMIME(rec.mime) && tf.entry.Size <= spillAt {
 		return r.binary(tf)
 	}
 	if tf.entry.Size <= spillAt {

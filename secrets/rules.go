@@ -81,6 +81,22 @@ func gitleaksConfig() (config.Config, error) {
 	return cfg, nil
 }
 
+// leanAllowlists copies allowlists without what gitleaks' Validate builds
+// for speed: its stop-word trie alone is 8 MB, held by every fnscan run
+// for a check made only on candidate secrets. Unvalidated, an allowlist
+// answers the same, by looping over its (already lower-cased, deduplicated)
+// stop words and regexes.
+func leanAllowlists(lists []*config.Allowlist) []*config.Allowlist {
+	out := make([]*config.Allowlist, len(lists))
+	for i, a := range lists {
+		out[i] = &config.Allowlist{
+			Description: a.Description, MatchCondition: a.MatchCondition, Commits: a.Commits,
+			Paths: a.Paths, RegexTarget: a.RegexTarget, Regexes: a.Regexes, StopWords: a.StopWords,
+		}
+	}
+	return out
+}
+
 // assignmentOp is the value separator of gitleaks' keyword=value rules;
 // such rules key on a variable name, not on the shape of the secret.
 const assignmentOp = `(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)`
@@ -88,7 +104,7 @@ const assignmentOp = `(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)`
 func buildRuleSet(cfg config.Config, extra []*rule) (*ruleSet, error) {
 	ids := append([]string(nil), cfg.OrderedRules...)
 	sort.Strings(ids)
-	set := &ruleSet{global: cfg.Allowlists}
+	set := &ruleSet{global: leanAllowlists(cfg.Allowlists)}
 	for _, id := range ids {
 		gr, ok := cfg.Rules[id]
 		if !ok {
@@ -107,7 +123,7 @@ func buildRuleSet(cfg config.Config, extra []*rule) (*ruleSet, error) {
 			secretGroup: gr.SecretGroup,
 			entropy:     gr.Entropy,
 			keywords:    gr.Keywords,
-			allowlists:  gr.Allowlists,
+			allowlists:  leanAllowlists(gr.Allowlists),
 		}
 		if r.re != nil {
 			r.low = strings.Contains(r.id, "generic") || strings.Contains(r.re.String(), assignmentOp)

@@ -1,0 +1,261 @@
+package sbom
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	stfile "github.com/anchore/stereoscope/pkg/file"
+	"github.com/anchore/stereoscope/pkg/filetree"
+	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/fnscan/fnscan/artifact"
+)
+
+// treeIndex answers stereoscope's index queries (filetree.IndexReader) for
+// a tree that is built once and then only read. stereoscope's own index
+// keeps a map entry, a FileInfo and a set entry per bucket for every file
+// (about 700 bytes a file, a tenth of the memory of scanning a large
+// image); this one keeps one record a file, sorted by ID, and buckets of
+// record numbers. TestTreeIndexMatchesStereoscope holds it to the same
+// answers.
+type treeIndex struct {
+	recs   []indexRec // in ID order: references are made in add order
+	byBase []int32    // record numbers ordered by basename, then ID
+	// names are the distinct basenames, sorted; byBase[at[i]:at[i+1]]
+	// holds the records named names[i].
+	names []string
+	at    []int32
+	byExt  map[string][]int32
+	byType map[stfile.Type][]int32
+	byMIME map[string][]int32
+}
+
+type indexRec struct {
+	ref   stfile.Reference
+	link  string
+	mime  string
+	entry *artifact.Entry // size, mode and time; nil for a directory fnscan made
+	file  treeFile        // for regular files: where to read them
+	typ   stfile.Type
+}
+
+func newTreeIndex() *treeIndex {
+	return &treeIndex{byExt: map[string][]int32{}, byType: map[stfile.Type][]int32{}, byMIME: map[string][]int32{}}
+}
+
+// add records a reference the tree just made; ref IDs only grow.
+func (x *treeIndex) add(rec indexRec) error {
+	if n := len(x.recs); n > 0 && x.recs[n-1].ref.ID() >= rec.ref.ID() {
+		// The tree gave back an existing reference (a directory added
+		// twice): the later metadata wins, as in stereoscope's index.
+		i, ok := x.find(rec.ref.ID())
+		if !ok {
+			return fmt.Errorf("index: reference %d for %s out of order", rec.ref.ID(), rec.ref.RealPath)
+		}
+		x.drop(int32(i))
+		x.recs[i] = rec
+		x.bucket(int32(i))
+		return nil
+	}
+	x.recs = append(x.recs, rec)
+	n := int32(len(x.recs) - 1)
+	x.bucket(n)
+	for _, ext := range fileExtensions(string(rec.ref.RealPath)) {
+		x.byExt[ext] = append(x.byExt[ext], n)
+	}
+	return nil
+}
+
+func (x *treeIndex) bucket(n int32) {
+	r := &x.recs[n]
+	x.byType[r.typ] = append(x.byType[r.typ], n)
+	if r.mime != "" {
+		x.byMIME[r.mime] = append(x.byMIME[r.mime], n)
+	}
+}
+
+func (x *treeIndex) drop(n int32) {
+	r := &x.recs[n]
+	remove := func(s []int32) []int32 { return slices.DeleteFunc(s, func(v int32) bool { return v == n }) }
+	x.byType[r.typ] = remove(x.byType[r.typ])
+	if r.mime != "" {
+		x.byMIME[r.mime] = remove(x.byMIME[r.mime])
+	}
+}
+
+// seal sorts the basename order; call it once every reference is added.
+func (x *treeIndex) seal() {
+	x.byBase = make([]int32, 0, len(x.recs))
+	for i := range x.recs {
+		if baseOf(x.recs[i].ref.RealPath) != "/" {
+			x.byBase = append(x.byBase, int32(i))
+		}
+	}
+	slices.SortFunc(x.byBase, func(a, b int32) int {
+		if c := strings.Compare(baseOf(x.recs[a].ref.RealPath), baseOf(x.recs[b].ref.RealPath)); c != 0 {
+			return c
+		}
+		return int(a - b)
+	})
+	for i, n := range x.byBase {
+		if name := baseOf(x.recs[n].ref.RealPath); len(x.names) == 0 || x.names[len(x.names)-1] != name {
+			x.names = append(x.names, name)
+			x.at = append(x.at, int32(i))
+		}
+	}
+	x.at = append(x.at, int32(len(x.byBase)))
+	// Buckets are filled in ID order, but a rewritten record keeps its
+	// place: stereoscope answers in ID order, so re-sort where needed.
+	for _, s := range x.byType {
+		slices.Sort(s)
+	}
+	for _, s := range x.byMIME {
+		slices.Sort(s)
+	}
+}
+
+func baseOf(p stfile.Path) string { return path.Base(string(p)) }
+
+func (x *treeIndex) find(id stfile.ID) (int, bool) {
+	return slices.BinarySearchFunc(x.recs, id, func(r indexRec, id stfile.ID) int {
+		switch {
+		case r.ref.ID() < id:
+			return -1
+		case r.ref.ID() > id:
+			return 1
+		}
+		return 0
+	})
+}
+
+// record gives the record of a reference this index holds.
+func (x *treeIndex) record(ref stfile.Reference) (*indexRec, bool) {
+	i, ok := x.find(ref.ID())
+	if !ok {
+		return nil, false
+	}
+	return &x.recs[i], true
+}
+
+// metadata is what stereoscope's index would have stored for the record.
+func (r *indexRec) metadata() stfile.Metadata {
+	p := string(r.ref.RealPath)
+	info := stfile.ManualInfo{NameValue: path.Base(p)}
+	switch {
+	case r.entry == nil:
+		info.ModeValue = os.ModeDir | 0o755
+	case r.typ == stfile.TypeDirectory:
+		info.ModeValue, info.ModTimeValue = r.entry.Mode, r.entry.ModTime
+	default:
+		info.ModeValue, info.ModTimeValue, info.SizeValue = r.entry.Mode, r.entry.ModTime, r.entry.Size
+	}
+	return stfile.Metadata{FileInfo: info, Path: p, LinkDestination: r.link, Type: r.typ, MIMEType: r.mime}
+}
+
+func (x *treeIndex) entry(n int32) filetree.IndexEntry {
+	r := &x.recs[n]
+	return filetree.IndexEntry{Reference: r.ref, Metadata: r.metadata()}
+}
+
+func (x *treeIndex) entries(ns []int32, out []filetree.IndexEntry) []filetree.IndexEntry {
+	for _, n := range ns {
+		out = append(out, x.entry(n))
+	}
+	return out
+}
+
+func (x *treeIndex) Exists(f stfile.Reference) bool {
+	_, ok := x.find(f.ID())
+	return ok
+}
+
+func (x *treeIndex) Get(f stfile.Reference) (filetree.IndexEntry, error) {
+	i, ok := x.find(f.ID())
+	if !ok {
+		return filetree.IndexEntry{}, os.ErrNotExist
+	}
+	return x.entry(int32(i)), nil
+}
+
+func (x *treeIndex) GetByMIMEType(types ...string) ([]filetree.IndexEntry, error) {
+	var out []filetree.IndexEntry
+	for _, t := range types {
+		out = x.entries(x.byMIME[t], out)
+	}
+	return out, nil
+}
+
+func (x *treeIndex) GetByFileType(types ...stfile.Type) ([]filetree.IndexEntry, error) {
+	var out []filetree.IndexEntry
+	for _, t := range types {
+		out = x.entries(x.byType[t], out)
+	}
+	return out, nil
+}
+
+func (x *treeIndex) GetByExtension(exts ...string) ([]filetree.IndexEntry, error) {
+	var out []filetree.IndexEntry
+	for _, e := range exts {
+		out = x.entries(x.byExt[e], out)
+	}
+	return out, nil
+}
+
+// named is the run of byBase holding names[i].
+func (x *treeIndex) named(i int) []int32 { return x.byBase[x.at[i]:x.at[i+1]] }
+
+func (x *treeIndex) GetByBasename(names ...string) ([]filetree.IndexEntry, error) {
+	var out []filetree.IndexEntry
+	for _, name := range names {
+		if strings.Contains(name, "/") {
+			return nil, fmt.Errorf("found directory separator in a basename")
+		}
+		if i, ok := slices.BinarySearch(x.names, name); ok {
+			out = x.entries(x.named(i), out)
+		}
+	}
+	return out, nil
+}
+
+func (x *treeIndex) GetByBasenameGlob(globs ...string) ([]filetree.IndexEntry, error) {
+	for _, g := range globs {
+		if strings.Contains(g, "**") {
+			return nil, fmt.Errorf("%w: basename glob %q contains '**'", doublestar.ErrBadPattern, g)
+		}
+		if strings.Contains(g, "/") {
+			return nil, fmt.Errorf("%w: basename glob %q contains a directory separator", doublestar.ErrBadPattern, g)
+		}
+		if !doublestar.ValidatePattern(g) {
+			return nil, fmt.Errorf("%w: invalid basename glob %q", doublestar.ErrBadPattern, g)
+		}
+	}
+	var out []filetree.IndexEntry
+	for _, g := range globs {
+		for i, name := range x.names {
+			if doublestar.MatchUnvalidated(g, name) {
+				out = x.entries(x.named(i), out)
+			}
+		}
+	}
+	return out, nil
+}
+
+// fileExtensions is stereoscope's: every dotted suffix of the basename,
+// leading dots aside ("a.tar.gz" has ".gz" and ".tar.gz").
+func fileExtensions(p string) []string {
+	var exts []string
+	p = strings.TrimSpace(p)
+	if strings.HasSuffix(p, ".") || strings.HasSuffix(p, "/") {
+		return exts
+	}
+	p = strings.TrimLeft(path.Base(p), ".")
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '.' {
+			exts = append(exts, p[i:])
+		}
+	}
+	return exts
+}
