@@ -26,8 +26,8 @@ type treeIndex struct {
 	byBase []int32    // record numbers ordered by basename, then ID
 	// names are the distinct basenames, sorted; byBase[at[i]:at[i+1]]
 	// holds the records named names[i].
-	names []string
-	at    []int32
+	names  []string
+	at     []int32
 	byExt  map[string][]int32
 	byType map[stfile.Type][]int32
 	byMIME map[string][]int32
