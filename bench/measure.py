@@ -3,7 +3,7 @@
 Exit status 1 counts as success: scanners use it for "findings".
 
   measure.py CMD...                         'seconds peak_rss_mib'
-  measure.py [--json] [--tmp DIR [--sample]] [--stdout FILE] -- CMD...
+  measure.py [--json] [--tmp DIR] [--sample] [--stdout FILE] -- CMD...
       --json     print one JSON object: wall, user, sys (s), rss_mib, written
                  (bytes the process tree wrote to block-device filesystems:
                  Linux write_bytes, from wait4's ru_oublock; 0 on tmpfs), and
@@ -12,8 +12,11 @@ Exit status 1 counts as success: scanners use it for "findings".
                  under DIR at exit)
       --tmp DIR  run with TMPDIR=DIR, a fresh empty directory made here and
                  removed afterwards (not timed)
-      --sample   sum the file sizes under DIR every 20 ms while the command
-                 runs; this walk costs CPU, so sampled runs are not for timing
+      --sample   every 20 ms while the command runs, sum the file sizes under
+                 DIR (with --tmp) and read the child's anonymous memory (RssAnon:
+                 heap and stacks) and RssFile (the mapped executable), keeping
+                 the peaks (tmp_peak, anon_mib, file_mib); this costs CPU, so sampled runs are not
+                 for timing
       --stdout F keep the command's stdout in F (copied by this process, so it
                  is not counted in `written`); default /dev/null
 
@@ -53,19 +56,48 @@ def tree_bytes(root):
     return total
 
 
+MIB = 1 << 20
+
+
+def rss_parts(pid):
+    """The process's anonymous resident memory (heap, stacks) and its
+    file-backed resident memory (its mapped executable), (0, 0) once gone."""
+    anon = mapped = 0
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    anon = int(line.split()[1]) * 1024
+                elif line.startswith("RssFile:"):
+                    mapped = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return anon, mapped
+
+
 class Sampler(threading.Thread):
+    """Every 20 ms: the size of the temp dir (if any) and the child's
+    anonymous memory, keeping the peaks."""
+
     def __init__(self, root):
         super().__init__(daemon=True)
         self.root, self.peak, self.stop = root, 0, threading.Event()
+        self.pid, self.anon, self.mapped = None, 0, 0
 
     def run(self):
         while not self.stop.is_set():
-            self.peak = max(self.peak, tree_bytes(self.root))
+            if self.root:
+                self.peak = max(self.peak, tree_bytes(self.root))
+            if self.pid:
+                anon, mapped = rss_parts(self.pid)
+                self.anon, self.mapped = max(self.anon, anon), max(self.mapped, mapped)
             self.stop.wait(SAMPLE_SECONDS)
 
 
 def run(cmd, tmp=None, sample=False, stdout=None, env=None):
-    """Run cmd; return {wall, user, sys, rss_mib, written, tmp_peak, tmp_left}.
+    """Run cmd; return {wall, user, sys, rss_mib, written, tmp_peak, tmp_left,
+    anon_mib, file_mib} (sampled peaks of anonymous and file-backed memory,
+    only with sample).
     Raises CalledProcessError on an exit status other than 0 or 1."""
     env = dict(os.environ if env is None else env)
     if tmp:
@@ -73,7 +105,7 @@ def run(cmd, tmp=None, sample=False, stdout=None, env=None):
             shutil.rmtree(tmp)
         os.makedirs(tmp)
         env["TMPDIR"] = tmp
-    sampler = Sampler(tmp) if tmp and sample else None
+    sampler = Sampler(tmp) if sample else None
     # stderr to a file in this process's own temp dir (never the measured
     # one): a pipe could fill while we wait.
     with tempfile.TemporaryFile() as err:
@@ -88,6 +120,7 @@ def run(cmd, tmp=None, sample=False, stdout=None, env=None):
             copier = threading.Thread(target=copy, daemon=True)
             copier.start()
         if sampler:
+            sampler.pid = p.pid
             sampler.start()
         _, status, ru = os.wait4(p.pid, 0)
         wall = time.monotonic() - t
@@ -105,6 +138,8 @@ def run(cmd, tmp=None, sample=False, stdout=None, env=None):
         "wall": wall, "user": ru.ru_utime, "sys": ru.ru_stime,
         "rss_mib": ru.ru_maxrss / 1024, "written": ru.ru_oublock * 512,
         "tmp_peak": None, "tmp_left": None,
+        "anon_mib": sampler.anon / MIB if sampler else None,
+        "file_mib": sampler.mapped / MIB if sampler else None,
     }
     if tmp:
         res["tmp_left"] = tree_bytes(tmp)

@@ -114,10 +114,9 @@ const parallelMin = 2 << 20
 // scan runs every candidate content rule over text, in one keyword pass.
 func (e *engine) scan(path, text string, opt scanOptions) []hit {
 	set := e.set
-	lower := asciiLower(text)
 	hitsByKw := make([][]int, len(set.keywords))
 	candidate := make([]bool, len(set.rules))
-	e.kws.walk(lower, func(start int, kw int32) {
+	e.kws.walk(text, func(start int, kw int32) {
 		hitsByKw[kw] = append(hitsByKw[kw], start)
 		for _, ri := range set.byKeyword[kw] {
 			candidate[ri] = true
@@ -145,7 +144,13 @@ func (e *engine) scan(path, text string, opt scanOptions) []hit {
 		}
 		todo = append(todo, r)
 	}
+	if len(todo) == 0 {
+		return nil
+	}
 
+	// Most files reach here with no rule to run; the others need a
+	// lower-cased copy for the rules' literal searches.
+	lower := asciiLower(text)
 	ln := &lines{text: text}
 	results := make([][]hit, len(todo))
 	run := func(i int) {

@@ -5,7 +5,8 @@ package secrets
 // dense transition table. Columns are the keywords' own bytes (every other
 // byte is one column), so the table for gitleaks' ~300 keywords is a few
 // hundred KB where a 256-wide table of int64s is 12 MB, and each byte costs
-// one lookup with no failure chain to follow.
+// one lookup with no failure chain to follow. Matching ignores ASCII case
+// (the text needs no lower-cased copy): keywords are taken lower-cased.
 type keywordDFA struct {
 	class [256]uint8
 	width uint32
@@ -23,7 +24,7 @@ func newKeywordDFA(keywords []string) *keywordDFA {
 	var used [256]bool
 	for _, k := range keywords {
 		for i := range len(k) {
-			used[k[i]] = true
+			used[lowerByte(k[i])] = true
 		}
 	}
 	cols := uint32(1) // column 0: bytes in no keyword
@@ -33,11 +34,8 @@ func newKeywordDFA(keywords []string) *keywordDFA {
 			cols++
 		}
 	}
-	if cols > 256 { // every byte is used: one column each, none spare
-		cols = 256
-		for b := range 256 {
-			d.class[b] = uint8(b)
-		}
+	for b := byte('A'); b <= 'Z'; b++ {
+		d.class[b] = d.class[b+'a'-'A']
 	}
 	d.width = cols
 	// The trie, as rows of the table; 0 is both the root and "no child",
@@ -51,7 +49,7 @@ func newKeywordDFA(keywords []string) *keywordDFA {
 		}
 		s := uint32(0)
 		for i := range len(k) {
-			c := uint32(d.class[k[i]])
+			c := uint32(d.class[lowerByte(k[i])])
 			if tbl[s*cols+c] == 0 {
 				tbl[s*cols+c] = uint32(len(own))
 				tbl = append(tbl, make([]uint32, cols)...)
@@ -104,10 +102,10 @@ func newKeywordDFA(keywords []string) *keywordDFA {
 
 // walk calls fn with the start offset and id of every keyword occurrence,
 // overlapping ones included, in order of where they end.
-func (d *keywordDFA) walk(text []byte, fn func(start int, id int32)) {
+func (d *keywordDFA) walk(text string, fn func(start int, id int32)) {
 	row := uint32(0)
-	for i, b := range text {
-		v := d.next[row+uint32(d.class[b])]
+	for i := range len(text) {
+		v := d.next[row+uint32(d.class[text[i]])]
 		row = v >> 1
 		if v&1 != 0 {
 			s := row / d.width
@@ -116,4 +114,11 @@ func (d *keywordDFA) walk(text []byte, fn func(start int, id int32)) {
 			}
 		}
 	}
+}
+
+func lowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }

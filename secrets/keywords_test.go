@@ -30,7 +30,7 @@ func naiveHits(keywords []string, text string) []kwHit {
 
 func dfaHits(d *keywordDFA, text string) []kwHit {
 	var out []kwHit
-	d.walk([]byte(text), func(start int, id int32) {
+	d.walk(text, func(start int, id int32) {
 		out = append(out, kwHit{start, id})
 	})
 	return out
@@ -58,6 +58,7 @@ func TestKeywordDFAAgainstNaive(t *testing.T) {
 		{"rules", set.keywords},
 		{"overlapping", []string{"a", "ab", "bab", "abab", "b", "aa", "aab", "ab"}},
 		{"binary", []string{"\x00\xff", "\xff", "\x00\x00\x00"}},
+		{"every-byte", everyByte()},
 		{"empty-and-one", []string{"", "x"}},
 	}
 	for _, c := range cases {
@@ -79,9 +80,18 @@ func TestKeywordDFAAgainstNaive(t *testing.T) {
 					b.WriteByte(byte(r.IntN(256)))
 				}
 			}
-			text := b.String()
+			// Case is ignored: the plain definition runs on a lower-cased
+			// copy, the automaton on the text with random letters raised.
+			lowered := b.String()
+			text := []byte(lowered)
+			for i, ch := range text {
+				if 'a' <= ch && ch <= 'z' && r.IntN(2) == 0 {
+					text[i] = ch - 'a' + 'A'
+				}
+			}
+			lowered = string(asciiLower(string(text)))
 			d := newKeywordDFA(c.keywords)
-			got := dfaHits(d, text)
+			got := dfaHits(d, string(text))
 			// walk reports in order of where a match ends.
 			for i := 1; i < len(got); i++ {
 				prevEnd := got[i-1].start + len(c.keywords[got[i-1].id])
@@ -90,7 +100,7 @@ func TestKeywordDFAAgainstNaive(t *testing.T) {
 					t.Fatalf("%s: hits out of end order: %v then %v", c.name, got[i-1], got[i])
 				}
 			}
-			want := naiveHits(c.keywords, text)
+			want := naiveHits(c.keywords, lowered)
 			sortHits(got)
 			sortHits(want)
 			if !slices.Equal(got, want) {
@@ -118,9 +128,22 @@ func BenchmarkKeywordDFA(b *testing.B) {
 		b.Fatal(err)
 	}
 	d := newKeywordDFA(set.keywords)
-	text := []byte(strings.Repeat("const apiKey = process.env.TOKEN; // some ordinary javascript text\n", 20000))
+	text := strings.Repeat("const apiKey = process.env.TOKEN; // some ordinary javascript text\n", 20000)
 	b.SetBytes(int64(len(text)))
 	for b.Loop() {
 		d.walk(text, func(int, int32) {})
 	}
+}
+
+// everyByte is a keyword set using all 256 byte values (lower case only:
+// keywords are lower-cased).
+func everyByte() []string {
+	var out []string
+	for b := range 256 {
+		if 'A' <= b && b <= 'Z' {
+			continue
+		}
+		out = append(out, string([]byte{byte(b), lowerByte(byte(255 - b))}))
+	}
+	return out
 }
