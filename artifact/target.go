@@ -272,29 +272,44 @@ func (u *unpacker) decompress(r io.Reader) (io.Reader, func(), error) {
 func decompressRaw(r io.Reader) (io.Reader, func(), error) {
 	br := bufio.NewReader(r)
 	head, _ := br.Peek(6)
-	switch {
-	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+	switch compression(head) {
+	case "gzip":
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, nil, err
 		}
 		return zr, func() { zr.Close() }, nil
-	case bytes.HasPrefix(head, zstdMagic):
+	case "zstd":
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return nil, nil, err
 		}
 		return zr, zr.Close, nil
-	case bytes.HasPrefix(head, xzMagic):
+	case "xz":
 		zr, err := xz.NewReader(br)
 		if err != nil {
 			return nil, nil, err
 		}
 		return zr, func() {}, nil
-	case bytes.HasPrefix(head, []byte("BZh")):
+	case "bzip2":
 		return bzip2.NewReader(br), func() {}, nil
 	}
 	return br, func() {}, nil
+}
+
+// compression names the compressed stream head begins, or is "".
+func compression(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		return "gzip"
+	case bytes.HasPrefix(head, zstdMagic):
+		return "zstd"
+	case bytes.HasPrefix(head, xzMagic):
+		return "xz"
+	case bytes.HasPrefix(head, []byte("BZh")):
+		return "bzip2"
+	}
+	return ""
 }
 
 // detectTar tells a docker-archive from an OCI archive from a plain tar by

@@ -3,7 +3,6 @@ package artifact
 import (
 	"archive/tar"
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -67,7 +66,7 @@ func (t *Target) indexTar(ctx context.Context, u *unpacker, display string, src 
 	}
 	ix := &tarIndex{data: src}
 	var copyOut *bufio.Writer
-	compressed := isCompressed(head[:n])
+	compressed := compression(head[:n]) != ""
 	if compressed {
 		f, err := t.workFile("tar")
 		if err != nil {
@@ -189,11 +188,6 @@ func (t *Target) indexTar(ctx context.Context, u *unpacker, display string, src 
 
 // maxLinkTarget is the longest link target read, as in zips.
 const maxLinkTarget = 4096
-
-func isCompressed(head []byte) bool {
-	return bytes.HasPrefix(head, []byte{0x1f, 0x8b}) || bytes.HasPrefix(head, zstdMagic) ||
-		bytes.HasPrefix(head, xzMagic) || bytes.HasPrefix(head, []byte("BZh"))
-}
 
 func isSparse(h *tar.Header) bool {
 	if h.Typeflag == tar.TypeGNUSparse {
