@@ -31,6 +31,7 @@ type treeIndex struct {
 	byExt  map[string][]int32
 	byType map[stfile.Type][]int32
 	byMIME map[string][]int32
+	sealed bool
 }
 
 type indexRec struct {
@@ -48,6 +49,9 @@ func newTreeIndex() *treeIndex {
 
 // add records a reference the tree just made; ref IDs only grow.
 func (x *treeIndex) add(rec indexRec) error {
+	if x.sealed {
+		return fmt.Errorf("index: %s added after the index was sealed", rec.ref.RealPath)
+	}
 	if n := len(x.recs); n > 0 && x.recs[n-1].ref.ID() >= rec.ref.ID() {
 		// The tree gave back an existing reference (a directory added
 		// twice): the later metadata wins, as in stereoscope's index.
@@ -86,8 +90,12 @@ func (x *treeIndex) drop(n int32) {
 	}
 }
 
-// seal sorts the basename order; call it once every reference is added.
+// seal sorts the basename order once every reference is added; later adds are refused.
 func (x *treeIndex) seal() {
+	if x.sealed {
+		return
+	}
+	x.sealed = true
 	x.byBase = make([]int32, 0, len(x.recs))
 	for i := range x.recs {
 		if baseOf(x.recs[i].ref.RealPath) != "/" {

@@ -3,10 +3,12 @@ package sbom
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	stfile "github.com/anchore/stereoscope/pkg/file"
 	"github.com/anchore/stereoscope/pkg/filetree"
@@ -146,5 +148,99 @@ func TestTreeIndexMatchesStereoscope(t *testing.T) {
 	w, _ := theirSearch.SearchByMIMEType("application/x-executable", "application/x-sharedlib")
 	if len(g) != len(w) || len(g) == 0 {
 		t.Fatalf("SearchByMIMEType: %d results, stereoscope %d", len(g), len(w))
+	}
+}
+
+// Records built by hand, one reference added twice (a directory given its
+// entry later, a file retyped): the metadata and the answers are those of
+// stereoscope's index fed the way fnscan fed it before treeIndex.
+func TestTreeIndexByHand(t *testing.T) {
+	when := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	ft := filetree.New()
+	ours, theirs := newTreeIndex(), filetree.NewIndex()
+	add := func(rec indexRec, info stfile.ManualInfo) {
+		t.Helper()
+		if err := ours.add(rec); err != nil {
+			t.Fatal(err)
+		}
+		p := string(rec.ref.RealPath)
+		theirs.Add(rec.ref, stfile.Metadata{FileInfo: info, Path: p, Type: rec.typ, LinkDestination: rec.link, MIMEType: rec.mime})
+	}
+	mk := func(f func() (*stfile.Reference, error)) stfile.Reference {
+		t.Helper()
+		ref, err := f()
+		if err != nil || ref == nil {
+			t.Fatal(err)
+		}
+		return *ref
+	}
+	root := mk(func() (*stfile.Reference, error) { return ft.AddDir("/") })
+	add(indexRec{ref: root, typ: stfile.TypeDirectory}, stfile.ManualInfo{NameValue: "/", ModeValue: os.ModeDir | 0o755})
+	lib := mk(func() (*stfile.Reference, error) { return ft.AddDir("/lib") })
+	add(indexRec{ref: lib, typ: stfile.TypeDirectory}, stfile.ManualInfo{NameValue: "lib", ModeValue: os.ModeDir | 0o755})
+	so := mk(func() (*stfile.Reference, error) { return ft.AddFile("/lib/libc.so.6") })
+	soEntry := &artifact.Entry{Path: "lib/libc.so.6", Type: artifact.EntryFile, Mode: 0o755, Size: 1234, ModTime: when}
+	add(indexRec{ref: so, entry: soEntry, typ: stfile.TypeRegular, mime: "application/x-sharedlib"},
+		stfile.ManualInfo{NameValue: "libc.so.6", SizeValue: 1234, ModeValue: 0o755, ModTimeValue: when})
+	link := mk(func() (*stfile.Reference, error) { return ft.AddSymLink("/lib64", "/lib") })
+	linkEntry := &artifact.Entry{Path: "lib64", Type: artifact.EntrySymlink, Mode: os.ModeSymlink | 0o777, Size: 3, ModTime: when, Link: "lib"}
+	add(indexRec{ref: link, entry: linkEntry, typ: stfile.TypeSymLink, link: "/lib"},
+		stfile.ManualInfo{NameValue: "lib64", SizeValue: 3, ModeValue: os.ModeSymlink | 0o777, ModTimeValue: when})
+	// The same directory again, now with its tar entry: a dir's size is
+	// never kept.
+	libEntry := &artifact.Entry{Path: "lib", Type: artifact.EntryDir, Mode: os.ModeDir | 0o700, Size: 4096, ModTime: when}
+	if again := mk(func() (*stfile.Reference, error) { return ft.AddDir("/lib") }); again.ID() != lib.ID() {
+		t.Fatalf("the tree made a new reference for an existing directory")
+	}
+	add(indexRec{ref: lib, entry: libEntry, typ: stfile.TypeDirectory}, stfile.ManualInfo{NameValue: "lib", ModeValue: os.ModeDir | 0o700, ModTimeValue: when})
+	// The file again, untyped: it leaves its MIME bucket.
+	add(indexRec{ref: so, entry: soEntry, typ: stfile.TypeRegular},
+		stfile.ManualInfo{NameValue: "libc.so.6", SizeValue: 1234, ModeValue: 0o755, ModTimeValue: when})
+	ours.seal()
+	ours.seal() // twice is harmless
+	if err := ours.add(indexRec{ref: so}); err == nil {
+		t.Fatal("add after seal accepted")
+	}
+
+	key := func(e filetree.IndexEntry) string {
+		return fmt.Sprintf("%d %s %s %v %s %q %s %d %v %v", e.ID(), e.RealPath, e.Path, e.Type, e.MIMEType, e.LinkDestination, e.Name(), e.Size(), e.Mode(), e.ModTime())
+	}
+	check := func(what string, g []filetree.IndexEntry, gerr error, w []filetree.IndexEntry, werr error) {
+		t.Helper()
+		if (gerr != nil) != (werr != nil) || len(g) != len(w) {
+			t.Fatalf("%s: %d entries (%v), stereoscope %d (%v)", what, len(g), gerr, len(w), werr)
+		}
+		for i := range g {
+			if key(g[i]) != key(w[i]) {
+				t.Fatalf("%s: %s\nstereoscope %s", what, key(g[i]), key(w[i]))
+			}
+		}
+	}
+	for _, ref := range []stfile.Reference{root, lib, so, link} {
+		g, gerr := ours.Get(ref)
+		w, werr := theirs.Get(ref)
+		check("Get "+string(ref.RealPath), []filetree.IndexEntry{g}, gerr, []filetree.IndexEntry{w}, werr)
+	}
+	g, gerr := ours.GetByMIMEType("application/x-sharedlib")
+	w, werr := theirs.GetByMIMEType("application/x-sharedlib")
+	check("GetByMIMEType", g, gerr, w, werr)
+	if len(g) != 0 {
+		t.Fatalf("a retyped file is still under its old MIME type")
+	}
+	g, gerr = ours.GetByFileType(stfile.TypeDirectory, stfile.TypeSymLink, stfile.TypeRegular)
+	w, werr = theirs.GetByFileType(stfile.TypeDirectory, stfile.TypeSymLink, stfile.TypeRegular)
+	check("GetByFileType", g, gerr, w, werr)
+	for _, e := range []string{".6", ".so.6", ".so"} {
+		g, gerr = ours.GetByExtension(e)
+		w, werr = theirs.GetByExtension(e)
+		check("GetByExtension "+e, g, gerr, w, werr)
+	}
+	for _, b := range []string{"lib", "/", "libc.so.6", "lib64"} {
+		g, gerr = ours.GetByBasename(b)
+		w, werr = theirs.GetByBasename(b)
+		check("GetByBasename "+b, g, gerr, w, werr)
+	}
+	if _, err := ours.GetByBasename("a/b"); err == nil {
+		t.Fatal("a basename with a slash accepted")
 	}
 }

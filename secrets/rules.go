@@ -81,18 +81,25 @@ func gitleaksConfig() (config.Config, error) {
 	return cfg, nil
 }
 
-// leanAllowlists copies allowlists without what gitleaks' Validate builds
-// for speed: its stop-word trie alone is 8 MB, held by every fnscan run
-// for a check made only on candidate secrets. Unvalidated, an allowlist
-// answers the same, by looping over its (already lower-cased, deduplicated)
-// stop words and regexes.
+// leanAllowlists copies allowlists without gitleaks' stop-word trie: 8 MB,
+// held by every fnscan run for a check made only on candidate secrets.
+// Each copy is validated without its stop words (Validate joins the regexes
+// into one, and a leading (?i) then holds for the patterns after it:
+// gitleaks' answers depend on that), and given them back after:
+// unvalidated stop words are matched by a loop, with the same answers.
 func leanAllowlists(lists []*config.Allowlist) []*config.Allowlist {
 	out := make([]*config.Allowlist, len(lists))
 	for i, a := range lists {
-		out[i] = &config.Allowlist{
+		c := &config.Allowlist{
 			Description: a.Description, MatchCondition: a.MatchCondition, Commits: a.Commits,
-			Paths: a.Paths, RegexTarget: a.RegexTarget, Regexes: a.Regexes, StopWords: a.StopWords,
+			Paths: a.Paths, RegexTarget: a.RegexTarget, Regexes: a.Regexes,
 		}
+		if len(c.Commits)+len(c.Paths)+len(c.Regexes) > 0 {
+			// Cannot fail: it only refuses an empty allowlist.
+			_ = c.Validate()
+		}
+		c.StopWords = a.StopWords // lower-cased and deduplicated by a's Validate
+		out[i] = c
 	}
 	return out
 }
