@@ -177,19 +177,24 @@ func jarMetadata(p string) bool {
 // checkJarMetadata keeps a jar with an oversized manifest or pom away from
 // the catalogers (and every jar holding it, which syft would open too).
 func (t *Target) checkJarMetadata(jar *Root) {
-	for _, e := range jar.Tree.Entries() {
-		if e.Type != EntryFile || e.Size <= maxManifest {
-			continue
-		}
-		if !jarMetadata(e.Path) {
-			continue
-		}
-		t.warn(Warning{Path: jar.Virtual + "!" + e.Path, Message: fmt.Sprintf("not cataloged: %d bytes, over the %d MiB a package manifest may take (its files are still scanned for secrets)", e.Size, maxManifest>>20), Unscanned: true})
+	if t.jarMetadataTooLarge(jar) {
 		for x := jar; x.parent != nil && nestedKind(baseName(x.rel)) == "jar"; x = x.parent {
 			x.parent.hide(x.rel)
 		}
-		return
 	}
+}
+
+// jarMetadataTooLarge says, with a warning, that a jar holds a manifest
+// too large for syft's Java cataloger, which reads them whole.
+func (t *Target) jarMetadataTooLarge(jar *Root) bool {
+	for _, e := range jar.Tree.Entries() {
+		if e.Type != EntryFile || e.Size <= maxManifest || !jarMetadata(e.Path) {
+			continue
+		}
+		t.warn(Warning{Path: jar.Virtual + "!" + e.Path, Message: fmt.Sprintf("not cataloged: %d bytes, over the %d MiB a package manifest may take (its files are still scanned for secrets)", e.Size, maxManifest>>20), Unscanned: true})
+		return true
+	}
+	return false
 }
 
 // openNestedZip indexes a nested zip without unpacking it.

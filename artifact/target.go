@@ -115,6 +115,9 @@ type Root struct {
 	// wrote it, for attribution.
 	owner  map[string]int
 	layers []Origin
+	// whole: the root's one file is the archive Virtual names, for syft's
+	// catalogers to read as a file (a jar target); not scanned again.
+	whole bool
 }
 
 // Locate gives the virtual path and origin of a slash path inside the root.
@@ -125,6 +128,9 @@ func (r *Root) Locate(rel string) (string, Origin) {
 		if i, ok := r.owner[rel]; ok {
 			o = r.layers[i]
 		}
+	}
+	if r.whole {
+		return r.Virtual, o
 	}
 	if r.Virtual == "" {
 		return "/" + rel, o
@@ -582,7 +588,21 @@ func (t *Target) addZip(ctx context.Context, u *unpacker, p string, o Origin) er
 		return fmt.Errorf("%s: %w", p, err)
 	}
 	t.Parts = append(t.Parts, o)
-	t.Roots = append(t.Roots, &Root{Tree: tr, Virtual: o.Name, Sep: "!", Origin: o, Catalog: true, Scan: true})
+	root := &Root{Tree: tr, Virtual: o.Name, Sep: "!", Origin: o, Catalog: true, Scan: true}
+	t.Roots = append(t.Roots, root)
+	if name := baseName(o.Name); nestedKind(name) == "jar" {
+		// A jar is a package, or an uber-jar of them, as a whole (a Java
+		// Lambda is often one): syft's Java cataloger reads the jar file
+		// itself, as it does a jar inside a zip. Its entries are still
+		// scanned, and opened where they are archives.
+		root.Catalog = false
+		if !t.jarMetadataTooLarge(root) {
+			self := &Tree{archive: o.Name, entries: map[string]*Entry{}}
+			self.put(&Entry{Path: name, Type: EntryFile, Mode: 0o644, Size: src.Size(), ra: src})
+			self.finish(u, nil)
+			t.Roots = append(t.Roots, &Root{Tree: self, Virtual: o.Name, Origin: o, Catalog: true, whole: true})
+		}
+	}
 	return nil
 }
 

@@ -172,6 +172,72 @@ func TestOversizedManifestNotCataloged(t *testing.T) {
 			t.Errorf("%s: no warning for the manifest: %v", spec, res.Warnings)
 		}
 	}
+	// The jar itself as the target: kept from the catalogers the same way.
+	res := catalogSpec(t, writeZip(t, "big.jar", map[string][]byte{"lib/small.jar": jar(64<<10, "small")}))
+	if len(res.Components) == 0 {
+		t.Fatal("a jar target with a small nested jar: no components")
+	}
+	big := filepath.Join(t.TempDir(), "big.jar")
+	if err := os.WriteFile(big, jar(32<<20, "big"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res = catalogSpec(t, big)
+	if len(res.Components) != 0 {
+		t.Errorf("big.jar: components %v, want none", res.Components)
+	}
+	if len(res.Warnings) == 0 || !strings.Contains(res.Warnings[0].Path, "big.jar!META-INF/MANIFEST.MF") {
+		t.Errorf("big.jar: no warning for the manifest: %v", res.Warnings)
+	}
+}
+
+// A jar as the target (a Java Lambda is often one uber-jar) is cataloged as
+// the package it is, as when it is nested in a zip: the real guava jar
+// gives what it gives inside lib/, and a shaded uber-jar gives its own
+// package, the ones shaded into it and the jars nested in it.
+func TestJarTarget(t *testing.T) {
+	t.Parallel()
+	guava, err := os.ReadFile(testdata("jars", "guava-31.1-jre.jar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone := filepath.Join(t.TempDir(), "guava-31.1-jre.jar")
+	if err := os.WriteFile(alone, guava, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	purls := func(res *Result) []string {
+		var out []string
+		for _, c := range res.Components {
+			out = append(out, c.PURL)
+		}
+		slices.Sort(out)
+		return out
+	}
+	got := catalogSpec(t, alone)
+	nested := catalogSpec(t, writeZip(t, "fn.zip", map[string][]byte{"lib/guava-31.1-jre.jar": guava}))
+	if !slices.Contains(purls(got), "pkg:maven/com.google.guava/guava@31.1-jre") || !slices.Equal(purls(got), purls(nested)) {
+		t.Fatalf("jar target: %v; the same jar in a zip: %v", purls(got), purls(nested))
+	}
+	for _, c := range got.Components {
+		for _, l := range c.Locations {
+			if !strings.HasPrefix(l.Path, "guava-31.1-jre.jar") {
+				t.Errorf("%s found at %q, not in the jar", c.PURL, l.Path)
+			}
+		}
+	}
+
+	uber := writeZip(t, "order-handler.jar", map[string][]byte{
+		"META-INF/MANIFEST.MF": []byte("Manifest-Version: 1.0\nMain-Class: com.example.Handler\n"),
+		"META-INF/maven/com.example/order-handler/pom.properties":                   []byte("groupId=com.example\nartifactId=order-handler\nversion=1.4.0\n"),
+		"META-INF/maven/com.fasterxml.jackson.core/jackson-databind/pom.properties": []byte("groupId=com.fasterxml.jackson.core\nartifactId=jackson-databind\nversion=2.9.8\n"),
+		"com/example/Handler.class":                                                 []byte("\xca\xfe\xba\xbe"),
+		"BOOT-INF/lib/guava-31.1-jre.jar":                                           guava,
+	})
+	want := []string{"pkg:maven/com.example/order-handler@1.4.0", "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.9.8", "pkg:maven/com.google.guava/guava@31.1-jre"}
+	for _, w := range want {
+		if !slices.Contains(purls(catalogSpec(t, uber)), w) {
+			t.Errorf("uber-jar: %s missing from %v", w, purls(catalogSpec(t, uber)))
+		}
+	}
 }
 
 // A package file that fails to read (its checksum lies) is named in a
