@@ -16,6 +16,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -54,6 +55,10 @@ type Options struct {
 	// Platform ("os/arch[/variant]") picks the image of a multi-platform
 	// index; "" means DefaultPlatform.
 	Platform string
+	// Runtime is the function's Lambda runtime, when known (a deployed
+	// function): a Java function's package holding META-INF/MANIFEST.MF is
+	// the jar it was uploaded as, whatever its name.
+	Runtime string
 }
 
 // Target is an opened, unpacked target. Close removes everything it wrote.
@@ -462,7 +467,7 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 		}
 		t.SHA256, t.Size, t.CodeSHA256 = hex.EncodeToString(sum), size, base64.StdEncoding.EncodeToString(sum)
 		fn := Origin{Kind: OriginFunction, Name: t.Name, SHA256: t.SHA256}
-		if err := t.addZip(ctx, u, p, fn); err != nil {
+		if err := t.addZip(ctx, u, p, fn, strings.HasPrefix(opts.Runtime, "java")); err != nil {
 			return err
 		}
 	case KindDir:
@@ -531,7 +536,7 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 			return fmt.Errorf("layer %s: %w", l, unwrapPathErr(err))
 		}
 		o := Origin{Kind: OriginLayer, Name: name, SHA256: hex.EncodeToString(sum), Index: i + 1}
-		if err := t.addZip(ctx, u, l, o); err != nil {
+		if err := t.addZip(ctx, u, l, o, false); err != nil {
 			return err
 		}
 	}
@@ -575,7 +580,8 @@ func (t *Target) hashFile(p string) error {
 }
 
 // addZip opens a function or layer zip in place as a top-level root.
-func (t *Target) addZip(ctx context.Context, u *unpacker, p string, o Origin) error {
+// java: the package of a Java runtime, a jar if its root has a manifest.
+func (t *Target) addZip(ctx context.Context, u *unpacker, p string, o Origin, java bool) error {
 	src, err := t.openFile(p)
 	if err != nil {
 		return err
@@ -590,12 +596,15 @@ func (t *Target) addZip(ctx context.Context, u *unpacker, p string, o Origin) er
 	t.Parts = append(t.Parts, o)
 	root := &Root{Tree: tr, Virtual: o.Name, Sep: "!", Origin: o, Catalog: true, Scan: true}
 	t.Roots = append(t.Roots, root)
-	if name := baseName(o.Name); nestedKind(name) == "jar" {
+	if name := baseName(o.Name); nestedKind(name) == "jar" || (java && tr.Lookup("META-INF/MANIFEST.MF") != nil) {
 		// A jar is a package, or an uber-jar of them, as a whole (a Java
 		// Lambda is often one): syft's Java cataloger reads the jar file
 		// itself, as it does a jar inside a zip. Its entries are still
 		// scanned, and opened where they are archives.
 		root.Catalog = false
+		if nestedKind(name) != "jar" {
+			name = strings.TrimSuffix(name, path.Ext(name)) + ".jar" // syft's Java cataloger goes by the name
+		}
 		if !t.jarMetadataTooLarge(root) {
 			self := &Tree{archive: o.Name, entries: map[string]*Entry{}}
 			self.put(&Entry{Path: name, Type: EntryFile, Mode: 0o644, Size: src.Size(), ra: src})

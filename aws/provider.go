@@ -202,6 +202,7 @@ func (s *session) open(ctx context.Context, fn funcRef, opts artifact.Options, i
 		}
 	}
 	opts.Layers = layerZips
+	opts.Runtime = string(conf.Runtime)
 	t, err := artifact.Open(ctx, "zip:"+fnZip, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)

@@ -186,3 +186,56 @@ func secretVars(res *scan.Result) []string {
 	}
 	return vars
 }
+
+// A Java function uploaded as an uber-jar is stored by Lambda as that jar,
+// under no name: fnscan catalogs it as a jar when the runtime is Java and
+// its root holds a manifest (its own package, what is shaded into it, the
+// jars nested in it), and a Java zip laid out as classes and lib/*.jar as
+// a zip; the same bytes under a Node runtime are a plain zip.
+func TestJavaUberJarFunction(t *testing.T) {
+	guava, err := os.ReadFile(filepath.Join("..", "testdata", "jars", "guava-31.1-jre.jar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uber := zipOf(t, map[string]string{
+		"META-INF/MANIFEST.MF":                                                      "Manifest-Version: 1.0\n",
+		"META-INF/maven/com.example/orders/pom.properties":                          "groupId=com.example\nartifactId=orders\nversion=2.1.0\n",
+		"META-INF/maven/com.fasterxml.jackson.core/jackson-databind/pom.properties": "groupId=com.fasterxml.jackson.core\nartifactId=jackson-databind\nversion=2.9.8\n",
+		"com/example/Handler.class":                                                 "\xca\xfe\xba\xbe",
+		"lib/guava-31.1-jre.jar":                                                    string(guava),
+	})
+	layout := zipOf(t, map[string]string{"com/example/Handler.class": "\xca\xfe\xba\xbe", "lib/guava-31.1-jre.jar": string(guava)})
+	s := fakelambda.New()
+	defer s.Close()
+	s.AddFunction(fakelambda.Function{Name: "orders", Runtime: "java21", Handler: "com.example.Handler", Zip: uber})
+	s.AddFunction(fakelambda.Function{Name: "orders-zip", Runtime: "java17", Handler: "com.example.Handler", Zip: layout})
+	s.AddFunction(fakelambda.Function{Name: "orders-node", Runtime: "nodejs20.x", Handler: "index.handler", Zip: uber})
+	aws.Register(clientFor(s))
+	defer aws.Register(aws.DefaultClientOptions())
+	purls := func(name string) []string {
+		cfg := scan.DefaultConfig()
+		cfg.Target, cfg.DB, cfg.FailOn, cfg.TempDir, cfg.Handler = "lambda:"+name, vulnDB(t), "none", t.TempDir(), &warnings{}
+		res, err := scan.Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range res.Components {
+			out = append(out, c.PURL)
+		}
+		return out
+	}
+	guavaPURL := "pkg:maven/com.google.guava/guava@31.1-jre"
+	got := purls("orders")
+	for _, want := range []string{"pkg:maven/com.example/orders@2.1.0", "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.9.8", guavaPURL} {
+		if !slices.Contains(got, want) {
+			t.Errorf("java uber-jar: %s missing from %v", want, got)
+		}
+	}
+	if got := purls("orders-zip"); !slices.Equal(got, []string{guavaPURL}) {
+		t.Errorf("java zip layout: %v, want only guava", got)
+	}
+	if got := purls("orders-node"); slices.Contains(got, "pkg:maven/com.example/orders@2.1.0") || !slices.Contains(got, guavaPURL) {
+		t.Errorf("the uber-jar's bytes under a Node runtime: %v, want guava (from lib/) and not the jar's own packages", got)
+	}
+}
