@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/fnscan/fnscan/artifact"
 	"github.com/fnscan/fnscan/vuln"
@@ -42,6 +43,7 @@ func resolveDB(ctx context.Context, db string, h Handler) (string, error) {
 	}
 	dir := filepath.Join(SourceCacheDir(), digest[:32])
 	if _, err := os.Stat(filepath.Join(dir, "osv.db")); err == nil {
+		useSource(dir)
 		return dir, nil
 	}
 	h.Progress("importing vulnerability records from " + filepath.Base(db))
@@ -55,7 +57,66 @@ func resolveDB(ctx context.Context, db string, h Handler) (string, error) {
 		os.RemoveAll(dir)
 		return "", fmt.Errorf("--db %s: no OSV records in it (want a database directory, an osv.dev export zip, or a zip or directory of OSV JSON/YAML)", db)
 	}
+	useSource(dir)
+	pruneSources(SourceCacheDir(), time.Now())
 	return dir, nil
+}
+
+// keepSources is how many imported --db sources the cache keeps, most
+// recently used first: a CI runner fed a fresh export every day would
+// otherwise keep an import of each for ever.
+const keepSources = 3
+
+// inUseFor: an import used this recently may be open in a run still going,
+// and is never removed.
+const inUseFor = time.Hour
+
+// useSource marks an import as used now (the directory's time).
+func useSource(dir string) {
+	now := time.Now()
+	os.Chtimes(dir, now, now)
+}
+
+// pruneSources removes the imports past the keepSources most recently used,
+// unless used within inUseFor (an import under way made its files within
+// it too). Only directories named as resolveDB names them are looked at.
+func pruneSources(root string, now time.Time) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	type source struct {
+		dir  string
+		used time.Time
+	}
+	var list []source
+	for _, e := range entries {
+		if !e.IsDir() || !sourceName(e.Name()) {
+			continue
+		}
+		if info, err := e.Info(); err == nil {
+			list = append(list, source{filepath.Join(root, e.Name()), info.ModTime()})
+		}
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].used.After(list[j].used) })
+	for i, s := range list {
+		if i >= keepSources && now.Sub(s.used) >= inUseFor {
+			os.RemoveAll(s.dir)
+		}
+	}
+}
+
+// sourceName: the 32 lower-case hex digits of a digest.
+func sourceName(name string) bool {
+	if len(name) != 32 {
+		return false
+	}
+	for _, c := range name {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // SourceCacheDir holds databases imported from --db sources: beside the
