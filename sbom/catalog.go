@@ -15,6 +15,7 @@ import (
 
 	cyclonedx "github.com/CycloneDX/cyclonedx-go"
 
+	"github.com/anchore/packageurl-go"
 	"github.com/anchore/syft/syft"
 	syftart "github.com/anchore/syft/syft/artifact"
 	"github.com/anchore/syft/syft/cataloging"
@@ -340,6 +341,17 @@ func mergeRoot(res *Result, merged, s *syftsbom.SBOM, m *mount) {
 				continue
 			}
 		}
+		if m, ok := p.Metadata.(pkg.DotnetDepsEntry); ok {
+			// A self-contained app lists its runtime as "runtimepack.<name>":
+			// advisories name the NuGet package.
+			if len(p.Name) > len(runtimePack) && strings.EqualFold(p.Name[:len(runtimePack)], runtimePack) {
+				p.Name = p.Name[len(runtimePack):]
+				p.PURL = packageurl.NewPackageURL(packageurl.TypeNuget, "", p.Name, p.Version, nil, "").ToString()
+			}
+			// The project the deps.json is named after (no package hash) is
+			// the function itself, as syft finds a deps.json's root.
+			isApp = isApp || (appDir != "" && m.Sha512 == "" && depsRoot(p, appDir))
+		}
 		if m, ok := p.Metadata.(pkg.GolangBinaryBuildinfoEntry); ok && appDir != "" && m.MainModule == p.Name {
 			for _, l := range p.Locations.ToSlice() {
 				isApp = isApp || path.Dir(l.RealPath) == appDir
@@ -477,6 +489,20 @@ func functionDir(m *mount) string {
 		}
 	}
 	return ""
+}
+
+const runtimePack = "runtimepack."
+
+// depsRoot says p is the project a deps.json in dir is named after
+// ("OrdersFn" of OrdersFn.deps.json).
+func depsRoot(p pkg.Package, dir string) bool {
+	for _, l := range p.Locations.ToSlice() {
+		name, ok := strings.CutSuffix(path.Base(l.RealPath), ".deps.json")
+		if ok && path.Dir(l.RealPath) == dir && strings.EqualFold(name, p.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 // npmManifest is the root-relative path of the package.json an npm package

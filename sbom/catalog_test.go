@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -495,5 +496,43 @@ func TestCatalogTempDir(t *testing.T) {
 	}
 	if _, err := os.Stat(cfg.TempDir); err != nil {
 		t.Errorf("the cataloging temp dir was not made: %v", err)
+	}
+}
+
+// A .NET function: the project its deps.json is named after is the
+// application, not a NuGet package an advisory could name; a self-contained
+// runtime ("runtimepack.X") is the NuGet package X advisories name.
+func TestDotnetDeps(t *testing.T) {
+	t.Parallel()
+	deps, err := os.ReadFile(filepath.Join("testdata", "OrdersFn.deps.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{"OrdersFn.deps.json": deps, "bootstrap": []byte("ELF?")}
+	for _, dll := range []string{"OrdersFn.dll", "Amazon.Lambda.Core.dll", "Amazon.Lambda.Serialization.SystemTextJson.dll", "Newtonsoft.Json.dll", "System.Text.Json.dll", "System.Private.CoreLib.dll"} {
+		files[dll] = []byte("MZ....")
+	}
+	res := catalogSpec(t, writeZip(t, "orders.zip", files))
+	if got := names(res.Applications); !slices.Equal(got, []string{"OrdersFn@1.0.0"}) || res.Applications[0].PURL != "" {
+		t.Errorf("applications %v (%+v), want OrdersFn@1.0.0 with no purl", got, res.Applications)
+	}
+	var purls []string
+	for _, c := range res.Components {
+		purls = append(purls, c.PURL)
+	}
+	for _, want := range []string{"pkg:nuget/Microsoft.NETCore.App.Runtime.linux-x64@8.0.1", "pkg:nuget/Newtonsoft.Json@13.0.1", "pkg:nuget/Amazon.Lambda.Core@2.2.0"} {
+		if !slices.Contains(purls, want) {
+			t.Errorf("%s missing from %v", want, purls)
+		}
+	}
+	for _, p := range purls {
+		if strings.Contains(strings.ToLower(p), "runtimepack") || strings.Contains(p, "OrdersFn") {
+			t.Errorf("component %s", p)
+		}
+	}
+	// The same deps.json in a layer is not the function's.
+	res = catalogSpec(t, writeZip(t, "fn.zip", map[string][]byte{"index.js": []byte("//")}), writeZip(t, "dotnet-layer.zip", files))
+	if len(res.Applications) != 0 {
+		t.Errorf("layer: applications %v", names(res.Applications))
 	}
 }
