@@ -143,6 +143,18 @@ func (r *Root) Locate(rel string) (string, Origin) {
 	return r.Virtual + r.Sep + rel, o
 }
 
+// displayName names a target by its base name; "." and ".." by the
+// directory's own (an SBOM of "." names the project, not ".").
+func displayName(p string) string {
+	name := filepath.Base(filepath.Clean(p))
+	if name == "." || name == ".." {
+		if abs, err := filepath.Abs(p); err == nil && filepath.Base(abs) != string(filepath.Separator) {
+			return filepath.Base(abs)
+		}
+	}
+	return name
+}
+
 // ParseSpec splits "kind:path". Without a known prefix the kind is empty and
 // is detected from content.
 func ParseSpec(spec string) (Kind, string) {
@@ -410,7 +422,7 @@ func open(ctx context.Context, kind Kind, p string, opts Options) (t *Target, er
 	if len(opts.Layers) > 0 && kind != KindZip && kind != KindDir {
 		return nil, fmt.Errorf("%s: --layer applies to a function zip or directory, not a %s", p, kind)
 	}
-	t = &Target{Input: p, Name: filepath.Base(filepath.Clean(p)), Kind: kind, workParent: opts.TempDir}
+	t = &Target{Input: p, Name: displayName(p), Kind: kind, workParent: opts.TempDir}
 	// Whatever happens below, a failed Open leaves nothing behind.
 	defer func() {
 		if r := recover(); r != nil {
