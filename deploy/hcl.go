@@ -295,11 +295,15 @@ func (p *hclParser) text(from, to int) string {
 		}
 		parts = append(parts, s)
 	}
-	s := strings.Join(parts, " ")
-	if len(s) > 80 {
-		s = s[:80] + "…"
+	// Cut at a token, never inside one: a string cut in two could hold a
+	// secret that is no longer whole enough to be found and redacted.
+	n := 0
+	for i, part := range parts {
+		if n += len(part) + 1; n > 81 && i > 0 {
+			return strings.Join(parts[:i], " ") + " …"
+		}
 	}
-	return s
+	return strings.Join(parts, " ")
 }
 
 // skipExpr skips balanced tokens to a newline, comma or closing bracket

@@ -41,6 +41,10 @@ func redactResult(res *Result, red *secrets.Redactor) {
 		for i := range ms {
 			ms[i].File = f(ms[i].File)
 			ms[i].Resource = f(ms[i].Resource)
+			// Evidence quotes the template: an ARN, a path or a policy
+			// can hold a secret the checks do not look for.
+			ms[i].Evidence = f(ms[i].Evidence)
+			ms[i].Remediation = f(ms[i].Remediation)
 		}
 	}
 	if res.SBOM != nil {

@@ -375,3 +375,66 @@ func TestMisconfigurationsThroughPolicy(t *testing.T) {
 		t.Errorf("misconfigurations by file %v: want the function's template alone, 11 findings", files)
 	}
 }
+
+// A secret in a template's ARN, path or policy resource is redacted from
+// misconfiguration evidence in every format, as it is from secrets findings
+// (found probing: an API path holding a GitHub token printed it whole).
+func TestMisconfigurationEvidenceRedacted(t *testing.T) {
+	t.Parallel()
+	const gh, stripe = "ghp_MFLZDe1f8rESQedUStPKR0CsTy4Qwb8DwkNh", "sk_live_hGAkWvj7FAc9QeWJKY40uvSw"
+	tmpl := `AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      Runtime: nodejs22.x
+      CodeUri: src/
+      Layers:
+        - arn:aws:lambda:us-east-1:999999999999:layer:` + gh + `:1
+      Policies:
+        - Statement:
+            - Effect: Allow
+              Action: ['s3:PutObject', 's3:DeleteObject']
+              Resource: ['arn:aws:s3:::` + stripe + `', '*']
+      Events:
+        Api:
+          Type: Api
+          Properties:
+            Path: /hook/` + gh + `
+            Method: post
+`
+	p := filepath.Join(t.TempDir(), "template.yaml")
+	if err := os.WriteFile(p, []byte(tmpl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Catalog, cfg.Vulns, cfg.Secrets, cfg.ConfigFiles, cfg.FailOn = false, false, false, []string{p}, "none"
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Misconfigurations) < 3 {
+		t.Fatalf("only %d misconfigurations", len(res.Misconfigurations))
+	}
+	redacted := false
+	for _, m := range res.Misconfigurations {
+		redacted = redacted || strings.Contains(m.Evidence, "ghp_…")
+	}
+	if !redacted {
+		t.Errorf("no evidence names the redacted token: %+v", res.Misconfigurations)
+	}
+	for _, name := range report.Names() {
+		f, _ := report.Lookup(name)
+		var out bytes.Buffer
+		if err := f.Write(&out, res); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{gh, stripe, gh[:20], stripe[:20]} {
+			if strings.Contains(out.String(), s) {
+				t.Errorf("%s output holds %q", name, s)
+			}
+		}
+	}
+}
