@@ -9,7 +9,7 @@ import (
 // a string: half a secret would no longer be found and redacted.
 func TestHCLUnknownTextCutBetweenTokens(t *testing.T) {
 	const secret = "ghp_MFLZDe1f8rESQedUStPKR0CsTy4Qwb8DwkNh"
-	src := `x = "${var.prefix}" == "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" ? "` + secret + `" : var.other` + "\n"
+	src := `x = "${var.prefix}" == "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" ? "` + secret + `" : var.other` + "\n"
 	root, err := parseHCL(src)
 	if err != nil {
 		t.Fatal(err)
