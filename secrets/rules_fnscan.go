@@ -29,6 +29,14 @@ func fnscanRules() []*rule {
 			regexp.MustCompile(`^(?i:true|false|null|nil|none|undefined|required|optional|string|bearer|basic)$`),
 		},
 	}
+	// In YAML a value that starts with "!" is a tag, not text: !Ref DbPassword,
+	// !Sub '{{resolve:...}}', !ImportValue x, !vault | ... (the recommended
+	// ways to keep a secret out of a template).
+	yamlTag := &config.Allowlist{
+		MatchCondition: config.AllowlistMatchAnd,
+		Paths:          []*regexp.Regexp{regexp.MustCompile(`(?i)\.(?:ya?ml|template)$`)},
+		Regexes:        []*regexp.Regexp{regexp.MustCompile(`^!`)},
+	}
 	// Outside password keys a word is a label, not a secret.
 	wordValue := &config.Allowlist{
 		Regexes: []*regexp.Regexp{regexp.MustCompile(`^[A-Za-z_.-]+$|^[a-z]+(?:[A-Z][a-z]+)+$`)},
@@ -56,12 +64,13 @@ func fnscanRules() []*rule {
 		{
 			id:          "password-assignment-unquoted",
 			description: "Literal password or secret in a configuration file",
-			re:          regexp.MustCompile(`(?im)^[ \t]*(?:export[ \t]+)?[\w.-]{0,40}?` + secretKey + `[ \t]*[=:][ \t]*([^\s"'#;]{4,200})`),
+			// A YAML core tag (!!str) is skipped: the text after it is the value.
+			re: regexp.MustCompile(`(?im)^[ \t]*(?:export[ \t]+)?[\w.-]{0,40}?` + secretKey + `[ \t]*[=:][ \t]*(?:!![\w]+[ \t]+)?([^\s"'#;]{4,200})`),
 			// Config-like files only: no extension, dotfiles and config
 			// extensions. In code an unquoted value is an expression.
 			path:       regexp.MustCompile(`(?i)(?:\.(?:ini|cfg|conf|config|properties|env|toml|txt|sh|bash|zsh|rc|cnf|ya?ml|npmrc)|(?:^|/)[^./]+|(?:^|/)\.[^/]+)$`),
 			keywords:   secretKeywords,
-			allowlists: []*config.Allowlist{codeValue},
+			allowlists: []*config.Allowlist{codeValue, yamlTag},
 			low:        true,
 		},
 		{

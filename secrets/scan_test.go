@@ -323,3 +323,39 @@ func TestFingerprintKey(t *testing.T) {
 		t.Error("two keys gave the same fingerprint")
 	}
 }
+
+// In YAML a value that starts with "!" is a tag — !Ref, !Sub '{{resolve:...}}',
+// !ImportValue, !vault — the recommended ways to keep secrets out of a
+// template, not secrets (found probing: each failed the gate). A YAML core
+// tag is skipped to the value it types; outside YAML "!" is just text.
+func TestYAMLTagsAreNotSecrets(t *testing.T) {
+	res := scan(t, writeFiles(t, map[string]string{
+		"template.yaml": `Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Environment:
+        Variables:
+          A_PASSWORD: !Ref DbPassword
+          B_SECRET: !Sub '{{resolve:secretsmanager:orders/api:SecretString:key}}'
+          D_API_KEY: !GetAtt Secret.Arn
+          E_PASSWORD: !Join ['', ['{{resolve:secretsmanager:', !Ref Secret, ':SecretString:password}}']]
+          H_PASSWORD: !ImportValue shared-db-password
+  Db:
+    Type: AWS::RDS::DBInstance
+    Properties:
+      MasterUserPassword: !Ref DbPassword
+`,
+		"group_vars/all.yml": "db_password: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6138\n",
+		"config.yml":         "db:\n  password: !!str Xk3ldP9qWz\n",
+		"app.ini":            "[db]\npassword = !Xk3ldP9qWz\n",
+	}), DefaultConfig())
+	got := map[string]int{}
+	for _, f := range res.Findings {
+		got[strings.TrimPrefix(f.Path, "fn.zip!")]++
+	}
+	if got["template.yaml"] != 0 || got["group_vars/all.yml"] != 0 || got["config.yml"] != 1 || got["app.ini"] != 1 {
+		logFindings(t, res.Findings)
+		t.Errorf("findings by file %v: want one in config.yml and app.ini, none for tags", got)
+	}
+}
