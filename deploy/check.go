@@ -133,6 +133,12 @@ func (c *checker) function(f *Function) {
 			c.emit(ruleDeprecated, f.ID, f.Type, line(f.Runtime.Line, f.Line), fmt.Sprintf("runtime %s, deprecated since %s", f.Runtime.Text, date))
 		}
 	}
+	// A runtime chosen at deploy is reported if either choice is deprecated.
+	for _, rt := range f.Runtime.Alternatives {
+		if date, ok := runtimeDeprecated(rt, c.now); ok {
+			c.emit(ruleDeprecated, f.ID, f.Type, line(f.Runtime.Line, f.Line), fmt.Sprintf("runtime %s where %s chooses it, deprecated since %s", rt, f.Runtime.Text, date))
+		}
+	}
 	for _, l := range f.Layers {
 		if acct, ok := foreignLayer(l, f.Account); ok {
 			c.emit(ruleForeignLayer, f.ID, f.Type, line(l.Line, f.Line), fmt.Sprintf("layer %s from account %s", l.Text, acct))

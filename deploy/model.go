@@ -24,6 +24,9 @@ type Value struct {
 	Text  string
 	State ValueState
 	Line  int
+	// Alternatives are the literals an Unknown value may take, where the
+	// template says (the branches of a condition decided at deploy).
+	Alternatives []string
 }
 
 // IsKnown reports a resolved value.

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"errors"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -21,6 +22,9 @@ type node struct {
 	// ref is the logical id an unknown value refers to (Ref / GetAtt /
 	// Sub of a resource), for linking roles, functions and layers.
 	ref string
+	// alts are the literal values an unknown may take: the branches of a
+	// condition decided at deploy.
+	alts []*node
 }
 
 type nodeKind uint8
@@ -80,7 +84,13 @@ func (n *node) value() Value {
 	case n.kind == nScalar:
 		return Value{Text: n.str, State: Known, Line: n.line}
 	case n.kind == nUnknown:
-		return Value{Text: n.str, State: Unknown, Line: n.line}
+		v := Value{Text: n.str, State: Unknown, Line: n.line}
+		for _, a := range n.alts {
+			if !slices.Contains(v.Alternatives, a.str) {
+				v.Alternatives = append(v.Alternatives, a.str)
+			}
+		}
+		return v
 	}
 	return Value{Text: "(structure)", State: Unknown, Line: n.line}
 }

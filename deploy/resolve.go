@@ -159,7 +159,18 @@ func (r *resolver) intrinsic(fn string, arg *node, line int) *node {
 		case 0:
 			return r.resolve(a[2])
 		}
-		return unknown("!If "+name, line, "")
+		// Decided at deploy: the literal branches are what it may be.
+		u := unknown("!If "+name, line, "")
+		for _, b := range []*node{r.resolve(a[1]), r.resolve(a[2])} {
+			switch {
+			case b == nil:
+			case b.kind == nScalar:
+				u.alts = append(u.alts, b)
+			case b.kind == nUnknown:
+				u.alts = append(u.alts, b.alts...)
+			}
+		}
+		return u
 	case "Fn::Select":
 		a := arg.items()
 		if len(a) != 2 {

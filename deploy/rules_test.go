@@ -116,3 +116,37 @@ func TestRulesCatalogue(t *testing.T) {
 		}
 	}
 }
+
+// A runtime chosen by a condition decided at deploy is reported when either
+// branch is deprecated (cfn-lint does too): Unknown is never read as safe.
+func TestRuntimeUnderUnknownCondition(t *testing.T) {
+	tmpl := func(a, b, stageDefault string) []byte {
+		return []byte(`{"Parameters": {"Stage": {"Type": "String"` + stageDefault + `}},
+"Conditions": {"IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}},
+"Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Handler": "app.handler", "Role": "arn:aws:iam::123456789012:role/r",
+  "Code": {"ZipFile": "x"}, "Runtime": {"Fn::If": ["IsProd", "` + a + `", {"Fn::If": ["IsProd", "` + b + `", "` + b + `"]}]}}}}}`)
+	}
+	for _, tc := range []struct {
+		a, b, stageDefault string
+		want               []string
+	}{
+		{"python3.12", "python3.7", "", []string{"runtime python3.7 where !If IsProd chooses it"}},
+		{"nodejs14.x", "python3.12", "", []string{"runtime nodejs14.x where !If IsProd chooses it"}},
+		{"python3.12", "python3.13", "", nil},
+		{"python3.12", "python3.7", `, "Default": "prod"`, nil}, // the condition is known: python3.12
+	} {
+		m, err := ParseFile("template.json", tmpl(tc.a, tc.b, tc.stageDefault))
+		if err != nil || m == nil {
+			t.Fatalf("%v: %v", tc, err)
+		}
+		var got []string
+		for _, f := range CheckAt(m, judgeAt) {
+			if f.RuleID == ruleDeprecated {
+				got = append(got, f.Evidence[:strings.Index(f.Evidence, ",")])
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s / %s (default %q): %v, want %v", tc.a, tc.b, tc.stageDefault, got, tc.want)
+		}
+	}
+}
