@@ -5,6 +5,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -357,5 +359,48 @@ func TestYAMLTagsAreNotSecrets(t *testing.T) {
 	if got["template.yaml"] != 0 || got["group_vars/all.yml"] != 0 || got["config.yml"] != 1 || got["app.ini"] != 1 {
 		logFindings(t, res.Findings)
 		t.Errorf("findings by file %v: want one in config.yml and app.ini, none for tags", got)
+	}
+}
+
+// Secrets inside base64 or hex runs are found, as gitleaks finds them by
+// default, at the line of the encoded run and marked with the encoding;
+// not in vendored code, where only the plain text is scanned.
+func TestDecodedSecrets(t *testing.T) {
+	p := plant(t, 3)
+	b64 := base64.StdEncoding.EncodeToString([]byte("github_token=" + p.githubPAT + "\n"))
+	twice := base64.StdEncoding.EncodeToString([]byte("cfg = '" + base64.StdEncoding.EncodeToString([]byte("slack="+p.slackBot)) + "'"))
+	res := scan(t, writeFiles(t, map[string]string{
+		"boot.py":             "import base64\n\nCFG = base64.b64decode(\"" + b64 + "\")\n",
+		"nested.js":           "// twice\nconst c = atob(atob('" + twice + "'));\n",
+		"hex.txt":             "data\n" + hex.EncodeToString([]byte(p.githubPAT)) + "\n",
+		"node_modules/x/a.js": "module.exports = '" + b64 + "';\n",
+		"plain.js":            "const averyveryverylongidentifiername_abcdefgh = 1;\n",
+	}), DefaultConfig())
+	type want struct {
+		path, rule string
+		line       int
+	}
+	got := map[want]string{}
+	for _, f := range res.Findings {
+		got[want{strings.TrimPrefix(f.Path, "fn.zip!"), f.RuleID, f.Line}] = f.Description
+	}
+	for w, enc := range map[want]string{
+		{"boot.py", "github-pat", 3}:        "decoded:base64",
+		{"nested.js", "slack-bot-token", 2}: "decode-depth:2",
+		{"hex.txt", "github-pat", 2}:        "decoded:hex",
+	} {
+		if d, ok := got[w]; !ok || !strings.Contains(d, enc) {
+			logFindings(t, res.Findings)
+			t.Errorf("want %v marked %q, got %q (found %v)", w, enc, d, ok)
+		}
+	}
+	if len(res.Findings) != 3 {
+		logFindings(t, res.Findings)
+		t.Errorf("%d findings, want 3", len(res.Findings))
+	}
+	for _, f := range res.Findings {
+		if strings.Contains(f.Redacted, p.githubPAT[5:]) {
+			t.Errorf("redacted form %q holds the secret", f.Redacted)
+		}
 	}
 }

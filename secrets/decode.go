@@ -1,0 +1,56 @@
+package secrets
+
+import (
+	"strings"
+
+	"github.com/zricethezav/gitleaks/v8/detect/codec"
+)
+
+// maxDecodeDepth is how many times an encoded run is decoded in turn (an
+// encoding inside an encoding), as gitleaks' --max-decode-depth default.
+const maxDecodeDepth = 5
+
+// maxDecodeFile bounds the files searched for encoded secrets: the
+// function's own code and config, not bundles or data.
+const maxDecodeFile = 4 << 20
+
+// scanDecoded finds secrets hidden in base64, hex, percent or unicode
+// escaped runs of text, as gitleaks does: gitleaks' decoder replaces each run
+// by what it decodes to, the rules run again, and a hit inside a decoded run
+// is reported at the run's place in the file, marked with its encoding.
+func (e *engine) scanDecoded(path, text string, opt scanOptions) []hit {
+	if len(text) > maxDecodeFile || len(opt.vendored) > 0 {
+		return nil
+	}
+	opt.par = 1
+	dec := codec.NewDecoder()
+	ln := &lines{text: text}
+	raw := text
+	var segs []*codec.EncodedSegment
+	var out []hit
+	for range maxDecodeDepth {
+		raw, segs = dec.Decode(raw, segs)
+		if len(segs) == 0 {
+			break
+		}
+		for _, h := range e.scan(path, raw, opt) {
+			if h.line == 0 {
+				continue // a path rule: reported with the file
+			}
+			start := h.offset
+			if i := strings.Index(raw[h.offset:], h.secret); i >= 0 {
+				start += i
+			}
+			over := codec.SegmentsWithDecodedOverlap(segs, start, start+len(h.secret))
+			if len(over) == 0 {
+				continue // in the text as it is: found already
+			}
+			orig := codec.AdjustMatchIndex(segs, []int{start, start + len(h.secret)})
+			h.offset = orig[0]
+			h.line = ln.lineOf(orig[0]) + 1
+			h.description += " (" + strings.Join(codec.Tags(over), ", ") + ")"
+			out = append(out, h)
+		}
+	}
+	return out
+}
