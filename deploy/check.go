@@ -45,7 +45,7 @@ func CheckAt(m *Model, now time.Time) []Finding {
 		c.function(f)
 	}
 	for _, p := range m.Permissions {
-		c.permission(p.ID, "AWS::Lambda::Permission", p)
+		c.permission(p.ID, "AWS::Lambda::Permission", p, false)
 	}
 	for _, a := range m.APIs {
 		c.api(a)
@@ -101,8 +101,11 @@ func (c *checker) function(f *Function) {
 		return // a URL of a function outside the file
 	}
 	c.iam(f)
+	// A URL without auth is reported on the URL; the permission that comes
+	// with it is that same finding.
+	urlNone := f.URL != nil && f.URL.AuthType.IsKnown() && strings.EqualFold(f.URL.AuthType.Text, "NONE")
 	for _, p := range f.Permissions {
-		c.permission(p.ID, permType(c.m.Format), p)
+		c.permission(p.ID, permType(c.m.Format), p, urlNone)
 	}
 	// Secrets and encryption.
 	secretNamed := ""
@@ -195,7 +198,8 @@ func (c *checker) url(f *Function, u *FunctionURL) {
 	}
 }
 
-func (c *checker) permission(resource, typ string, p *Permission) {
+// urlReported: the function's URL without auth is reported already.
+func (c *checker) permission(resource, typ string, p *Permission, urlReported bool) {
 	pr := p.Principal
 	if !pr.IsKnown() {
 		return
@@ -205,7 +209,11 @@ func (c *checker) permission(resource, typ string, p *Permission) {
 	case pr.Text == "*":
 		urlPublic := p.FunctionURLAuthType.IsKnown() && strings.EqualFold(p.FunctionURLAuthType.Text, "NONE") &&
 			p.Action.IsKnown() && strings.EqualFold(p.Action.Text, "lambda:InvokeFunctionUrl")
-		if !conditioned && !urlPublic {
+		switch {
+		case conditioned || (urlPublic && urlReported):
+		case urlPublic:
+			c.emit(rulePublicInvoke, resource, typ, line(pr.Line, p.Line), "Principal \"*\" may call the function URL without auth (FunctionUrlAuthType NONE)")
+		default:
 			c.emit(rulePublicInvoke, resource, typ, line(pr.Line, p.Line), fmt.Sprintf("Principal \"*\" may call %s", p.Action.Text))
 		}
 	case strings.HasSuffix(pr.Text, ".amazonaws.com"):

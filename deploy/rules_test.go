@@ -150,3 +150,32 @@ func TestRuntimeUnderUnknownCondition(t *testing.T) {
 		}
 	}
 }
+
+// The public permission that comes with a URL without auth is the URL's
+// finding; with no such URL in the template it is a finding of its own
+// (found probing: it was never reported).
+func TestPublicURLPermission(t *testing.T) {
+	tmpl := func(url bool) []byte {
+		u := ""
+		if url {
+			u = `, "Url": {"Type": "AWS::Lambda::Url", "Properties": {"TargetFunctionArn": {"Ref": "Fn"}, "AuthType": "NONE"}}`
+		}
+		return []byte(`{"Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Handler": "app.handler", "Runtime": "python3.12",
+  "Role": "arn:aws:iam::123456789012:role/r", "Code": {"ZipFile": "x"}}},
+"Perm": {"Type": "AWS::Lambda::Permission", "Properties": {"Action": "lambda:InvokeFunctionUrl", "FunctionName": {"Ref": "Fn"},
+  "Principal": "*", "FunctionUrlAuthType": "NONE"}}` + u + `}}`)
+	}
+	for _, url := range []bool{false, true} {
+		m, err := ParseFile("template.json", tmpl(url))
+		if err != nil || m == nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, f := range CheckAt(m, judgeAt) {
+			got[f.RuleID] = true
+		}
+		if got[rulePublicInvoke] == url || got[ruleURLNoAuth] != url {
+			t.Errorf("url %v: rules %v; want the URL's finding or the permission's, not both", url, got)
+		}
+	}
+}
