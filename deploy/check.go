@@ -110,7 +110,7 @@ func (c *checker) function(f *Function) {
 	// Secrets and encryption.
 	secretNamed := ""
 	for _, e := range f.Env {
-		if secrets.SecretName(e.Name) && secretNamed == "" {
+		if secrets.SecretName(e.Name) && secretNamed == "" && !(e.Value.IsKnown() && secrets.EnvReference(e.Value.Text)) {
 			secretNamed = e.Name
 		}
 		if !e.Value.IsKnown() {

@@ -179,3 +179,28 @@ func TestPublicURLPermission(t *testing.T) {
 		}
 	}
 }
+
+// A secret-named variable that only points at Secrets Manager or SSM holds
+// nothing to encrypt: no customer-key finding for it (found probing).
+func TestEnvReferenceNeedsNoKMS(t *testing.T) {
+	for value, want := range map[string]bool{
+		"arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf": false,
+		"{{resolve:ssm-secure:/prod/db}}":                                      false,
+		"/prod/orders/db-password":                                             false,
+		"Xk3ldP9qWz-hunter2":                                                   true,
+	} {
+		m, err := ParseFile("template.json", []byte(`{"Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Handler": "app.handler",
+  "Runtime": "python3.12", "Role": "arn:aws:iam::123456789012:role/r", "Code": {"ZipFile": "x"},
+  "Environment": {"Variables": {"DB_SECRET": "`+value+`"}}}}}}`))
+		if err != nil || m == nil {
+			t.Fatal(err)
+		}
+		got := false
+		for _, f := range CheckAt(m, judgeAt) {
+			got = got || f.RuleID == ruleEnvNoKMS
+		}
+		if got != want {
+			t.Errorf("DB_SECRET=%s: customer-key finding %v, want %v", value, got, want)
+		}
+	}
+}

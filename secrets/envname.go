@@ -22,3 +22,10 @@ func EnvSecret(name, value string) (redacted string, ok bool) {
 func SecretName(name string) bool {
 	return nameKind(name) == nameSecret
 }
+
+// EnvReference reports whether a variable's value only says where a secret
+// is kept (a Secrets Manager, SSM or KMS ARN, an SSM path, {{resolve:...}},
+// ${...}), so the environment holds no secret to encrypt.
+func EnvReference(value string) bool {
+	return isReference(value)
+}
