@@ -18,6 +18,10 @@ func (r *Root) hide(rel string) {
 		r.NotCataloged = map[string]bool{}
 	}
 	r.NotCataloged[rel] = true
+	if r.self != nil {
+		// The catalogers read the archive itself, all of it included.
+		r.self.Catalog = false
+	}
 }
 
 // IsArchiveName says whether a file name is one of the archives fnscan

@@ -123,6 +123,8 @@ type Root struct {
 	// whole: the root's one file is the archive Virtual names, for syft's
 	// catalogers to read as a file (a jar target); not scanned again.
 	whole bool
+	// self is the whole root of a tree root's own archive, if any.
+	self *Root
 }
 
 // Locate gives the virtual path and origin of a slash path inside the root.
@@ -458,6 +460,12 @@ func open(ctx context.Context, kind Kind, p string, opts Options) (t *Target, er
 		t.Close()
 		return nil, err
 	}
+	for _, r := range t.Roots {
+		if r.whole && !r.Catalog {
+			// syft would open what fnscan kept from it, inside the jar.
+			t.warn(Warning{Path: r.Virtual, Message: "not cataloged: it holds an archive kept from the catalogers (see the warning naming it); its packages are not in the SBOM (still scanned for secrets)", Unscanned: true})
+		}
+	}
 	return t, nil
 }
 
@@ -621,7 +629,8 @@ func (t *Target) addZip(ctx context.Context, u *unpacker, p string, o Origin, ja
 			self := &Tree{archive: o.Name, entries: map[string]*Entry{}}
 			self.put(&Entry{Path: name, Type: EntryFile, Mode: 0o644, Size: src.Size(), ra: src})
 			self.finish(u, nil)
-			t.Roots = append(t.Roots, &Root{Tree: self, Virtual: o.Name, Origin: o, Catalog: true, whole: true})
+			root.self = &Root{Tree: self, Virtual: o.Name, Origin: o, Catalog: true, whole: true}
+			t.Roots = append(t.Roots, root.self)
 		}
 	}
 	return nil

@@ -44,8 +44,14 @@ func CheckAt(m *Model, now time.Time) []Finding {
 	for _, f := range m.Functions {
 		c.function(f)
 	}
+	// A permission for a function outside the file (or an alias) goes with
+	// a URL of a function outside the file, if the file has one without auth.
+	urlElsewhere := false
+	for _, f := range m.Functions {
+		urlElsewhere = urlElsewhere || ((f.Type == "AWS::Lambda::Url" || f.Type == "aws_lambda_function_url") && urlNoAuth(f.URL))
+	}
 	for _, p := range m.Permissions {
-		c.permission(p.ID, "AWS::Lambda::Permission", p, false)
+		c.permission(p.ID, "AWS::Lambda::Permission", p, urlElsewhere)
 	}
 	for _, a := range m.APIs {
 		c.api(a)
@@ -103,9 +109,8 @@ func (c *checker) function(f *Function) {
 	c.iam(f)
 	// A URL without auth is reported on the URL; the permission that comes
 	// with it is that same finding.
-	urlNone := f.URL != nil && f.URL.AuthType.IsKnown() && strings.EqualFold(f.URL.AuthType.Text, "NONE")
 	for _, p := range f.Permissions {
-		c.permission(p.ID, permType(c.m.Format), p, urlNone)
+		c.permission(p.ID, permType(c.m.Format), p, urlNoAuth(f.URL))
 	}
 	// Secrets and encryption.
 	secretNamed := ""
@@ -184,6 +189,10 @@ func foreignLayer(l Value, own string) (string, bool) {
 		return "", false
 	}
 	return m[1], true
+}
+
+func urlNoAuth(u *FunctionURL) bool {
+	return u != nil && u.AuthType.IsKnown() && strings.EqualFold(u.AuthType.Text, "NONE")
 }
 
 func (c *checker) url(f *Function, u *FunctionURL) {

@@ -299,7 +299,13 @@ func (p *hclParser) text(from, to int) string {
 	// secret that is no longer whole enough to be found and redacted.
 	n := 0
 	for i, part := range parts {
-		if n += len(part) + 1; n > 81 && i > 0 {
+		if n += len(part) + 1; n > 81 {
+			if i == 0 {
+				if len(part) > 256 { // a heredoc: too long to quote at all
+					return fmt.Sprintf("(expression of %d characters)", len(strings.Join(parts, " ")))
+				}
+				continue
+			}
 			return strings.Join(parts[:i], " ") + " …"
 		}
 	}

@@ -165,6 +165,22 @@ func TestPublicURLPermission(t *testing.T) {
 "Perm": {"Type": "AWS::Lambda::Permission", "Properties": {"Action": "lambda:InvokeFunctionUrl", "FunctionName": {"Ref": "Fn"},
   "Principal": "*", "FunctionUrlAuthType": "NONE"}}` + u + `}}`)
 	}
+	// The alias pattern: URL and permission on an alias, a function
+	// outside what the file defines — one finding, the URL's.
+	alias := []byte(`{"Resources": {"Url": {"Type": "AWS::Lambda::Url", "Properties": {"TargetFunctionArn": {"Ref": "LiveAlias"}, "AuthType": "NONE"}},
+"Perm": {"Type": "AWS::Lambda::Permission", "Properties": {"Action": "lambda:InvokeFunctionUrl", "FunctionName": {"Ref": "LiveAlias"},
+  "Principal": "*", "FunctionUrlAuthType": "NONE"}}}}`)
+	m, err := ParseFile("template.json", alias)
+	if err != nil || m == nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, f := range CheckAt(m, judgeAt) {
+		got[f.RuleID] = true
+	}
+	if got[rulePublicInvoke] || !got[ruleURLNoAuth] {
+		t.Errorf("alias: rules %v; want the URL's finding alone", got)
+	}
 	for _, url := range []bool{false, true} {
 		m, err := ParseFile("template.json", tmpl(url))
 		if err != nil || m == nil {
@@ -180,14 +196,15 @@ func TestPublicURLPermission(t *testing.T) {
 	}
 }
 
-// A secret-named variable that only points at Secrets Manager or SSM holds
-// nothing to encrypt: no customer-key finding for it (found probing).
+// A secret-named variable that only points at Secrets Manager or SSM for the
+// function to fetch holds nothing to encrypt: no customer-key finding for it
+// (found probing). A dynamic reference is resolved into the environment.
 func TestEnvReferenceNeedsNoKMS(t *testing.T) {
 	for value, want := range map[string]bool{
 		"arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf": false,
-		"{{resolve:ssm-secure:/prod/db}}":                                      false,
-		"/prod/orders/db-password":                                             false,
-		"Xk3ldP9qWz-hunter2":                                                   true,
+		"{{resolve:secretsmanager:prod/db:SecretString:password}}":            true, // resolved at deploy: the secret is in the environment
+		"/prod/orders/db-password":                                            false,
+		"Xk3ldP9qWz-hunter2":                                                  true,
 	} {
 		m, err := ParseFile("template.json", []byte(`{"Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Handler": "app.handler",
   "Runtime": "python3.12", "Role": "arn:aws:iam::123456789012:role/r", "Code": {"ZipFile": "x"},

@@ -367,6 +367,13 @@ func mergeRoot(res *Result, merged, s *syftsbom.SBOM, m *mount) {
 			}
 			r, rel := m.locate(l.RealPath)
 			virt, origin := r.Locate(rel)
+			// Inside an archive syft opened itself (a jar in a jar target),
+			// the access path chains its entries: "/app.jar:BOOT-INF/lib/x.jar".
+			if rest, ok := strings.CutPrefix(l.AccessPath, l.RealPath+":"); ok && rest != "" {
+				for _, e := range strings.Split(rest, ":") {
+					virt += "!" + strings.ReplaceAll(strings.ReplaceAll(e, "%3A", ":"), "%25", "%")
+				}
+			}
 			if m, ok := p.Metadata.(pkg.JavaArchive); ok && m.PomProperties != nil && m.PomProperties.Path != "" && len(where) == 0 {
 				virt += "!" + m.PomProperties.Path
 			}

@@ -185,6 +185,16 @@ func TestOversizedManifestNotCataloged(t *testing.T) {
 	if len(res.Components) != 0 {
 		t.Errorf("big.jar: components %v, want none", res.Components)
 	}
+	// Nested in a jar target: syft would open it reading the outer jar, so
+	// the outer jar is not cataloged either, and says so.
+	res = catalogSpec(t, writeZip(t, "app.jar", map[string][]byte{"BOOT-INF/lib/big.jar": jar(32<<20, "big")}))
+	warned := false
+	for _, w := range res.Warnings {
+		warned = warned || (w.Path == "app.jar" && strings.Contains(w.Message, "not cataloged"))
+	}
+	if len(res.Components) != 0 || !warned {
+		t.Errorf("app.jar holding big.jar: components %v, warnings %v", res.Components, res.Warnings)
+	}
 	if len(res.Warnings) == 0 || !strings.Contains(res.Warnings[0].Path, "big.jar!META-INF/MANIFEST.MF") {
 		t.Errorf("big.jar: no warning for the manifest: %v", res.Warnings)
 	}
@@ -233,9 +243,16 @@ func TestJarTarget(t *testing.T) {
 		"BOOT-INF/lib/guava-31.1-jre.jar":                                           guava,
 	})
 	want := []string{"pkg:maven/com.example/order-handler@1.4.0", "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.9.8", "pkg:maven/com.google.guava/guava@31.1-jre"}
+	res := catalogSpec(t, uber)
 	for _, w := range want {
-		if !slices.Contains(purls(catalogSpec(t, uber)), w) {
-			t.Errorf("uber-jar: %s missing from %v", w, purls(catalogSpec(t, uber)))
+		if !slices.Contains(purls(res), w) {
+			t.Errorf("uber-jar: %s missing from %v", w, purls(res))
+		}
+	}
+	// A package of a jar nested in the jar is located inside that jar.
+	for _, c := range res.Components {
+		if c.Name == "guava" && (len(c.Locations) != 1 || c.Locations[0].Path != "order-handler.jar!BOOT-INF/lib/guava-31.1-jre.jar!META-INF/maven/com.google.guava/guava/pom.properties") {
+			t.Errorf("guava in the uber-jar at %v", c.Locations)
 		}
 	}
 }

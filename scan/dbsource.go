@@ -42,8 +42,10 @@ func resolveDB(ctx context.Context, db string, h Handler) (string, error) {
 		return "", fmt.Errorf("--db %s: %w", db, err)
 	}
 	dir := filepath.Join(SourceCacheDir(), digest[:32])
+	// Marked used before it is looked at, so a prune running beside this
+	// one sees it as in use.
+	useSource(dir)
 	if _, err := os.Stat(filepath.Join(dir, "osv.db")); err == nil {
-		useSource(dir)
 		return dir, nil
 	}
 	h.Progress("importing vulnerability records from " + filepath.Base(db))

@@ -10,6 +10,11 @@ import (
 // encoding inside an encoding), as gitleaks' --max-decode-depth default.
 const maxDecodeDepth = 5
 
+// maxSegments: a file with more encoded-looking runs in one pass (a data
+// file of tokens) is not decoded further: each hit is checked against
+// every run.
+const maxSegments = 2000
+
 // maxDecodeFile bounds the files searched for encoded secrets: the
 // function's own code and config, not bundles or data.
 const maxDecodeFile = 4 << 20
@@ -30,24 +35,29 @@ func (e *engine) scanDecoded(path, text string, opt scanOptions) []hit {
 	var out []hit
 	for range maxDecodeDepth {
 		raw, segs = dec.Decode(raw, segs)
-		if len(segs) == 0 {
+		if len(segs) == 0 || len(segs) > maxSegments {
 			break
 		}
 		for _, h := range e.scan(path, raw, opt) {
 			if h.line == 0 {
 				continue // a path rule: reported with the file
 			}
-			start := h.offset
+			end := h.offset + len(h.secret)
 			if i := strings.Index(raw[h.offset:], h.secret); i >= 0 {
-				start += i
+				end += i
 			}
-			over := codec.SegmentsWithDecodedOverlap(segs, start, start+len(h.secret))
+			// The whole match, as gitleaks: an encoded key makes a
+			// match the plain text did not.
+			over := codec.SegmentsWithDecodedOverlap(segs, h.offset, end)
 			if len(over) == 0 {
 				continue // in the text as it is: found already
 			}
-			orig := codec.AdjustMatchIndex(segs, []int{start, start + len(h.secret)})
+			orig := codec.AdjustMatchIndex(segs, []int{h.offset, end})
 			h.offset = orig[0]
-			h.line = ln.lineOf(orig[0]) + 1
+			line := ln.lineOf(orig[0])
+			h.line = line + 1
+			// An allow comment is on the file's own line.
+			h.allow = inlineAllow(strings.TrimRight(text[ln.start(line):ln.end(line)], "\r\n"))
 			h.description += " (" + strings.Join(codec.Tags(over), ", ") + ")"
 			out = append(out, h)
 		}

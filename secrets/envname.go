@@ -1,5 +1,7 @@
 package secrets
 
+import "regexp"
+
 // Exported views of the deployment-config heuristics, for the deploy
 // package, which judges the same environment variables as part of a
 // function's configuration. Neither returns a secret in full.
@@ -24,8 +26,12 @@ func SecretName(name string) bool {
 }
 
 // EnvReference reports whether a variable's value only says where a secret
-// is kept (a Secrets Manager, SSM or KMS ARN, an SSM path, {{resolve:...}},
-// ${...}), so the environment holds no secret to encrypt.
+// is kept for the function to fetch (a Secrets Manager, SSM or KMS ARN, an
+// SSM path), so the environment holds no secret to encrypt. A dynamic
+// reference ({{resolve:...}}, ${ssm:...}) is not one: it is resolved at
+// deploy, and the environment holds the secret itself.
 func EnvReference(value string) bool {
-	return isReference(value)
+	return fetchedRefRe.MatchString(value) || ssmPathRe.MatchString(value)
 }
+
+var fetchedRefRe = regexp.MustCompile(`^arn:aws[\w-]*:(?:secretsmanager|ssm|kms):|^/aws/reference/`)

@@ -32,10 +32,12 @@ func fnscanRules() []*rule {
 	// In YAML a value that starts with "!" is a tag, not text: !Ref DbPassword,
 	// !Sub '{{resolve:...}}', !ImportValue x, !vault | ... (the recommended
 	// ways to keep a secret out of a template).
+	// Only after YAML's own ":" (a shell line in a run: block is text).
 	yamlTag := &config.Allowlist{
 		MatchCondition: config.AllowlistMatchAnd,
 		Paths:          []*regexp.Regexp{regexp.MustCompile(`(?i)\.(?:ya?ml|template)$`)},
-		Regexes:        []*regexp.Regexp{regexp.MustCompile(`^!`)},
+		RegexTarget:    "match",
+		Regexes:        []*regexp.Regexp{regexp.MustCompile(`:[ \t]*![^!]`)},
 	}
 	// Outside password keys a word is a label, not a secret.
 	wordValue := &config.Allowlist{

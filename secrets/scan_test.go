@@ -349,6 +349,7 @@ func TestYAMLTagsAreNotSecrets(t *testing.T) {
       MasterUserPassword: !Ref DbPassword
 `,
 		"group_vars/all.yml": "db_password: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6138\n",
+		"deploy.yml":         "steps:\n  - run: |\n      export DB_PASSWORD=!Xk3ldP9qWz\n",
 		"config.yml":         "db:\n  password: !!str Xk3ldP9qWz\n",
 		"app.ini":            "[db]\npassword = !Xk3ldP9qWz\n",
 	}), DefaultConfig())
@@ -356,9 +357,9 @@ func TestYAMLTagsAreNotSecrets(t *testing.T) {
 	for _, f := range res.Findings {
 		got[strings.TrimPrefix(f.Path, "fn.zip!")]++
 	}
-	if got["template.yaml"] != 0 || got["group_vars/all.yml"] != 0 || got["config.yml"] != 1 || got["app.ini"] != 1 {
+	if got["template.yaml"] != 0 || got["group_vars/all.yml"] != 0 || got["config.yml"] != 1 || got["app.ini"] != 1 || got["deploy.yml"] != 1 {
 		logFindings(t, res.Findings)
-		t.Errorf("findings by file %v: want one in config.yml and app.ini, none for tags", got)
+		t.Errorf("findings by file %v: want one in config.yml, app.ini and deploy.yml, none for tags", got)
 	}
 }
 
@@ -402,5 +403,21 @@ func TestDecodedSecrets(t *testing.T) {
 		if strings.Contains(f.Redacted, p.githubPAT[5:]) {
 			t.Errorf("redacted form %q holds the secret", f.Redacted)
 		}
+	}
+
+	// An allow comment on the encoded run's line holds for what it hides
+	// (a newline inside the decoded text must not move it); an encoded key
+	// makes a match the plain text could not.
+	res = scan(t, writeFiles(t, map[string]string{
+		"boot.py":      "CFG = b64decode(\"" + b64 + "\")  # gitleaks:allow test fixture\n",
+		"settings.cfg": "db%5Fpassword = Xk3ldP9qWz\n",
+	}), DefaultConfig())
+	if len(res.Suppressed) != 1 || res.Suppressed[0].RuleID != "github-pat" {
+		logFindings(t, res.Suppressed)
+		t.Errorf("suppressed %d, want the decoded token", len(res.Suppressed))
+	}
+	if len(res.Findings) != 1 || !strings.HasSuffix(res.Findings[0].Path, "settings.cfg") || !strings.Contains(res.Findings[0].Description, "decoded:percent") {
+		logFindings(t, res.Findings)
+		t.Errorf("want the password behind the percent-encoded key")
 	}
 }
