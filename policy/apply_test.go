@@ -222,6 +222,8 @@ func TestVEX(t *testing.T) {
 		`{"statements": [{"vulnerability": {"name": "X"}, "products": [{"@id": "pkg:npm/a"}], "status": "not_affected", "justification": "because"}]}`,
 		`{"statements": [{"vulnerability": {"name": "X"}, "products": 5, "status": "fixed"}]}`,
 		`{"bomFormat": "CycloneDX", "components": []}`,
+		`{"bomFormat": "CycloneDX", "vulnerabilities": [{"id": "X", "analysis": {"state": "not_affected", "justification": "because"}, "affects": [{"ref": "pkg:npm/a"}]}]}`,
+		`{"bomFormat": "CycloneDX", "vulnerabilities": [{"id": "X", "analysis": {"state": "nope"}, "affects": [{"ref": "pkg:npm/a"}]}]}`,
 		`{"bomFormat": "SPDX"}`, `not json`,
 	} {
 		p := filepath.Join(t.TempDir(), "bad.json")

@@ -234,6 +234,13 @@ func purls(comps []cdxComponent, into map[string]string) map[string]string {
 	return into
 }
 
+// CycloneDX 1.4-1.7 impact analysis states and justifications.
+var (
+	cyclonedxStates         = []string{"resolved", "resolved_with_pedigree", "exploitable", "in_triage", "false_positive", "not_affected"}
+	cyclonedxJustifications = []string{"code_not_present", "code_not_reachable", "requires_configuration", "requires_dependency",
+		"requires_environment", "protected_by_compiler", "protected_at_runtime", "protected_at_perimeter", "protected_by_mitigating_control"}
+)
+
 // cyclonedxVEX maps CycloneDX analysis states to OpenVEX statuses. An
 // affects ref is a package URL, a bom-ref of the document's components, or
 // a BOM-Link to a bom-ref.
@@ -259,9 +266,18 @@ func cyclonedxVEX(raw json.RawMessage, comps []cdxComponent, docTime time.Time) 
 		return nil, fmt.Errorf("CycloneDX vulnerabilities: %w", err)
 	}
 	var out []Statement
-	for _, v := range vulns {
+	for i, v := range vulns {
 		if v.Analysis == nil || v.ID == "" || len(v.Affects) == 0 {
 			continue // nothing is said, or about nothing
+		}
+		// A word the spec does not have is a mistake, not a statement: as
+		// with OpenVEX, the document is refused rather than guessed at.
+		where := fmt.Sprintf("vulnerability %d (%s)", i+1, v.ID)
+		if st := v.Analysis.State; st != "" && !slices.Contains(cyclonedxStates, st) {
+			return nil, fmt.Errorf("%s: analysis state %q is not a CycloneDX state", where, st)
+		}
+		if j := v.Analysis.Justification; j != "" && !slices.Contains(cyclonedxJustifications, j) {
+			return nil, fmt.Errorf("%s: justification %q is not a CycloneDX justification", where, j)
 		}
 		st := Statement{Vulnerability: v.ID, Justification: v.Analysis.Justification, Detail: v.Analysis.Detail, Time: docTime}
 		for _, r := range v.References {

@@ -103,5 +103,9 @@ func verifyArtifact(art artifactDigest, sig Evidence, attestations []Evidence, p
 	if p.RequireVerdictPass && !slices.ContainsFunc(out.Attestations, func(a VerifiedAttestation) bool { return a.Verdict != nil }) {
 		return nil, &CheckError{CheckVerdict, art.name, "a pass is required and no verdict attestation was given"}
 	}
+	if p.MaxAge > 0 && len(out.Attestations) == 0 {
+		// A signature has no signed time: an age limit cannot hold.
+		return nil, &CheckError{CheckAge, art.name, "a maximum age is set, and a signature alone carries no time to measure it by: give an attestation"}
+	}
 	return out, nil
 }

@@ -482,6 +482,10 @@ func VerifyImage(ctx context.Context, ref string, p Policy) (*Verified, error) {
 	if p.RequireVerdictPass && !slices.ContainsFunc(out.Attestations, func(a VerifiedAttestation) bool { return a.Verdict != nil }) {
 		return nil, &CheckError{CheckVerdict, ev.where, "a pass is required and no verdict attestation refers to this digest"}
 	}
+	if p.MaxAge > 0 && len(out.Attestations) == 0 {
+		// A signature has no signed time: an age limit cannot hold.
+		return nil, &CheckError{CheckAge, ev.where, "a maximum age is set, and a signature alone carries no time to measure it by: give an attestation"}
+	}
 	return out, nil
 }
 

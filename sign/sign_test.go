@@ -290,6 +290,7 @@ func TestAttestations(t *testing.T) {
 		{"cyclonedx type, not a BOM", sig, []Evidence{notBOM}, Policy{}, CheckPredicateType},
 		{"required type missing", sig, []Evidence{pass}, Policy{PredicateTypes: []string{PredicateCycloneDX}}, CheckPredicateType},
 		{"too old", sig, []Evidence{bom, old}, Policy{MaxAge: 24 * time.Hour}, CheckAge},
+		{"an age limit, a signature alone", sig, nil, Policy{MaxAge: 24 * time.Hour}, CheckAge},
 		{"tampered payload", sig, []Evidence{tampered}, Policy{}, CheckKey},
 		{"attestation as signature", pass, nil, Policy{}, CheckBundle},
 		{"signature as attestation", sig, []Evidence{sig}, Policy{}, CheckBundle},
