@@ -27,6 +27,23 @@ func OutputsFor(dir, artifactPath string) Outputs {
 	}
 }
 
+// RemoveOutputs deletes the bundles an earlier SignAndAttest left in dir for
+// artifactPath, and names those it removed: after a failed gate, a pass
+// attested before must not be found beside the bytes and deployed.
+func RemoveOutputs(dir, artifactPath string) ([]string, error) {
+	o := OutputsFor(dir, artifactPath)
+	var removed []string
+	for _, p := range []string{o.Signature, o.SBOM, o.Verdict} {
+		switch err := os.Remove(p); {
+		case err == nil:
+			removed = append(removed, p)
+		case !errors.Is(err, os.ErrNotExist):
+			return removed, err
+		}
+	}
+	return removed, nil
+}
+
 // SignAndAttest is the gate's provenance step: for the file at
 // artifactPath it writes to outDir (see OutputsFor) a signature bundle, a
 // CycloneDX attestation of sbomJSON and an attestation of verdict, all

@@ -130,6 +130,15 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 		fmt.Fprintf(stderr, "fnscan: policy failed: %s\n", scan.OneLine(strings.Join(v.Reasons, "; ")))
 		if key != nil {
 			fmt.Fprintln(stderr, "fnscan: nothing signed: the gate failed")
+			if res.Target.Kind != "sbom" {
+				removed, err := sign.RemoveOutputs(sf.attestDir, signablePath(spec))
+				if len(removed) > 0 {
+					fmt.Fprintf(stderr, "fnscan: removed the bundles of an earlier pass: %s\n", strings.Join(removed, ", "))
+				}
+				if err != nil {
+					return &codeError{code: exitError, err: fmt.Errorf("the gate failed, and a bundle of an earlier pass could not be removed: %w", err)}
+				}
+			}
 		}
 		return &codeError{code: exitPolicy, err: errors.New(strings.Join(v.Reasons, "; "))}
 	}

@@ -325,6 +325,14 @@ func TestScanSignKey(t *testing.T) {
 	if left, _ := os.ReadDir(badOut); len(left) != 0 {
 		t.Errorf("a failing package was signed: %v", left)
 	}
+
+	// The signed name, now holding a failing package: the bundles of the
+	// earlier pass go, so no deploy step finds a pass beside these bytes.
+	signCopy(t, repoTestdata("lambda", "dvsa-order-api.zip"), clean)
+	_, stderr = signRun(t, 1, "scan", clean, "--db", db, "--no-secrets", "--sign-key", p("k.key"), "--attest-dir", out, "-o", "json="+p("r2.json"))
+	if left, _ := os.ReadDir(out); len(left) != 0 || !strings.Contains(stderr, "removed the bundles of an earlier pass") {
+		t.Errorf("after a failing gate the attest dir holds %v; stderr %s", left, stderr)
+	}
 }
 
 // Signing attests a gate: with the gate off (--fail-on none) nothing is
