@@ -27,6 +27,9 @@ type sarifRun struct {
 	Tool        sarifTool         `json:"tool"`
 	Invocations []sarifInvocation `json:"invocations,omitempty"`
 	Results     []sarifResult     `json:"results"`
+	// Properties say which threshold the gate applied and what it
+	// decided, as every other format does.
+	Properties map[string]any `json:"properties,omitempty"`
 }
 
 // sarifInvocation carries warnings (what was skipped or refused) as tool
@@ -182,6 +185,12 @@ func (sarifFormat) Write(w io.Writer, r *result.Result) error {
 			res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: m.Suppression.String()}}
 		}
 		run.Results = append(run.Results, res)
+	}
+	if v := r.Verdict; v != nil {
+		run.Properties = map[string]any{"fnscan:verdict": map[bool]string{true: "pass", false: "fail"}[v.Pass], "fnscan:failOn": v.FailOn}
+		if len(v.Reasons) > 0 {
+			run.Properties["fnscan:reasons"] = v.Reasons
+		}
 	}
 	if len(r.Warnings) > 0 {
 		inv := sarifInvocation{ExecutionSuccessful: true}
