@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/fnscan/fnscan/artifact"
+	"github.com/fnscan/fnscan/internal/jsonerr"
 	"github.com/fnscan/fnscan/result"
 	"github.com/fnscan/fnscan/scan"
 )
@@ -208,7 +209,7 @@ func ReadFleetReport(r io.Reader) (*FleetReport, error) {
 	var rep FleetReport
 	dec := json.NewDecoder(r)
 	if err := dec.Decode(&rep); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("not a fleet report (fnscan scan 'lambda:*' -o json): %w", jsonerr.Plain(err, ""))
 	}
 	if rep.SchemaVersion != FleetSchemaVersion {
 		return nil, fmt.Errorf("schemaVersion %q, want %q (a fleet report from fnscan scan 'lambda:*' -o json)", rep.SchemaVersion, FleetSchemaVersion)

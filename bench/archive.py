@@ -36,6 +36,7 @@ def main():
     env = dict(os.environ, SYFT_CHECK_FOR_APP_UPDATE="false",
                XDG_CACHE_HOME=os.path.join(work, "cache"))
     env.pop("TMPDIR", None)
+    o.syft, o.fnscan = measure.executable_copy(o.syft, work), measure.executable_copy(o.fnscan, work)
 
     # (key, label, command). The unzip-to-disk row unpacks into its own fresh TMPDIR.
     rows = [

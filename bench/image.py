@@ -38,6 +38,7 @@ def main():
     tmp = os.path.join(work, "tmp")
     env = dict(os.environ)
     env.pop("TMPDIR", None)
+    o.fnscan = measure.executable_copy(o.fnscan, work)
 
     for size, path in imgs:
         with tarfile.open(path) as t:

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/fnscan/fnscan/internal/jsonerr"
 )
 
 // VEX documents say a vulnerability does not affect a product, so the
@@ -70,7 +72,7 @@ func LoadVEX(p string) ([]Statement, error) {
 		} `json:"metadata"`
 	}
 	if err := json.Unmarshal(b, &probe); err != nil {
-		return nil, fmt.Errorf("%s: not a VEX document (OpenVEX or CycloneDX JSON): %w", p, err)
+		return nil, fmt.Errorf("%s: not a VEX document (OpenVEX or CycloneDX JSON): %w", p, jsonerr.Plain(err, ""))
 	}
 	var out []Statement
 	switch {
@@ -115,7 +117,7 @@ func openVEX(raw json.RawMessage, docTime time.Time) ([]Statement, error) {
 		Timestamp       string            `json:"timestamp"`
 	}
 	if err := json.Unmarshal(raw, &stmts); err != nil {
-		return nil, fmt.Errorf("OpenVEX statements: %w", err)
+		return nil, fmt.Errorf("OpenVEX: %w", jsonerr.Plain(err, "statements"))
 	}
 	var out []Statement
 	for i, s := range stmts {
@@ -129,7 +131,7 @@ func openVEX(raw json.RawMessage, docTime time.Time) ([]Statement, error) {
 				Aliases []string `json:"aliases"`
 			}
 			if err := json.Unmarshal(s.Vulnerability, &v); err != nil {
-				return nil, fmt.Errorf("statement %d: vulnerability: %w", i+1, err)
+				return nil, fmt.Errorf("OpenVEX statement %d: %w", i+1, jsonerr.Plain(err, "vulnerability"))
 			}
 			st.Vulnerability, st.Aliases = v.Name, v.Aliases
 		}
@@ -263,7 +265,7 @@ func cyclonedxVEX(raw json.RawMessage, comps []cdxComponent, docTime time.Time) 
 		} `json:"affects"`
 	}
 	if err := json.Unmarshal(raw, &vulns); err != nil {
-		return nil, fmt.Errorf("CycloneDX vulnerabilities: %w", err)
+		return nil, fmt.Errorf("CycloneDX: %w", jsonerr.Plain(err, "vulnerabilities"))
 	}
 	var out []Statement
 	for i, v := range vulns {

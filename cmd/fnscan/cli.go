@@ -170,11 +170,15 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(out)
+				if help == "" { // a command with its own usage text (sign, verify...)
+					fs.Usage()
+					return nil, err
+				}
 				fmt.Fprint(out, help)
 				if help != "" {
 					fmt.Fprintln(out, "\nFlags:")
 				}
-				fs.SetOutput(out)
 				fs.PrintDefaults()
 				return nil, err
 			}
@@ -190,6 +194,19 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// noEmpty refuses the named flags given with an empty value: for a
+// threshold, empty would quietly mean the default ("--fail-on $LEVEL" with
+// LEVEL unset gates at high).
+func noEmpty(fs *flag.FlagSet, name, want string) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name && strings.TrimSpace(f.Value.String()) == "" {
+			err = fmt.Errorf("--%s: empty value (want %s)", name, want)
+		}
+	})
+	return err
 }
 
 // optBool is a boolean flag that knows whether it was given, so that

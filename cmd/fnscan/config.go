@@ -29,6 +29,9 @@ func cmdConfig(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return usageErr(err)
 	}
+	if err := noEmpty(fs, "fail-on", "none, low, medium, high or critical"); err != nil {
+		return usageErr(err)
+	}
 	if len(pos) == 0 {
 		return &codeError{code: exitError, err: errors.New("config needs at least one FILE (a SAM/CloudFormation template, serverless.yml or Terraform file)")}
 	}

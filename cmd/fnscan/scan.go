@@ -73,6 +73,12 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 	if err != nil {
 		return usageErr(err)
 	}
+	if err := noEmpty(fs, "fail-on", "none, low, medium, high or critical"); err != nil {
+		return usageErr(err)
+	}
+	if sf.signKey != "" && strings.EqualFold(strings.TrimSpace(sf.failOn), "none") {
+		return usageErr(errors.New("--sign-key attests a gate, and --fail-on none turns it off"))
+	}
 	spec, err := target(pos, cmd)
 	if err != nil {
 		return err

@@ -47,8 +47,8 @@ every check passed, 1 naming the first failed check, 2 when it could not check.
 func signFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, signUsage)
+	fs.Usage = func() { // to the output parse chose: nothing after a bad flag
+		fmt.Fprint(fs.Output(), signUsage)
 		fs.PrintDefaults()
 	}
 	return fs

@@ -21,20 +21,21 @@ const Module = "github.com/fnscan/fnscan"
 // (sbom, secrets, deploy) → vuln → result → policy → report/sign → scan →
 // aws → cmd. A package imports only packages of a lower rank; packages of
 // one rank do not import each other. deploy reads secrets' redaction, so it
-// ranks after it.
+// ranks after it. internal/jsonerr is a leaf helper any stage may use.
 var Stages = map[string]int{
-	"artifact":   0,
-	"sbom":       1,
-	"secrets":    1,
-	"deploy":     2,
-	"vuln":       2,
-	"result":     3,
-	"policy":     4,
-	"report":     5,
-	"sign":       5,
-	"scan":       6,
-	"aws":        7,
-	"cmd/fnscan": 8,
+	"internal/jsonerr": -1,
+	"artifact":         0,
+	"sbom":             1,
+	"secrets":          1,
+	"deploy":           2,
+	"vuln":             2,
+	"result":           3,
+	"policy":           4,
+	"report":           5,
+	"sign":             5,
+	"scan":             6,
+	"aws":              7,
+	"cmd/fnscan":       8,
 }
 
 // cmdImports are the packages the CLI may import: it is wiring only, flags
