@@ -15,6 +15,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/smithy-go"
@@ -76,16 +77,20 @@ func (o ClientOptions) withDefaults() ClientOptions {
 	if o.MaxRetryAfter <= 0 {
 		o.MaxRetryAfter = d.MaxRetryAfter
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			ResponseHeaderTimeout: 60 * time.Second,
-			TLSHandshakeTimeout:   20 * time.Second,
-			MaxIdleConnsPerHost:   16,
-			IdleConnTimeout:       90 * time.Second,
-		}}
-	}
 	return o
+}
+
+// defaultHTTPClient is the SDK's buildable client: the SDK adds a custom CA
+// bundle (AWS_CA_BUNDLE, ca_bundle in a profile: corporate TLS proxies) to
+// it, which it cannot do to a plain *http.Client.
+func defaultHTTPClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.Proxy = http.ProxyFromEnvironment
+		t.ResponseHeaderTimeout = 60 * time.Second
+		t.TLSHandshakeTimeout = 20 * time.Second
+		t.MaxIdleConnsPerHost = 16
+		t.IdleConnTimeout = 90 * time.Second
+	})
 }
 
 // session holds one Lambda client per region; clients are made on first
@@ -94,11 +99,28 @@ type session struct {
 	opts    ClientOptions
 	mu      sync.Mutex
 	clients map[string]*lambda.Client
-	layers  *layerCache // nil: each Open downloads its own layers
+	http    awssdk.HTTPClient // API calls; downloads once a config is loaded
+	loaded  awssdk.HTTPClient // the same, as the loaded config made it (its CA bundle)
+	layers  *layerCache       // nil: each Open downloads its own layers
 }
 
 func newSession(opts ClientOptions) *session {
-	return &session{opts: opts.withDefaults(), clients: map[string]*lambda.Client{}}
+	s := &session{opts: opts.withDefaults(), clients: map[string]*lambda.Client{}, http: defaultHTTPClient()}
+	if opts.HTTPClient != nil {
+		s.http = opts.HTTPClient
+	}
+	return s
+}
+
+// downloader carries presigned downloads: the client the SDK configured,
+// so that a custom CA bundle applies to S3 as to the API.
+func (s *session) downloader() awssdk.HTTPClient {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.loaded != nil {
+		return s.loaded
+	}
+	return s.http
 }
 
 // client returns the client for region ("" is the options' or the SDK's).
@@ -112,7 +134,7 @@ func (s *session) client(ctx context.Context, region string) (*lambda.Client, er
 		return c, nil
 	}
 	lo := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(s.opts.HTTPClient),
+		config.WithHTTPClient(s.http),
 		config.WithRetryer(func() awssdk.Retryer {
 			return retryAfter{
 				RetryerV2: retry.NewStandard(func(o *retry.StandardOptions) {
@@ -135,6 +157,9 @@ func (s *session) client(ctx context.Context, region string) (*lambda.Client, er
 	}
 	if cfg.Region == "" {
 		return nil, errors.New("no AWS region: give --region, set AWS_REGION, or use a function ARN")
+	}
+	if s.loaded == nil {
+		s.loaded = cfg.HTTPClient
 	}
 	c := lambda.NewFromConfig(cfg, func(o *lambda.Options) {
 		if s.opts.EndpointURL != "" {

@@ -58,7 +58,7 @@ func (s *session) download(ctx context.Context, rawURL, path string, size int64,
 	if perr != nil {
 		return fmt.Errorf("%s: %w", what, perr)
 	}
-	resp, derr := s.opts.HTTPClient.Do(req)
+	resp, derr := s.downloader().Do(req)
 	if derr != nil {
 		var ue *url.Error
 		if errors.As(derr, &ue) {

@@ -239,3 +239,32 @@ func TestJavaUberJarFunction(t *testing.T) {
 		t.Errorf("the uber-jar's bytes under a Node runtime: %v, want guava (from lib/) and not the jar's own packages", got)
 	}
 }
+
+// Behind a TLS proxy with its own CA, AWS_CA_BUNDLE names the CA: the SDK
+// adds it to the API client, and downloads go through the same client.
+// (A plain *http.Client made the SDK refuse the configuration outright.)
+func TestCABundle(t *testing.T) {
+	s := fakelambda.NewTLS()
+	defer s.Close()
+	envFunction(t, s)
+	aws.Register(clientFor(s))
+	defer aws.Register(aws.DefaultClientOptions())
+
+	if _, err := artifact.Open(context.Background(), "lambda:billing", artifact.Options{TempDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("without the CA bundle: %v, want a certificate error", err)
+	}
+	bundle := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(bundle, s.CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CA_BUNDLE", bundle)
+	aws.Register(clientFor(s)) // a new session: the first cached its client
+	tg, err := artifact.Open(context.Background(), "lambda:billing", artifact.Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("with AWS_CA_BUNDLE: %v", err)
+	}
+	defer tg.Close()
+	if len(tg.Deployed) != 1 || s.Calls("download:function:billing") != 1 {
+		t.Errorf("deployed %d, downloads %d", len(tg.Deployed), s.Calls("download:function:billing"))
+	}
+}

@@ -13,10 +13,14 @@ package fakelambda
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -86,14 +90,32 @@ type Server struct {
 }
 
 // New starts a fake for region us-east-1, account 123456789012.
-func New() *Server {
+func New() *Server { return start(httptest.NewServer) }
+
+// NewTLS starts the fake over HTTPS, with a certificate of its own
+// (CertPEM) that no system trusts: as behind a corporate TLS proxy.
+func NewTLS() *Server {
+	return start(func(h http.Handler) *httptest.Server {
+		srv := httptest.NewUnstartedServer(h)
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are the point
+		srv.StartTLS()
+		return srv
+	})
+}
+
+// CertPEM is a NewTLS fake's certificate, for a CA bundle.
+func (s *Server) CertPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.srv.Certificate().Raw})
+}
+
+func start(serve func(http.Handler) *httptest.Server) *Server {
 	s := &Server{
 		Region: "us-east-1", Account: "123456789012", URLTTL: 10 * time.Minute, MaxPage: 50,
 		key:       []byte(strconv.FormatInt(time.Now().UnixNano(), 36)),
 		functions: map[string]*Function{}, layers: map[string]*Layer{}, calls: map[string]int{},
 		stall: make(chan struct{}),
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = serve(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	return s
 }
@@ -448,7 +470,13 @@ func (s *Server) presign(kind, id string, expired bool) string {
 		exp = time.Now().Add(-time.Second)
 	}
 	e := strconv.FormatInt(exp.Unix(), 10)
-	return fmt.Sprintf("%s/download/%s/%s?X-Amz-Expires=%s&X-Amz-Signature=%s", s.URL, kind, url.PathEscape(id), e, s.sign(kind, id, e))
+	// Shaped like Lambda's own: S3 presigned with the service's temporary
+	// credentials, whose access key id (ASIA…) is in X-Amz-Credential.
+	sig := s.sign(kind, id, e)
+	keyID := "ASIA" + strings.ToUpper(base32.StdEncoding.EncodeToString([]byte(sig))[:16])
+	date := time.Now().UTC().Format("20060102")
+	return fmt.Sprintf("%s/download/%s/%s?X-Amz-Security-Token=IQoJb3JpZ2luX2VjE%s&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=%sT000000Z&X-Amz-SignedHeaders=host&X-Amz-Expires=%s&X-Amz-Credential=%s%%2F%s%%2Fus-east-1%%2Fs3%%2Faws4_request&X-Amz-Signature=%s",
+		s.URL, kind, url.PathEscape(id), sig[:32], date, e, keyID, date, sig)
 }
 
 func (s *Server) sign(kind, id, exp string) string {
