@@ -302,6 +302,7 @@ func mergeRoot(res *Result, merged, s *syftsbom.SBOM, m *mount) {
 		pkgs = append(pkgs, p)
 	}
 	appDir := functionDir(m)
+	inImage := imageMount(m)
 	manifests := manifestsByDir(pkgs)
 	newID := map[syftart.ID]pkg.Package{}
 	// A lockfile beside node_modules is dropped as a package source, but its
@@ -331,6 +332,10 @@ func mergeRoot(res *Result, merged, s *syftsbom.SBOM, m *mount) {
 				continue
 			}
 		case "javascript-lock-cataloger":
+			if strayLock(p, appDir, inImage) {
+				dropped[old] = true
+				continue
+			}
 			if lockDir, own := ownLockEntry(p, manifests); own {
 				// Beside node_modules the installed tree gives the
 				// application's edges (syft resolves lock entries by name).
@@ -496,6 +501,34 @@ func functionDir(m *mount) string {
 		}
 	}
 	return ""
+}
+
+// imageMount says m holds an image's layers.
+func imageMount(m *mount) bool {
+	for _, r := range m.roots {
+		if r.Origin.Kind == artifact.OriginImageLayer {
+			return true
+		}
+	}
+	return false
+}
+
+// strayLock says a lockfile entry describes nothing that was installed
+// here: a lockfile inside node_modules is a dependency's own (its tests,
+// its examples: npm installs from the top-level one), and in an image only
+// the function's lockfile counts (syft catalogs images without lockfiles:
+// a Go toolchain or JupyterLab ships lockfiles of projects nobody installed).
+func strayLock(p pkg.Package, appDir string, inImage bool) bool {
+	for _, l := range p.Locations.ToSlice() {
+		dir := path.Dir(l.RealPath)
+		if strings.Contains(dir+"/", "/node_modules/") || strings.HasPrefix(dir, "node_modules/") {
+			return true
+		}
+		if inImage && dir != appDir {
+			return true
+		}
+	}
+	return false
 }
 
 const runtimePack = "runtimepack."

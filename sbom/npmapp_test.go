@@ -288,7 +288,7 @@ func TestPythonProjectNotComponent(t *testing.T) {
 
 // In a container image the function is in LAMBDA_TASK_ROOT (/var/task):
 // its package.json is the application there; installed packages anywhere
-// are components; other package.json files are neither.
+// are components; other package.json files and lockfiles are neither.
 func TestImageTaskRootApplication(t *testing.T) {
 	pj := func(name, version string) string {
 		return `{"name":"` + name + `","version":"` + version + `"}`
@@ -300,6 +300,10 @@ func TestImageTaskRootApplication(t *testing.T) {
 		"var/lang/lib/node_modules/npm/package.json":             pj("npm", "10.8.2"),
 		"var/lang/lib/node_modules/npm/docs/sample/package.json": pj("benchmark", "1.0.0"),
 		"opt/tool/package.json":                                  pj("bin", "1.0.0"),
+		// Lockfiles of projects nobody installed here (the Go toolchain
+		// ships one, JupyterLab a yarn.lock): syft leaves them out of images.
+		"usr/local/go/src/cmd/vendor/golang.org/x/telemetry/package-lock.json": lockfile("telemetry", "lodash", "4.17.15"),
+		"usr/share/jupyter/lab/staging/yarn.lock":                              "lodash@^4.17.11:\n  version \"4.17.11\"\n  resolved \"https://registry.yarnpkg.com/lodash/-/lodash-4.17.11.tgz\"\n",
 	})
 	img := filepath.Join(t.TempDir(), "img.tar")
 	if err := os.WriteFile(img, fixture.DockerArchive("fn:latest", [][]byte{layer}), 0o644); err != nil {
@@ -313,5 +317,33 @@ func TestImageTaskRootApplication(t *testing.T) {
 	}
 	if len(res.Applications) != 1 || res.Applications[0].Name != "image-fn" || res.Applications[0].Locations[0].Path != "/var/task/package.json" {
 		t.Errorf("applications %+v", res.Applications)
+	}
+}
+
+func lockfile(project, dep, version string) string {
+	return `{"name":"` + project + `","version":"0.0.0","lockfileVersion":3,"requires":true,"packages":{` +
+		`"":{"name":"` + project + `","version":"0.0.0","dependencies":{"` + dep + `":"` + version + `"}},` +
+		`"node_modules/` + dep + `":{"version":"` + version + `","resolved":"https://registry.npmjs.org/` + dep + `/-/` + dep + `-` + version + `.tgz","integrity":"sha512-x"}}}`
+}
+
+// A lockfile inside node_modules is a dependency's own (its tests, its
+// examples): npm installed from the function's, so its entries are not
+// components.
+func TestNestedLockfileNotComponents(t *testing.T) {
+	dir := t.TempDir()
+	zipPath, err := fixture.WriteZip(dir, "fn.zip", map[string][]byte{
+		"index.js":                               []byte("exports.handler = async () => 1\n"),
+		"package-lock.json":                      []byte(lockfile("fn", "qs", "6.5.2")),
+		"node_modules/qs/package.json":           []byte(`{"name":"qs","version":"6.5.2"}`),
+		"node_modules/qs/test/package-lock.json": []byte(lockfile("qs-tests", "minimist", "0.0.8")),
+		// syft skips package-lock.json and yarn.lock under node_modules, not these.
+		"node_modules/qs/example/pnpm-lock.yaml": []byte("lockfileVersion: '9.0'\n\nimporters:\n  .:\n    dependencies:\n      is-positive:\n        specifier: ^3.1.0\n        version: 3.1.0\n\npackages:\n  /is-positive@3.1.0:\n    resolution: {integrity: sha512-x}\n    dev: false\n"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := catalogSpec(t, zipPath)
+	if got := names(res.Components); strings.Join(got, " ") != "qs@6.5.2" {
+		t.Errorf("components %v", got)
 	}
 }
