@@ -193,7 +193,7 @@ func (t *Target) readImage(ctx context.Context, u *unpacker, p string, l imageFi
 			if err != nil {
 				return fmt.Errorf("%s: %w", p, err)
 			}
-			tree, err := u.tarTree(ix, display+":", "/", display)
+			tree, err := u.tarTree(ix, display+":", "/", display, true)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p, err)
 			}

@@ -220,7 +220,7 @@ func (t *Target) openNestedTar(ctx context.Context, u *unpacker, virtual string,
 	if err != nil {
 		return nil, err
 	}
-	return u.tarTree(ix, virtual, "!", virtual)
+	return u.tarTree(ix, virtual, "!", virtual, false)
 }
 
 // nestedBytes gives a nested archive's bytes, found in a tree or on disk.

@@ -510,7 +510,7 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 		}
 		o := Origin{Kind: OriginDirectory, Name: t.Name, SHA256: t.SHA256}
 		t.Parts = append(t.Parts, o)
-		tr, err := u.tarTree(ix, t.Name, "!", t.Name)
+		tr, err := u.tarTree(ix, t.Name, "!", t.Name, false)
 		if err != nil {
 			return err
 		}

@@ -207,8 +207,8 @@ func isSparse(h *tar.Header) bool {
 // a file of the same name is kept under a marked name, as in zips, so its
 // bytes are still scanned. archive and sep name the tree's paths in
 // messages; display names the archive in refusals.
-func (u *unpacker) tarTree(ix *tarIndex, archive, sep, display string) (*Tree, error) {
-	tr := &Tree{archive: archive, sep: sep, entries: map[string]*Entry{}}
+func (u *unpacker) tarTree(ix *tarIndex, archive, sep, display string, rootfs bool) (*Tree, error) {
+	tr := &Tree{archive: archive, sep: sep, entries: map[string]*Entry{}, rootfs: rootfs}
 	var links []*Entry
 	seen := map[string]int{}
 	taken := map[string]bool{}
@@ -236,7 +236,7 @@ func (u *unpacker) tarTree(ix *tarIndex, archive, sep, display string) (*Tree, e
 		case tar.TypeDir:
 			e.Type, e.Mode = EntryDir, fs.ModeDir|it.mode.Perm()
 		case tar.TypeSymlink:
-			if _, err := linkTarget(it.name, it.link); err != nil {
+			if _, err := linkTarget(it.name, it.link, rootfs); err != nil {
 				u.refuseMarker(display, it.raw, err)
 				continue
 			}
@@ -341,7 +341,7 @@ func (t *Tree) removeChildren(dir string) {
 // trees; directories and symlinks are copied (a link resolves differently
 // in the squashed tree than in its layer).
 func (u *unpacker) squashTrees(layers []*Tree, whs [][]whiteout) (*Tree, map[string]int) {
-	sq := &Tree{archive: "", sep: "/", entries: map[string]*Entry{}}
+	sq := &Tree{archive: "", sep: "/", entries: map[string]*Entry{}, rootfs: true}
 	owner := map[string]int{}
 	// The symlinks now in the squashed tree: a later layer writes through
 	// them, as docker and containerd do.

@@ -366,3 +366,61 @@ func byVirtual(t *testing.T, tg *Target) map[string]string {
 	}
 	return got
 }
+
+// In a container's root filesystem ".." at the root is the root (the kernel
+// resolves it so in the container's mount namespace): a link climbing past
+// it points at a path of the image, never outside, and is kept; pnpm and
+// workspace layouts link node_modules that way. In a plain archive the same
+// link leaves the archive and is refused.
+func TestRootfsLinksStayInside(t *testing.T) {
+	layer := tarOf(t,
+		tarEntry{name: "secret.txt", body: "image's own\n"},
+		tarEntry{name: "store/bar/package.json", body: `{"name":"bar","version":"1.0.0"}`},
+		tarEntry{name: "dir1/attack-symlink-absolute.txt", link: "/../secret.txt", typ: tar.TypeSymlink},
+		tarEntry{name: "dir1/attack-symlink.txt", link: "../../secret.txt", typ: tar.TypeSymlink},
+		tarEntry{name: "app/node_modules/bar", link: "../../../../../store/bar", typ: tar.TypeSymlink},
+	)
+	tg, _, err := openIn(t, dockerArchive(t, [][]byte{layer}), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	if w := warningsText(tg.Warnings); strings.Contains(w, "symlink") {
+		t.Errorf("warnings: %s", w)
+	}
+	var sq *Root
+	for _, r := range tg.Roots {
+		if r.Catalog && r.Virtual == "" {
+			sq = r
+		}
+	}
+	if sq == nil || sq.Tree == nil {
+		t.Fatal("no squashed tree")
+	}
+	for name, want := range map[string]string{
+		"dir1/attack-symlink-absolute.txt": "secret.txt",
+		"dir1/attack-symlink.txt":          "secret.txt",
+		"app/node_modules/bar":             "store/bar",
+	} {
+		if e := sq.Tree.Lookup(name); e == nil || e.Type != EntrySymlink || e.Link != want {
+			t.Errorf("%s: %+v, want a link to %s", name, e, want)
+		}
+	}
+
+	// The same entries as a plain tar: the links leave the archive.
+	tarPath := filepath.Join(t.TempDir(), "plain.tar")
+	if err := os.WriteFile(tarPath, layer, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plain, _, err := openIn(t, tarPath, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	w := warningsText(plain.Warnings)
+	for _, name := range []string{"attack-symlink.txt", "attack-symlink-absolute.txt", "node_modules/bar"} {
+		if !strings.Contains(w, name+`: refused: symlink to`) {
+			t.Errorf("plain tar: %s not refused; warnings:\n%s", name, w)
+		}
+	}
+}

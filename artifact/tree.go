@@ -73,6 +73,10 @@ type Tree struct {
 	// listed and scanned, not in the tree's paths.
 	shadowed []*Entry
 	onShadow func(*Entry)
+	// rootfs: a container's root filesystem (an image layer, the squashed
+	// view), where ".." at the root stays at the root, as the kernel
+	// resolves it; elsewhere a link climbing out of the archive is refused.
+	rootfs bool
 }
 
 // Entries lists every entry, directories implied by file paths included,
@@ -319,7 +323,7 @@ func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt,
 		}
 		e.f = nil
 		e.Size = int64(len(target))
-		if _, err := linkTarget(e.Path, target); err != nil {
+		if _, err := linkTarget(e.Path, target, false); err != nil {
 			// A link holds no content: refusing it leaves nothing unread.
 			u.warn(Warning{Path: archive + "!" + shortName(e.Path), Message: "refused: " + err.Error()})
 			t.remove(e)
@@ -450,7 +454,7 @@ func (t *Tree) resolve(dir, target string, links map[*Entry]string, hops, maxHop
 	if dir == "." || strings.HasPrefix(target, "/") {
 		cur = ""
 	}
-	real, err := followLinks(cur, target, hops, maxHops, func(p string) (string, bool) {
+	real, err := followLinks(cur, target, hops, maxHops, t.rootfs, func(p string) (string, bool) {
 		raw, ok := links[t.entries[p]]
 		return raw, ok
 	})

@@ -82,8 +82,9 @@ const maxInPlacePath = 8192
 // target to a relative one, so the link on disk stays inside the root the way
 // it would inside the image (chroot semantics). The target is otherwise kept
 // verbatim: cleaning "a/../b" would change its meaning when a is a symlink.
-// checkLinks later resolves it for real.
-func linkTarget(name, target string) (string, error) {
+// checkLinks later resolves it for real. In a rootfs ".." at the root stays
+// there: nothing to refuse.
+func linkTarget(name, target string, rootfs bool) (string, error) {
 	t := strings.ReplaceAll(target, `\`, "/")
 	if t == "" || strings.ContainsRune(t, 0) {
 		return "", errors.New("empty or invalid symlink target")
@@ -95,7 +96,7 @@ func linkTarget(name, target string) (string, error) {
 	} else {
 		lexical = path.Join(path.Dir(name), t)
 	}
-	if lexical == ".." || strings.HasPrefix(lexical, "../") {
+	if !rootfs && (lexical == ".." || strings.HasPrefix(lexical, "../")) {
 		return "", fmt.Errorf("symlink to %q escapes the root", target)
 	}
 	if !abs {
@@ -266,7 +267,7 @@ var (
 
 // resolveLink follows rel inside dir on disk with followLinks' rules.
 func resolveLink(dir, rel string, maxHops int) error {
-	_, err := followLinks("", rel, 0, maxHops, func(p string) (string, bool) {
+	_, err := followLinks("", rel, 0, maxHops, false, func(p string) (string, bool) {
 		full := filepath.Join(dir, filepath.FromSlash(p))
 		fi, err := os.Lstat(full)
 		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
@@ -280,12 +281,12 @@ func resolveLink(dir, rel string, maxHops int) error {
 
 // followLinks resolves the slash path todo from the directory cur ("" is
 // the root) with chroot semantics, every symlink on the way followed:
-// climbing above the root, revisiting a link with the same remainder (a
+// climbing above the root (except in a rootfs, where it stays), revisiting a link with the same remainder (a
 // loop) or following more than maxHops links (hops already counted) is an
 // error. readlink gives a path's target when it is a symlink. A path that
 // does not exist is returned as it would be made, so what lies below it
 // can be placed.
-func followLinks(cur, todo string, hops, maxHops int, readlink func(p string) (string, bool)) (string, error) {
+func followLinks(cur, todo string, hops, maxHops int, rootfs bool, readlink func(p string) (string, bool)) (string, error) {
 	seen := map[string]bool{}
 	for todo != "" {
 		var c string
@@ -294,6 +295,9 @@ func followLinks(cur, todo string, hops, maxHops int, readlink func(p string) (s
 		case "", ".":
 			continue
 		case "..":
+			if cur == "" && rootfs {
+				continue // "/.." is "/"
+			}
 			if cur == "" {
 				return "", errLinkEscape
 			}

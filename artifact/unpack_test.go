@@ -55,7 +55,9 @@ func TestHostileCorpus(t *testing.T) {
 		{"zip-slip-win.zip", []string{`Temp\evil.txt: refused: path traverses outside the archive`}},
 		{"zip-slip.tar", []string{"evil.txt: refused: path traverses outside the archive"}},
 		{"zip-slip-win.tar", []string{`Temp\evil.txt: refused: path traverses outside the archive`}},
-		{"image-symlink-attack.tar", []string{`attack-symlink-absolute.txt: refused: symlink to "/../secret.txt" escapes the root`, `attack-symlink.txt: refused: symlink to "../../secret.txt" escapes the root`}},
+		// In an image ".." at the root stays there, as the kernel has it: the
+		// links resolve to /secret.txt of the image (TestRootfsLinksStayInside).
+		{"image-symlink-attack.tar", nil},
 		{"image-symlink-cycle.tar", []string{"symlink loop"}},
 		{"image-symlink-depth-exceeded.tar", []string{"symlink7.txt: refused: symlink", "symlink chain too deep"}},
 		{"image-escape.tar", []string{"refused: absolute path"}},
