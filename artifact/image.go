@@ -19,10 +19,11 @@ import (
 
 // image is what the image formats agree on: ordered layer blobs and a config.
 type image struct {
-	config   []byte
-	configID string
-	layers   []string // paths inside the layout root
-	repoTags []string
+	config     []byte
+	configID   string
+	configPath string   // in the archive or layout
+	layers     []string // paths inside the layout root
+	repoTags   []string
 }
 
 type imageConfig struct {
@@ -145,6 +146,7 @@ func (t *Target) readImage(ctx context.Context, u *unpacker, p string, l imageFi
 		return fmt.Errorf("%s: %w", p, err)
 	}
 	t.ImageID, t.RepoTags = img.configID, img.repoTags
+	t.ImageConfig, t.ImageConfigPath = img.config, img.configPath
 	if len(img.repoTags) > 0 {
 		t.Name = img.repoTags[0]
 	}
@@ -293,7 +295,7 @@ func readDockerManifest(l imageFiles) (*image, error) {
 		return nil, fmt.Errorf("docker archive: config %s: %w", m[0].Config, unwrapPathErr(err))
 	}
 	sum := sha256.Sum256(img.config)
-	img.configID = "sha256:" + hex.EncodeToString(sum[:])
+	img.configID, img.configPath = "sha256:"+hex.EncodeToString(sum[:]), cfgPath
 	for _, l := range m[0].Layers {
 		lp, err := cleanName(l, false)
 		if err != nil || lp == "" {
@@ -429,7 +431,8 @@ func (w *manifestWalk) find(descs []ociDescriptor, depth int) *image {
 			*problems = append(*problems, fmt.Sprintf("manifest %s: config: %v", d.Digest, err))
 			continue
 		}
-		img := &image{config: cfg, configID: m.Config.Digest}
+		cp, _ := blobPath(m.Config.Digest) // read above: valid
+		img := &image{config: cfg, configID: m.Config.Digest, configPath: cp}
 		ok := true
 		for _, l := range m.Layers {
 			bp, err := blobPath(l.Digest)

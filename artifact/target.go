@@ -75,9 +75,14 @@ type Target struct {
 	// Platform is os/arch[/variant] of a pulled registry image.
 	Platform string
 	RepoTags []string
-	Parts    []Origin // function and layers, or image layers, in order
-	Roots    []*Root
-	Warnings []Warning
+	// ImageConfig is an image's config JSON (Env, history), which the
+	// secrets stage reads as the function environment it is for container
+	// functions; ImageConfigPath is where the image holds it.
+	ImageConfig     []byte
+	ImageConfigPath string
+	Parts           []Origin // function and layers, or image layers, in order
+	Roots           []*Root
+	Warnings        []Warning
 	// Deployed holds the configuration of deployed functions, as their API
 	// returned it, for the configuration checks and the secrets stage; a
 	// provider that fetches them fills it (aws/ for lambda: targets).

@@ -12,10 +12,11 @@ import (
 type OriginKind string
 
 const (
-	OriginFunction   OriginKind = "function"    // the function's own deployment package
-	OriginLayer      OriginKind = "layer"       // a Lambda layer zip, mounted at /opt
-	OriginImageLayer OriginKind = "image-layer" // one layer of a container image
-	OriginDirectory  OriginKind = "directory"   // a plain directory target
+	OriginFunction    OriginKind = "function"     // the function's own deployment package
+	OriginLayer       OriginKind = "layer"        // a Lambda layer zip, mounted at /opt
+	OriginImageLayer  OriginKind = "image-layer"  // one layer of a container image
+	OriginDirectory   OriginKind = "directory"    // a plain directory target
+	OriginImageConfig OriginKind = "image-config" // an image's config: its environment, its build history
 )
 
 // Origin identifies one part of a target. Components and findings carry it

@@ -129,11 +129,26 @@ func unwrapPathErr(err error) error {
 }
 
 // withDeployed adds each deployed function's configuration (GetFunction
-// JSON, as the API returned it) to the files the secrets stage reads, so
-// its environment variables get the config check every template gets.
-// The JSON goes into the target's work dir, removed with it.
+// JSON, as the API returned it) and an image's config (its ENV, the
+// commands of its build history) to the files the secrets stage reads, so
+// environment variables get the config check every template gets. The
+// JSON goes into the target's work dir, removed with it.
 func withDeployed(t *artifact.Target, files []artifact.File) ([]artifact.File, error) {
 	out := append([]artifact.File(nil), files...)
+	if len(t.ImageConfig) > 0 {
+		dir := filepath.Join(t.WorkDir(), "image")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		p := filepath.Join(dir, "config.json")
+		if err := os.WriteFile(p, t.ImageConfig, 0o600); err != nil {
+			return nil, err
+		}
+		out = append(out, artifact.File{
+			Virtual: t.Name + "!" + t.ImageConfigPath, Path: "image-config.json", Real: p, Size: int64(len(t.ImageConfig)),
+			Origin: artifact.Origin{Kind: artifact.OriginImageConfig, Name: t.ImageID},
+		})
+	}
 	for i, d := range t.Deployed {
 		if len(d.GetFunction) == 0 {
 			continue

@@ -49,7 +49,7 @@ func scanSecrets(ctx context.Context, t *artifact.Target, scfg secrets.Config) (
 	if err != nil {
 		return secrets.Result{}, err
 	}
-	if len(t.Deployed) > 0 {
+	if len(t.Deployed) > 0 || len(t.ImageConfig) > 0 {
 		if files, err = withDeployed(t, files); err != nil {
 			return secrets.Result{}, err
 		}

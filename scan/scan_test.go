@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -436,5 +437,55 @@ Resources:
 				t.Errorf("%s output holds %q", name, s)
 			}
 		}
+	}
+}
+
+// An image's config is its container's environment (a container function's
+// Environment.Variables) and its build history: a literal secret in ENV or
+// in a RUN line is a finding with the config as its origin, redacted; the
+// usual variables of official images are not.
+func TestImageConfigSecrets(t *testing.T) {
+	t.Parallel()
+	const pat, pw = "ghp_Zq8mN3vR7tX2wY5kL9pB4cD6fH1jG0sA8eQ3", "Sup3rS3cretPassw0rd!x"
+	layer := fixture.Tar(map[string]string{"etc/os-release": "ID=alpine\nVERSION_ID=3.20.0\n"})
+	img := fixture.DockerArchiveConfig("fn:1", [][]byte{layer}, map[string]any{
+		"config": map[string]any{"Env": []string{
+			"PATH=/usr/local/bin:/usr/bin", "LANG=C.UTF-8", "GPG_KEY=7169605F62C751356D054A26A821E680E5FA6305",
+			"PYTHON_GET_PIP_SHA256=9cc01665956d22b3bf057ae8287b035827bfd895da235bcea200ab3b811790b6",
+			"LAMBDA_TASK_ROOT=/var/task", "DB_PASSWORD=" + pw,
+		}},
+		"history": []map[string]any{
+			{"created_by": "/bin/sh -c gpg --batch --keyserver hkps://keys.openpgp.org --recv-keys \"$GPG_KEY\""},
+			{"created_by": "RUN /bin/sh -c git clone https://x:" + pat + "@github.com/acme/private.git # buildkit"},
+		},
+	})
+	p := filepath.Join(t.TempDir(), "img.tar")
+	if err := os.WriteFile(p, img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Target, cfg.Catalog, cfg.Vulns, cfg.Deploy = p, false, false, false
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range res.Secrets {
+		got = append(got, s.RuleID+"@"+string(s.Origin.Kind))
+		if !strings.Contains(s.Path, "!config.json") {
+			t.Errorf("%s at %s, want the config", s.RuleID, s.Path)
+		}
+	}
+	sort.Strings(got)
+	if strings.Join(got, " ") != "env-var-secret@image-config github-pat@image-config" {
+		t.Errorf("secrets %v", got)
+	}
+	var out bytes.Buffer
+	f, _ := report.Lookup("json")
+	if err := f.Write(&out, res); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), pw) || strings.Contains(out.String(), pat) {
+		t.Error("the JSON report holds a secret in full")
 	}
 }

@@ -53,6 +53,9 @@ func detectConfig(p string, content []byte) (configParser, bool) {
 		if ext == ".json" && isLambdaConfig(content) {
 			return configParser{"Lambda configuration", parseLambdaConfig}, true
 		}
+		if ext == ".json" && isImageConfig(content) {
+			return configParser{"image config", parseImageConfig}, true
+		}
 	}
 	return configParser{}, false
 }

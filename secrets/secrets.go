@@ -258,7 +258,10 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64, buf *[]byte) fi
 	// copying every file once more. It is reused for the next file, so what
 	// a hit keeps of it is copied below (keep).
 	text := unsafe.String(unsafe.SliceData(content), len(content))
-	opt := scanOptions{dropLow: vendored || test || isMinified(p, content), par: s.cfg.Workers}
+	// An image config is checked by its variables' names; generic rules
+	// would take its hex (GPG_KEY fingerprints, --recv-keys in history) for keys.
+	imageConfig := strings.HasSuffix(p, ".json") && isImageConfig(content)
+	opt := scanOptions{dropLow: vendored || test || imageConfig || isMinified(p, content), par: s.cfg.Workers}
 	if !opt.dropLow {
 		opt.vendored = bundleVendored(p, text)
 	}
