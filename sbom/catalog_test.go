@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	cyclonedx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/fnscan/fnscan/artifact"
 	"github.com/fnscan/fnscan/internal/fixture"
 )
@@ -144,6 +145,16 @@ func TestAlpineImage(t *testing.T) {
 	want := apkInstalled(t, img)
 	if len(want) == 0 {
 		t.Fatal("no packages read from the image's lib/apk/db/installed")
+	}
+	// The distribution is a component of its own, as syft writes it.
+	var osComps []string
+	for _, c := range *res.CycloneDX(Meta{Reproducible: true}).Components {
+		if c.Type == cyclonedx.ComponentTypeOS {
+			osComps = append(osComps, c.Name+"@"+c.Version)
+		}
+	}
+	if strings.Join(osComps, " ") != "alpine@3.10.4" {
+		t.Errorf("operating-system components %v", osComps)
 	}
 	got := map[string]string{}
 	for _, c := range res.Components {

@@ -84,6 +84,9 @@ func toCycloneDX(res *Result) *cyclonedx.BOM {
 		}
 		res.appComps = append(res.appComps, c)
 	}
+	// After the packages syft puts the image's distribution, as a component
+	// of type operating-system (what Dependency-Track and grype read it from).
+	deps = append(deps, comps[len(packages):]...)
 	sort.SliceStable(deps, func(i, j int) bool { return deps[i].BOMRef < deps[j].BOMRef })
 	sort.SliceStable(res.appComps, func(i, j int) bool { return res.appComps[i].BOMRef < res.appComps[j].BOMRef })
 	bom.Components = &deps
