@@ -11,7 +11,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/fnscan/fnscan/internal/jsonerr"
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	sgsign "github.com/sigstore/sigstore-go/pkg/sign"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -131,8 +133,17 @@ func Attest(ctx context.Context, key *Key, subj Subject, predicateType string, p
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(predicate, &obj); err != nil {
-		return nil, fmt.Errorf("attest: the %s predicate is not a JSON object: %w", predicateType, err)
+		return nil, fmt.Errorf("attest: the %s predicate is not a JSON object: %w", predicateType, jsonerr.Plain(err, ""))
 	}
+	if err := checkKnownPredicate(predicateType, predicate, subj.SHA256); err != nil {
+		return nil, fmt.Errorf("attest: %w", err)
+	}
+	return attestUnchecked(ctx, key, subj, predicateType, predicate, opts)
+}
+
+// attestUnchecked is Attest without checkKnownPredicate: tests make with it
+// the attestations verify must refuse.
+func attestUnchecked(ctx context.Context, key *Key, subj Subject, predicateType string, predicate []byte, opts Options) ([]byte, error) {
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, predicate); err != nil {
 		return nil, err
@@ -215,4 +226,31 @@ func marshalBundle(b *protobundle.Bundle) ([]byte, error) {
 	}
 	buf.WriteByte('\n')
 	return buf.Bytes(), nil
+}
+
+// checkKnownPredicate refuses to sign a verdict or CycloneDX predicate that
+// verify would refuse: a signed attestation no deploy stage can accept only
+// turns up as a failure there.
+func checkKnownPredicate(predicateType string, predicate []byte, subjectSHA256 string) error {
+	switch predicateType {
+	case PredicateVerdict:
+		var vp VerdictPredicate
+		if err := json.Unmarshal(predicate, &vp); err != nil {
+			return fmt.Errorf("not a verdict predicate: %w", jsonerr.Plain(err, ""))
+		}
+		if vp.ScanTime.IsZero() || vp.Target.SHA256 == "" {
+			return errors.New("a verdict predicate needs scanTime and target.sha256 (fnscan scan -o json writes one under verdict; --sign-key attests it)")
+		}
+		if !strings.EqualFold(vp.Target.SHA256, subjectSHA256) {
+			return fmt.Errorf("the verdict is about sha256:%s, the artifact has sha256:%s", vp.Target.SHA256, subjectSHA256)
+		}
+	case PredicateCycloneDX:
+		var bom struct {
+			BOMFormat string `json:"bomFormat"`
+		}
+		if json.Unmarshal(predicate, &bom) != nil || bom.BOMFormat != "CycloneDX" {
+			return errors.New("the cyclonedx predicate is not a CycloneDX BOM (bomFormat)")
+		}
+	}
+	return nil
 }

@@ -221,11 +221,31 @@ func TestAttestations(t *testing.T) {
 		default:
 			b, _ = json.Marshal(p)
 		}
-		out, err := Attest(ctx, k, s, typ, b, Options{})
+		out, err := attestUnchecked(ctx, k, s, typ, b, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return Evidence{Name: typ, Data: out}
+	}
+	// What verify refuses, Attest does not sign.
+	for _, bad := range []struct {
+		typ  string
+		pred any
+		want string
+	}{
+		{PredicateVerdict, `{"hello":1}`, "needs scanTime and target.sha256"},
+		{PredicateVerdict, `[]`, "predicate is not a JSON object: the document is a JSON array"},
+		{PredicateVerdict, testVerdict(otherSubj, true, now), "the verdict is about sha256:" + otherSubj.SHA256},
+		{PredicateCycloneDX, `{"spdxVersion":"SPDX-2.3"}`, "not a CycloneDX BOM"},
+	} {
+		b, ok := bad.pred.(string)
+		if !ok {
+			j, _ := json.Marshal(bad.pred)
+			b = string(j)
+		}
+		if _, err := Attest(ctx, key, subj, bad.typ, []byte(b), Options{}); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("Attest %s %s: %v, want %q", bad.typ, b, err, bad.want)
+		}
 	}
 	bom := attest(key, subj, PredicateCycloneDX, strings.Replace(testBOM, "%s", now.Add(-time.Hour).Format(time.RFC3339), 1))
 	pass := attest(key, subj, PredicateVerdict, testVerdict(subj, true, now.Add(-time.Hour)))

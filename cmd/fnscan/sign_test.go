@@ -343,7 +343,20 @@ func TestScanSignKeyNeedsGate(t *testing.T) {
 	signRun(t, 0, "keygen", "--output-key-prefix", filepath.Join(dir, "k"))
 	clean := zipFile(t, "clean.zip", map[string][]byte{"index.js": []byte("exports.handler = async () => 1;\n")})
 	db := importDB(t, repoTestdata("osv", "ghsa-npm.zip"))
+	// The flag is known before the scan: refused at once, nothing scanned.
 	_, stderr := signRun(t, 2, "scan", clean, "--db", db, "--fail-on", "none", "--sign-key", filepath.Join(dir, "k.key"), "--attest-dir", dir, "-o", "json="+filepath.Join(dir, "r.json"))
+	if !strings.Contains(stderr, "--sign-key attests a gate, and --fail-on none turns it off") {
+		t.Errorf("stderr: %s", stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "r.json")); err == nil {
+		t.Error("scanned, though the flags could not sign")
+	}
+	// A policy file's failOn: none is known after it is read.
+	pol := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(pol, []byte("failOn: none\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr = signRun(t, 2, "scan", clean, "--db", db, "--policy", pol, "--sign-key", filepath.Join(dir, "k.key"), "--attest-dir", dir, "-o", "json="+filepath.Join(dir, "r.json"))
 	if !strings.Contains(stderr, "nothing signed") {
 		t.Errorf("stderr: %s", stderr)
 	}
