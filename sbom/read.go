@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	cyclonedx "github.com/CycloneDX/cyclonedx-go"
+	"github.com/anchore/packageurl-go"
 	syftart "github.com/anchore/syft/syft/artifact"
 	"github.com/anchore/syft/syft/format"
 	"github.com/anchore/syft/syft/format/cyclonedxjson"
@@ -45,17 +46,25 @@ func Read(p string) (*Result, error) {
 	}
 	sum := sha256.Sum256(b)
 	subject := Subject{Name: filepath.Base(p), Kind: "sbom", SHA256: hex.EncodeToString(sum[:]), Size: fi.Size()}
-	trimmed := bytes.TrimLeft(b, " \t\r\n\xef\xbb\xbf")
+	// A UTF-8 byte order mark (Windows tools write one) is not JSON.
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	trimmed := bytes.TrimLeft(b, " \t\r\n")
 	isJSON := bytes.HasPrefix(trimmed, []byte("{"))
+	var warnings []string
 	if isJSON && bytes.Contains(b, []byte(`"bomFormat"`)) {
-		if err := ValidateCycloneDXJSON(b); err != nil {
+		if warnings, err = checkInputJSON(b); err != nil {
 			return nil, fmt.Errorf("%s: invalid CycloneDX: %w", p, err)
 		}
 	}
 	id, _ := format.Identify(bytes.NewReader(b))
 	switch id {
 	case cyclonedxjson.ID, cyclonedxxml.ID:
-		return readCycloneDX(p, b, id == cyclonedxxml.ID, subject)
+		res, err := readCycloneDX(p, b, id == cyclonedxxml.ID, subject)
+		if err != nil {
+			return nil, err
+		}
+		res.Warnings = append(inputWarnings(filepath.Base(p), warnings), res.Warnings...)
+		return res, nil
 	case spdxjson.ID:
 	default:
 		if isJSON {
@@ -81,7 +90,28 @@ func Read(p string) (*Result, error) {
 	}
 	res.bom = toCycloneDX(res)
 	res.Components, res.Applications = components(res)
+	for i := range res.Components {
+		fillFromPURL(&res.Components[i])
+	}
 	return res, nil
+}
+
+// maxInputWarnings bounds the warnings one input SBOM adds: a tool that
+// gets references wrong gets them wrong everywhere.
+const maxInputWarnings = 5
+
+// inputWarnings turns what checking an input SBOM found into warnings.
+func inputWarnings(file string, msgs []string) []artifact.Warning {
+	var out []artifact.Warning
+	for i, m := range msgs {
+		if i == maxInputWarnings-1 && len(msgs) > maxInputWarnings {
+			m = fmt.Sprintf("%d more problems like: %s", len(msgs)-i, m)
+			out = append(out, artifact.Warning{Path: file, Message: "invalid CycloneDX, read anyway: " + m})
+			break
+		}
+		out = append(out, artifact.Warning{Path: file, Message: "invalid CycloneDX, read anyway: " + m})
+	}
+	return out
 }
 
 // readCycloneDX keeps the document as written (re-emitting a CycloneDX SBOM
@@ -109,6 +139,10 @@ func readCycloneDX(p string, b []byte, xml bool, subject Subject) (*Result, erro
 		subject.Name = bom.Metadata.Component.Name
 	}
 	res := &Result{Subject: subject, syft: s, bom: bom, inputMeta: bom.Metadata}
+	if xml {
+		// JSON input had these checked before decoding.
+		res.Warnings = inputWarnings(filepath.Base(p), refProblemsBOM(bom))
+	}
 	if m := bom.Metadata; m != nil && m.Component != nil && m.Component.Components != nil {
 		// fnscan puts the function's own package there: not a dependency.
 		for _, c := range *m.Component.Components {
@@ -164,9 +198,13 @@ func fromCycloneDX(c cyclonedx.Component, file string) Component {
 				out.Type = pr.Value
 			case "syft:package:foundBy":
 				out.FoundBy = pr.Value
+			case "syft:metadata:originPackage", "syft:metadata:source", "aquasecurity:trivy:SrcName":
+				// apk origin, deb source (syft); Trivy's for both.
+				out.Source = pr.Value
 			}
 		}
 	}
+	fillFromPURL(&out)
 	if c.Licenses != nil {
 		for _, l := range *c.Licenses {
 			switch {
@@ -188,6 +226,25 @@ func fromCycloneDX(c cyclonedx.Component, file string) Component {
 		out.Locations = []Location{{Path: file, Origin: origin}}
 	}
 	return out
+}
+
+// fillFromPURL takes what a component leaves out from its purl: the
+// version, and the distro source package distro advisories are filed
+// under (syft's upstream qualifier: "openssl" or "openssl@1.1.1k-r0").
+func fillFromPURL(c *Component) {
+	if c.PURL == "" || (c.Version != "" && c.Source != "") {
+		return
+	}
+	pu, err := packageurl.FromString(c.PURL)
+	if err != nil {
+		return
+	}
+	if c.Version == "" {
+		c.Version = pu.Version
+	}
+	if c.Source == "" && (pu.Type == packageurl.TypeApk || pu.Type == packageurl.TypeDebian) {
+		c.Source, _, _ = strings.Cut(pu.Qualifiers.Map()["upstream"], "@")
+	}
 }
 
 // lenientComponent is the part of a CycloneDX component fnscan needs.

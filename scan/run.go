@@ -160,6 +160,9 @@ func run(ctx context.Context, cfg Config, red *secrets.Redactor) (*Result, error
 		if sres, err = sbom.Read(t.Input); err != nil {
 			return nil, err
 		}
+		for _, w := range sres.Warnings {
+			h.Warning(w)
+		}
 	case cfg.Catalog:
 		h.Progress("cataloging packages")
 		c := sbom.DefaultConfig()

@@ -43,7 +43,12 @@ func ecosystemMatches(record, pkg string) bool {
 	}
 	rb, rr, _ := strings.Cut(record, ":")
 	pb, pr, _ := strings.Cut(pkg, ":")
-	return rb == pb && (rr == "" || pr == "")
+	if rb == "Ubuntu" {
+		// Whether a release is LTS is inferred from its number on the
+		// package side; a record may spell it either way.
+		rr, pr = strings.TrimSuffix(rr, ":LTS"), strings.TrimSuffix(pr, ":LTS")
+	}
+	return rb == pb && (rr == "" || pr == "" || rr == pr)
 }
 
 var pep503 = regexp.MustCompile(`[-_.]+`)
@@ -145,6 +150,11 @@ func fromPURL(p purl) (eco, name string) {
 		return "Hex", p.Name
 	case "pub":
 		return "Pub", p.Name
+	case "swift":
+		// OSV names a Swift package by its repository URL without the
+		// scheme: pkg:swift/github.com/apple/swift-nio is
+		// github.com/apple/swift-nio.
+		return "SwiftURL", strings.TrimSuffix(joined, ".git")
 	case "apk":
 		switch strings.ToLower(p.Namespace) {
 		case "wolfi":
@@ -155,7 +165,7 @@ func fromPURL(p purl) (eco, name string) {
 		return "Alpine" + alpineRelease(distro), p.Name
 	case "deb":
 		if strings.ToLower(p.Namespace) == "ubuntu" {
-			return "Ubuntu", p.Name
+			return "Ubuntu" + ubuntuRelease(distro), p.Name
 		}
 		return "Debian" + debianRelease(distro), p.Name
 	}
@@ -171,6 +181,34 @@ func alpineRelease(distro string) string {
 		return ":v" + m[1] + "." + m[2]
 	}
 	return ""
+}
+
+// ubuntuCodenames maps the codenames osv-scalibr writes as the distro
+// qualifier (distro=jammy) to release numbers.
+var ubuntuCodenames = map[string]string{
+	"trusty": "14.04", "xenial": "16.04", "bionic": "18.04", "focal": "20.04", "jammy": "22.04",
+	"kinetic": "22.10", "lunar": "23.04", "mantic": "23.10", "noble": "24.04", "oracular": "24.10",
+	"plucky": "25.04", "questing": "25.10",
+}
+
+var ubuntuVersion = regexp.MustCompile(`^(\d{2})\.(\d{2})`)
+
+// ubuntuRelease turns "ubuntu-22.04", "22.04" or "jammy" into OSV's
+// ":22.04:LTS", and "ubuntu-23.10" into ":23.10": OSV marks long-term
+// releases, which are the April releases of even years.
+func ubuntuRelease(distro string) string {
+	d := strings.TrimPrefix(strings.ToLower(distro), "ubuntu-")
+	if v, ok := ubuntuCodenames[d]; ok {
+		d = v
+	}
+	m := ubuntuVersion.FindStringSubmatch(d)
+	if m == nil {
+		return ""
+	}
+	if yy := m[1]; m[2] == "04" && (yy[1]-'0')%2 == 0 {
+		return ":" + m[0] + ":LTS"
+	}
+	return ":" + m[0]
 }
 
 var leadingDigits = regexp.MustCompile(`^\d+`)

@@ -138,8 +138,8 @@ func higher(a, b Severity) bool {
 }
 
 // recordSeverity scores the record's severity entries (top level and the
-// given affected entries). Without a scoreable CVSS vector it falls back to
-// the GHSA label, else UNKNOWN.
+// given affected entries) and returns the highest of them and the GHSA
+// label, else UNKNOWN.
 func recordSeverity(e *brief, affected []int) (Severity, []CVSS) {
 	entries := append([]SeverityEntry(nil), e.Severity...)
 	for _, i := range affected {
@@ -165,13 +165,12 @@ func recordSeverity(e *brief, affected []int) (Severity, []CVSS) {
 			best = sev
 		}
 	}
-	if best.Source != "" {
-		return best, scored
+	// GitHub's reviewed rating counts like a score: the highest level
+	// wins, and on a tie the CVSS score, which says more, is kept.
+	if l := ghsaLevel(e.GHSASeverity); l != "" && Rank(l) > Rank(best.Level) {
+		return Severity{Level: l, Source: "ghsa"}, scored
 	}
-	if l := ghsaLevel(e.GHSASeverity); l != "" {
-		return Severity{Level: l, Source: "ghsa"}, nil
-	}
-	return best, nil
+	return best, scored
 }
 
 func databaseSeverity(raw json.RawMessage) string {

@@ -86,6 +86,9 @@ func TestRecordSeverity(t *testing.T) {
 		{"affected severity counts", brief{Severity: []SeverityEntry{v2}, AffectedSeverity: map[int][]SeverityEntry{1: {v31}}}, []int{1}, Severity{LevelHigh, 7.5, "CVSS:3.1"}, 2},
 		{"other affected entries do not", brief{Severity: []SeverityEntry{v2}, AffectedSeverity: map[int][]SeverityEntry{1: {v40}}}, []int{0}, Severity{LevelMedium, 6.8, "CVSS:2.0"}, 1},
 		{"ghsa fallback", brief{Severity: []SeverityEntry{bad}, GHSASeverity: "MODERATE"}, nil, Severity{LevelMedium, 0, "ghsa"}, 0},
+		{"ghsa above cvss", brief{Severity: []SeverityEntry{v2}, GHSASeverity: "HIGH"}, nil, Severity{LevelHigh, 0, "ghsa"}, 1},
+		{"ghsa critical above cvss high", brief{Severity: []SeverityEntry{v31}, GHSASeverity: "CRITICAL"}, nil, Severity{LevelCritical, 0, "ghsa"}, 1},
+		{"tie keeps the cvss score", brief{Severity: []SeverityEntry{v31}, GHSASeverity: "HIGH"}, nil, Severity{LevelHigh, 7.5, "CVSS:3.1"}, 1},
 		{"ghsa critical", brief{GHSASeverity: "CRITICAL"}, nil, Severity{LevelCritical, 0, "ghsa"}, 0},
 		{"unknown", brief{GHSASeverity: "whatever"}, nil, Severity{Level: LevelUnknown}, 0},
 	}
