@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
@@ -99,13 +100,16 @@ type session struct {
 	opts    ClientOptions
 	mu      sync.Mutex
 	clients map[string]*lambda.Client
+	iams    map[string]*iam.Client // by the same region keys as clients
+	roles   *roleCache
 	http    awssdk.HTTPClient // API calls; downloads once a config is loaded
 	loaded  awssdk.HTTPClient // the same, as the loaded config made it (its CA bundle)
 	layers  *layerCache       // nil: each Open downloads its own layers
 }
 
 func newSession(opts ClientOptions) *session {
-	s := &session{opts: opts.withDefaults(), clients: map[string]*lambda.Client{}, http: defaultHTTPClient()}
+	s := &session{opts: opts.withDefaults(), clients: map[string]*lambda.Client{}, iams: map[string]*iam.Client{},
+		roles: newRoleCache(), http: defaultHTTPClient()}
 	if opts.HTTPClient != nil {
 		s.http = opts.HTTPClient
 	}
@@ -167,7 +171,27 @@ func (s *session) client(ctx context.Context, region string) (*lambda.Client, er
 		}
 	})
 	s.clients[region] = c
+	// IAM is global, but its endpoint follows the region's partition; an
+	// endpoint URL replaces it too (moto and LocalStack serve both).
+	s.iams[region] = iam.NewFromConfig(cfg, func(o *iam.Options) {
+		if s.opts.EndpointURL != "" {
+			o.BaseEndpoint = awssdk.String(s.opts.EndpointURL)
+		}
+	})
 	return c, nil
+}
+
+// iamClient is the IAM client made with a region's Lambda client.
+func (s *session) iamClient(ctx context.Context, region string) (*iam.Client, error) {
+	if _, err := s.client(ctx, region); err != nil {
+		return nil, err
+	}
+	if region == "" {
+		region = s.opts.Region
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.iams[region], nil
 }
 
 // region is the region a client was made for.

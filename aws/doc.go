@@ -1,7 +1,8 @@
 // Package aws scans what is deployed on AWS Lambda: it registers the
 // "lambda:" target provider (a function by name, ARN or NAME:ALIAS, its
 // code and layers downloaded from the Lambda API, its configuration kept as
-// the API returned it in artifact.Target.Deployed) and runs fleets
+// the API returned it in artifact.Target.Deployed, with the execution
+// role's policies read from IAM) and runs fleets
 // ('lambda:*' across regions, sharded by a stable hash of the ARN) into one
 // FleetReport, which Merge joins back from shard reports.
 //

@@ -126,20 +126,32 @@ func RunFleet(ctx context.Context, cfg FleetConfig) (*FleetReport, error) {
 		regions = []string{cfg.Client.Region}
 	}
 	var fns []listed
+	var listedIn []string
 	for _, r := range regions {
-		got, err := sess.list(ctx, r)
+		got, region, err := sess.list(ctx, r)
 		if err != nil {
 			return nil, err
 		}
 		fns = append(fns, got...)
+		listedIn = append(listedIn, region)
 	}
 	var todo []listed
 	seen := map[string]bool{}
+	matched := 0
 	for _, f := range fns {
-		if ok, _ := path.Match(cfg.Pattern, f.name); ok && cfg.Shard.Has(f.arn) && !seen[f.arn] {
-			seen[f.arn] = true
+		if ok, _ := path.Match(cfg.Pattern, f.name); !ok || seen[f.arn] {
+			continue
+		}
+		seen[f.arn] = true
+		matched++
+		if cfg.Shard.Has(f.arn) {
 			todo = append(todo, f)
 		}
+	}
+	// A gate that scanned nothing must not pass. A shard dealt none of a
+	// matching fleet is fine: the other shards have them.
+	if matched == 0 {
+		return nil, fmt.Errorf("lambda:%s: no function matches in %s (of %d listed)", cfg.Pattern, strings.Join(listedIn, ", "), len(fns))
 	}
 	slices.SortFunc(todo, func(a, b listed) int { return cmp.Compare(a.arn, b.arn) })
 
@@ -203,11 +215,12 @@ func scanOne(ctx context.Context, sess *session, sc scan.Config, f listed) Funct
 	return fr
 }
 
-// list pages through ListFunctions (50 a page, Marker/NextMarker).
-func (s *session) list(ctx context.Context, region string) ([]listed, error) {
+// list pages through ListFunctions (50 a page, Marker/NextMarker) and
+// says which region it listed ("" is resolved by the SDK's chain).
+func (s *session) list(ctx context.Context, region string) ([]listed, string, error) {
 	c, err := s.client(ctx, region)
 	if err != nil {
-		return nil, err
+		return nil, region, err
 	}
 	region = regionOf(c)
 	var out []listed
@@ -215,20 +228,20 @@ func (s *session) list(ctx context.Context, region string) ([]listed, error) {
 	for page := 1; ; page++ {
 		res, err := c.ListFunctions(ctx, &lambda.ListFunctionsInput{Marker: marker, MaxItems: awssdk.Int32(50)})
 		if err != nil {
-			return nil, fmt.Errorf("listing functions in %s (page %d): %w", region, page, apiError(err))
+			return nil, region, fmt.Errorf("listing functions in %s (page %d): %w", region, page, apiError(err))
 		}
 		for _, f := range res.Functions {
 			out = append(out, listed{name: awssdk.ToString(f.FunctionName), arn: awssdk.ToString(f.FunctionArn), region: region})
 		}
 		if awssdk.ToString(res.NextMarker) == "" {
-			return out, nil
+			return out, region, nil
 		}
 		if marker != nil && *marker == *res.NextMarker {
-			return nil, errors.New("listing functions in " + region + ": the API returned the same marker twice")
+			return nil, region, errors.New("listing functions in " + region + ": the API returned the same marker twice")
 		}
 		marker = res.NextMarker
 		if page > 100_000 {
-			return nil, errors.New("listing functions in " + region + ": more than 100000 pages")
+			return nil, region, errors.New("listing functions in " + region + ": more than 100000 pages")
 		}
 	}
 }

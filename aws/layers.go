@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,21 +17,24 @@ import (
 )
 
 // LayerRef is one layer of a function: its version ARN and the CodeSha256
-// of the zip that was scanned.
+// of the zip that was scanned, or the error that kept it from being
+// fetched.
 type LayerRef struct {
 	ARN        string `json:"arn"`
 	CodeSha256 string `json:"codeSha256"`
+	Error      string `json:"error,omitempty"`
 }
 
 // layerCache downloads each layer version once per run, however many
-// functions use it: entries are keyed by layer version ARN, and files by
-// CodeSha256, so two ARNs with the same bytes share one file too.
+// functions use it: entries are keyed by layer version ARN, and downloads
+// by CodeSha256, so two ARNs with the same bytes are downloaded once (each
+// gets a file named after itself).
 // Concurrent requests for one ARN wait for the first.
 type layerCache struct {
 	dir     string
 	mu      sync.Mutex
 	entries map[string]*layerEntry // by layer version ARN
-	byHash  map[string]string      // CodeSha256 -> file
+	byHash  map[string]string      // CodeSha256 -> downloaded file
 	n       int                    // fetches started, to keep their files apart
 }
 
@@ -95,15 +99,10 @@ func (lc *layerCache) fetch(ctx context.Context, s *session, c *lambda.Client, a
 			return "", "", fmt.Errorf("%s: GetLayerVersionByArn response has no Content", what)
 		}
 		sha := awssdk.ToString(out.Content.CodeSha256)
+		// Two ARNs with the same bytes may be fetched at once before either
+		// is in byHash: each file has a directory of its own.
 		lc.mu.Lock()
 		have, ok := lc.byHash[sha]
-		lc.mu.Unlock()
-		if ok {
-			return have, sha, nil
-		}
-		// Two ARNs with the same bytes may be fetched at once before either
-		// is in byHash: each download has a directory of its own.
-		lc.mu.Lock()
 		lc.n++
 		n := lc.n
 		lc.mu.Unlock()
@@ -112,7 +111,14 @@ func (lc *layerCache) fetch(ctx context.Context, s *session, c *lambda.Client, a
 		if err := os.MkdirAll(sub, 0o700); err != nil {
 			return "", "", err
 		}
+		// The file's name is the layer's name in findings: this ARN's.
 		path := filepath.Join(sub, m[2]+"-"+m[3]+".zip")
+		if ok {
+			if err := linkOrCopy(have, path); err != nil {
+				return "", "", fmt.Errorf("%s: %w", what, err)
+			}
+			return path, sha, nil
+		}
 		err = s.download(ctx, awssdk.ToString(out.Content.Location), path, out.Content.CodeSize, sha, what)
 		if errors.Is(err, errExpired) && try < 3 {
 			continue
@@ -125,4 +131,25 @@ func (lc *layerCache) fetch(ctx context.Context, s *session, c *lambda.Client, a
 		lc.mu.Unlock()
 		return path, sha, nil
 	}
+}
+
+// linkOrCopy gives the bytes of a downloaded layer another name.
+func linkOrCopy(from, to string) error {
+	if os.Link(from, to) == nil {
+		return nil
+	}
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
 }

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,6 +26,29 @@ func startMoto(t *testing.T) string {
 		t.Skip("aws (the AWS CLI) is not installed: skipping the moto test")
 	}
 	return fixture.Moto(t)
+}
+
+// iamCall makes an IAM query call on moto_server, which routes it by the
+// service in the credential scope and checks no signature: quicker than
+// the AWS CLI, which takes a second or two to start.
+func iamCall(t *testing.T, moto, action string, kv ...string) {
+	t.Helper()
+	form := url.Values{"Action": {action}, "Version": {"2010-05-08"}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		form.Set(kv[i], kv[i+1])
+	}
+	req, _ := http.NewRequest(http.MethodPost, moto+"/", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDFAKE/20240101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("iam %s: %s %s", action, resp.Status, body)
+	}
 }
 
 // s3Stub stands in for S3 behind moto's Code.Location (which names an
@@ -47,6 +72,7 @@ func (s s3Stub) RoundTrip(r *http.Request) (*http.Response, error) {
 // real AWS CLI creates the functions, fnscan lists and scans them. moto's
 // CodeSha256 is checked against the bytes downloaded; its missing
 // GetLayerVersionByArn is an error for the function with a layer only.
+// Its IAM, on the same port, holds the execution roles.
 func TestMotoFleet(t *testing.T) {
 	moto := startMoto(t)
 	dir := t.TempDir()
@@ -64,8 +90,10 @@ func TestMotoFleet(t *testing.T) {
 		return string(out)
 	}
 	zips := map[string][]byte{
-		"plain":   fnZip(t, 1, npmPackage("", "lodash", "4.17.4")),
-		"layered": fnZip(t, 2),
+		"plain":    fnZip(t, 1, npmPackage("", "lodash", "4.17.4")),
+		"layered":  fnZip(t, 2),
+		"admin":    fnZip(t, 3),
+		"attached": fnZip(t, 4),
 	}
 	for name, z := range zips {
 		os.WriteFile(filepath.Join(dir, name+".zip"), z, 0o644)
@@ -76,6 +104,17 @@ func TestMotoFleet(t *testing.T) {
 	cli("lambda", "create-function", "--function-name", "plain", "--runtime", "nodejs16.x", "--handler", "index.handler",
 		"--role", "arn:aws:iam::123456789012:role/fn", "--zip-file", "fileb://"+filepath.Join(dir, "plain.zip"),
 		"--environment", "Variables={DB_PASSWORD="+plaintext+",TABLE=orders}")
+	// Execution roles granting everything: inline, and through a customer
+	// managed policy (moto_server holds no AWS managed ones by default).
+	iamCall(t, moto, "CreateRole", "RoleName", "admin", "AssumeRolePolicyDocument", "{}")
+	iamCall(t, moto, "PutRolePolicy", "RoleName", "admin", "PolicyName", "star", "PolicyDocument", allowAll)
+	iamCall(t, moto, "CreateRole", "RoleName", "attached", "AssumeRolePolicyDocument", "{}")
+	iamCall(t, moto, "CreatePolicy", "PolicyName", "everything", "PolicyDocument", allowAll)
+	iamCall(t, moto, "AttachRolePolicy", "RoleName", "attached", "PolicyArn", "arn:aws:iam::123456789012:policy/everything")
+	for _, name := range []string{"admin", "attached"} {
+		cli("lambda", "create-function", "--function-name", name, "--runtime", "nodejs22.x", "--handler", "index.handler",
+			"--role", "arn:aws:iam::123456789012:role/"+name, "--zip-file", "fileb://"+filepath.Join(dir, name+".zip"))
+	}
 	cli("lambda", "create-function", "--function-name", "layered", "--runtime", "python3.12", "--handler", "app.h",
 		"--role", "arn:aws:iam::123456789012:role/fn", "--zip-file", "fileb://"+filepath.Join(dir, "layered.zip"), "--layers", lv.LayerVersionArn)
 
@@ -99,10 +138,29 @@ func TestMotoFleet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Functions) != 2 {
+	if len(rep.Functions) != 4 {
 		t.Fatalf("moto listed %d functions", len(rep.Functions))
 	}
-	layered, plain := rep.Functions[0], rep.Functions[1]
+	fns := map[string]aws.FunctionResult{}
+	for _, f := range rep.Functions {
+		fns[f.Name] = f
+	}
+	layered, plain := fns["layered"], fns["plain"]
+	for name, want := range map[string][]string{"admin": {"FNS-CFG-001"}, "attached": {"FNS-CFG-001"}} {
+		f := fns[name]
+		if f.Result == nil {
+			t.Errorf("%s: %s %q", name, f.Verdict, f.Error)
+			continue
+		}
+		for _, id := range want {
+			if got := ruleIDs(f.Result.Misconfigurations); !slices.Contains(got, id) {
+				t.Errorf("%s: rules %v, want %s (warnings %v)", name, got, id, f.Result.Warnings)
+			}
+		}
+	}
+	if plain.Result != nil && len(plain.Result.Warnings) != 0 {
+		t.Errorf("plain: warnings %v", plain.Result.Warnings)
+	}
 	if plain.Name != "plain" || plain.Runtime != "nodejs16.x" || plain.Error != "" || plain.Verdict != aws.VerdictFail || plain.Result == nil {
 		t.Errorf("plain: %+v", plain)
 	} else if plain.Result.Target.CodeSHA256 != plain.CodeSha256 || len(plain.Result.Vulnerabilities) == 0 {

@@ -173,6 +173,7 @@ func (s *session) open(ctx context.Context, fn funcRef, opts artifact.Options, i
 	}
 	dep := artifact.Deployed{Name: fmt.Sprintf("lambda:%s (%s)", name, region), GetFunction: d.raw}
 	s.extras(ctx, c, fn, &dep, opts.Warn)
+	s.roleExtras(ctx, fn, awssdk.ToString(conf.Role), &dep, opts.Warn)
 
 	if conf.PackageType == "Image" {
 		uri := cmp.Or(awssdk.ToString(d.out.Code.ResolvedImageUri), awssdk.ToString(d.out.Code.ImageUri))
@@ -216,17 +217,30 @@ func (s *session) open(ctx context.Context, fn funcRef, opts artifact.Options, i
 		cache = newLayerCache(dir)
 	}
 	var layerZips []string
+	var layerErr error
 	for _, l := range conf.Layers {
 		larn := awssdk.ToString(l.Arn)
 		status("downloading layer " + larn)
 		e := cache.get(ctx, s, c, larn)
 		if e.err != nil {
-			return nil, fmt.Errorf("%s: %w", what, e.err)
+			if info == nil {
+				return nil, fmt.Errorf("%s: %w", what, e.err)
+			}
+			// A fleet lists every layer of the function, the failed one
+			// with its error; the others are cached for other functions.
+			info.Layers = append(info.Layers, LayerRef{ARN: larn, Error: strings.TrimPrefix(e.err.Error(), "layer "+larn+": ")})
+			if layerErr == nil {
+				layerErr = fmt.Errorf("%s: %w", what, e.err)
+			}
+			continue
 		}
 		layerZips = append(layerZips, e.path)
 		if info != nil {
 			info.Layers = append(info.Layers, LayerRef{ARN: larn, CodeSha256: e.sha})
 		}
+	}
+	if layerErr != nil {
+		return nil, layerErr
 	}
 	opts.Layers = layerZips
 	opts.Runtime = string(conf.Runtime)
@@ -270,6 +284,29 @@ func (s *session) extras(ctx context.Context, c *lambda.Client, fn funcRef, dep 
 		dep.CodeSigning = raw
 	} else {
 		report("code signing (GetFunctionCodeSigningConfig)", err)
+	}
+}
+
+// roleExtras fills in what the execution role grants, for the IAM
+// checks. A role that cannot be read is a warning: those checks stay
+// silent for it.
+func (s *session) roleExtras(ctx context.Context, fn funcRef, role string, dep *artifact.Deployed, warn func(artifact.Warning)) {
+	if role == "" {
+		return
+	}
+	c, err := s.iamClient(ctx, fn.region)
+	if err != nil {
+		if warn != nil {
+			warn(artifact.Warning{Path: "lambda:" + fn.shown, Message: fmt.Sprintf("execution role policies (%s) not checked: %v", role, err)})
+		}
+		return
+	}
+	e := s.roles.get(ctx, c, role)
+	dep.RolePolicies, dep.ManagedPolicyArns = e.policies, e.managed
+	for _, p := range e.problems {
+		if warn != nil {
+			warn(artifact.Warning{Path: "lambda:" + fn.shown, Message: fmt.Sprintf("execution role policies (%s) not checked: %s", role, p)})
+		}
 	}
 }
 

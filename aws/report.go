@@ -68,6 +68,9 @@ type LayerUse struct {
 	Functions       []string `json:"functions"`
 	Vulnerabilities int      `json:"vulnerabilities"`
 	Secrets         int      `json:"secrets"`
+	// Error says why the layer could not be fetched (its functions are
+	// errors too).
+	Error string `json:"error,omitempty"`
 }
 
 // Summary is the fleet at a glance.
@@ -81,6 +84,8 @@ type Summary struct {
 	// Counts adds up the functions' verdict counts (findings by severity,
 	// SECRET).
 	Counts map[string]int `json:"counts"`
+	// ConfigCounts adds up their misconfigurations by severity.
+	ConfigCounts map[string]int `json:"configCounts"`
 	// VulnerableLayers are the layers with vulnerabilities, with the
 	// functions they reach in Layers.
 	VulnerableLayers []string `json:"vulnerableLayers"`
@@ -94,7 +99,7 @@ func (r *FleetReport) finish(toolVersion string) {
 	}
 	slices.SortFunc(r.Functions, func(a, b FunctionResult) int { return cmp.Compare(a.ARN, b.ARN) })
 	regions := map[string]bool{}
-	s := Summary{Worst: VerdictPass, Counts: map[string]int{}, VulnerableLayers: []string{}}
+	s := Summary{Worst: VerdictPass, Counts: map[string]int{}, ConfigCounts: map[string]int{}, VulnerableLayers: []string{}}
 	layers := map[string]*LayerUse{}
 	type key struct{ layer, finding string }
 	vulns, secrets := map[key]bool{}, map[key]bool{}
@@ -117,9 +122,10 @@ func (r *FleetReport) finish(toolVersion string) {
 		for _, l := range f.Layers {
 			u := layers[l.ARN]
 			if u == nil {
-				u = &LayerUse{ARN: l.ARN, CodeSha256: l.CodeSha256}
+				u = &LayerUse{ARN: l.ARN}
 				layers[l.ARN] = u
 			}
+			u.CodeSha256, u.Error = cmp.Or(u.CodeSha256, l.CodeSha256), cmp.Or(u.Error, l.Error)
 			u.Functions = append(u.Functions, f.ARN)
 			if raw, err := base64.StdEncoding.DecodeString(l.CodeSha256); err == nil {
 				bySHA[hex.EncodeToString(raw)] = l.ARN
@@ -131,6 +137,9 @@ func (r *FleetReport) finish(toolVersion string) {
 		if v := f.Result.Verdict; v != nil {
 			for k, n := range v.Counts {
 				s.Counts[k] += n
+			}
+			for k, n := range v.ConfigCounts {
+				s.ConfigCounts[k] += n
 			}
 		}
 		// The same layer gives the same findings in every function: count
@@ -180,18 +189,25 @@ func layerOf(o artifact.Origin, bySHA map[string]string) (string, bool) {
 }
 
 // Merge joins shard reports into one report of the whole fleet, as one
-// process scanning every shard would have written it. A function in two
-// reports is an error: the shards overlap.
+// process scanning every shard would have written it. The reports must be
+// shards 1/N … N/N of one split, each once, or all whole-fleet reports (of
+// other regions, say): a missing shard would pass as the whole fleet. A
+// function in two reports is an error: the shards overlap.
 func Merge(reports ...*FleetReport) (*FleetReport, error) {
 	if len(reports) == 0 {
 		return nil, errors.New("nothing to merge")
 	}
-	out := &FleetReport{Tool: reports[0].Tool}
-	where := map[string]int{}
 	for i, r := range reports {
 		if r.SchemaVersion != FleetSchemaVersion {
 			return nil, fmt.Errorf("report %d: schemaVersion %q, want %q (a fleet report from fnscan scan 'lambda:*' -o json)", i+1, r.SchemaVersion, FleetSchemaVersion)
 		}
+	}
+	if err := checkShards(reports); err != nil {
+		return nil, err
+	}
+	out := &FleetReport{Tool: reports[0].Tool}
+	where := map[string]int{}
+	for i, r := range reports {
 		for _, f := range r.Functions {
 			if j, dup := where[f.ARN]; dup {
 				return nil, fmt.Errorf("%s is in report %d and report %d: the shards overlap", f.ARN, j+1, i+1)
@@ -202,6 +218,62 @@ func Merge(reports ...*FleetReport) (*FleetReport, error) {
 	}
 	out.finish("")
 	return out, nil
+}
+
+// checkShards says what keeps the reports from being one whole split.
+func checkShards(reports []*FleetReport) error {
+	var whole []string
+	by := map[int]bool{}       // the N of every shard
+	at := map[Shard][]string{} // report numbers
+	for i, r := range reports {
+		if r.Shard == "" {
+			whole = append(whole, fmt.Sprint(i+1))
+			continue
+		}
+		sh, err := ParseShard(r.Shard)
+		if err != nil {
+			return fmt.Errorf("report %d: shard %q is not I/N", i+1, r.Shard)
+		}
+		by[sh.N] = true
+		at[sh] = append(at[sh], fmt.Sprint(i+1))
+	}
+	switch {
+	case len(by) == 0:
+		return nil
+	case len(whole) > 0:
+		what := "report " + whole[0] + " is a whole fleet"
+		if len(whole) > 1 {
+			what = "reports " + strings.Join(whole, ", ") + " are whole fleets"
+		}
+		return fmt.Errorf("%s, the others shards: a whole-fleet report cannot be merged with shards", what)
+	case len(by) > 1:
+		var splits []string
+		for i, r := range reports {
+			splits = append(splits, fmt.Sprintf("%s (report %d)", r.Shard, i+1))
+		}
+		return fmt.Errorf("the reports are shards of different splits: %s; merge the shards of one split", strings.Join(splits, ", "))
+	}
+	n := slices.Collect(maps.Keys(by))[0]
+	var missing, twice []string
+	for i := 1; i <= n; i++ {
+		switch rs := at[Shard{I: i, N: n}]; {
+		case len(rs) == 0:
+			missing = append(missing, fmt.Sprintf("%d/%d", i, n))
+		case len(rs) > 1:
+			twice = append(twice, fmt.Sprintf("%d/%d in reports %s", i, n, strings.Join(rs, ", ")))
+		}
+	}
+	var problems []string
+	if len(twice) > 0 {
+		problems = append(problems, "given more than once (the shards overlap): "+strings.Join(twice, "; "))
+	}
+	if len(missing) > 0 {
+		problems = append(problems, "missing: "+strings.Join(missing, ", "))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("not every shard of %d exactly once: %s", n, strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 // ReadFleetReport decodes a fleet JSON report.
@@ -236,37 +308,57 @@ func (r *FleetReport) Write(w io.Writer, format string) error {
 	return fmt.Errorf("unknown fleet format %q (want one of %s)", format, strings.Join(FleetFormats, ", "))
 }
 
-func counts(c map[string]int) string {
+// counts shows findings (vulnerabilities by severity, secrets) and, after
+// "config:", misconfigurations by severity: a gate may fail on either.
+func counts(c, config map[string]int) string {
 	var parts []string
 	for _, k := range []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN", "SECRET"} {
 		if c[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", strings.ToLower(k), c[k]))
 		}
 	}
-	if len(parts) == 0 {
-		return "-"
+	out := strings.Join(parts, ", ")
+	parts = nil
+	for _, k := range []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"} {
+		if config[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", strings.ToLower(k), config[k]))
+		}
 	}
-	return strings.Join(parts, ", ")
+	if len(parts) > 0 {
+		out = strings.TrimPrefix(out+"; config: "+strings.Join(parts, ", "), "; ")
+	}
+	return cmp.Or(out, "-")
+}
+
+// findings is a function's cell: its counts, or why it was not scanned.
+func (f FunctionResult) findings() string {
+	switch {
+	case f.Error != "":
+		return f.Error
+	case f.Result != nil && f.Result.Verdict != nil:
+		return counts(f.Result.Verdict.Counts, f.Result.Verdict.ConfigCounts)
+	}
+	return "-"
 }
 
 func (r *FleetReport) writeTable(w io.Writer) error {
 	p := scan.OneLine
 	s := r.Summary
-	fmt.Fprintf(w, "fleet: %d functions in %s: %d passed, %d failed, %d not scanned; worst: %s\n",
-		s.Functions, p(strings.Join(r.Regions, ", ")), s.Passed, s.Failed, s.Errors, s.Worst)
+	in := ""
+	if len(r.Regions) > 0 {
+		in = " in " + p(strings.Join(r.Regions, ", "))
+	}
+	if r.Shard != "" {
+		in += " (shard " + r.Shard + ")"
+	}
+	fmt.Fprintf(w, "fleet: %d functions%s: %d passed, %d failed, %d not scanned; worst: %s\n",
+		s.Functions, in, s.Passed, s.Failed, s.Errors, s.Worst)
 	if len(r.Functions) > 0 {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "FUNCTION\tREGION\tRUNTIME\tLAYERS\tVERDICT\tFINDINGS")
 		for _, f := range r.Functions {
-			find := "-"
-			if f.Result != nil && f.Result.Verdict != nil {
-				find = counts(f.Result.Verdict.Counts)
-			}
-			if f.Error != "" {
-				find = f.Error
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", p(f.Name), p(f.Region), p(cmp.Or(f.Runtime, f.PackageType, "-")), len(f.Layers), f.Verdict, p(find))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", p(f.Name), p(f.Region), p(cmp.Or(f.Runtime, f.PackageType, "-")), len(f.Layers), f.Verdict, p(f.findings()))
 		}
 		tw.Flush()
 	}
@@ -275,11 +367,15 @@ func (r *FleetReport) writeTable(w io.Writer) error {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "LAYER\tFUNCTIONS\tVULNERABILITIES\tSECRETS")
 		for _, l := range r.Layers {
+			if l.Error != "" {
+				fmt.Fprintf(tw, "%s\t%d\t-\t-\tnot fetched: %s\n", p(l.ARN), len(l.Functions), p(l.Error))
+				continue
+			}
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", p(l.ARN), len(l.Functions), l.Vulnerabilities, l.Secrets)
 		}
 		tw.Flush()
 	}
-	fmt.Fprintf(w, "\nfindings: %s\n", counts(s.Counts))
+	fmt.Fprintf(w, "\nfindings: %s\n", counts(s.Counts, s.ConfigCounts))
 	return nil
 }
 
@@ -290,21 +386,18 @@ func (r *FleetReport) writeMarkdown(w io.Writer) error {
 	s := r.Summary
 	fmt.Fprintf(w, "# fnscan fleet: %d functions\n\n", s.Functions)
 	fmt.Fprintf(w, "**Worst verdict: %s** — %d passed, %d failed, %d not scanned. Regions: %s. Findings: %s.\n",
-		s.Worst, s.Passed, s.Failed, s.Errors, md(strings.Join(r.Regions, ", ")), counts(s.Counts))
+		s.Worst, s.Passed, s.Failed, s.Errors, cmp.Or(md(strings.Join(r.Regions, ", ")), "none"), counts(s.Counts, s.ConfigCounts))
 	fmt.Fprint(w, "\n## Functions\n\n| Function | Region | Runtime | Layers | Verdict | Findings |\n|---|---|---|---|---|---|\n")
 	for _, f := range r.Functions {
-		find := "-"
-		if f.Result != nil && f.Result.Verdict != nil {
-			find = counts(f.Result.Verdict.Counts)
-		}
-		if f.Error != "" {
-			find = f.Error
-		}
-		fmt.Fprintf(w, "| `%s` | %s | %s | %d | %s | %s |\n", md(f.ARN), md(f.Region), md(cmp.Or(f.Runtime, f.PackageType, "-")), len(f.Layers), f.Verdict, md(find))
+		fmt.Fprintf(w, "| `%s` | %s | %s | %d | %s | %s |\n", md(f.ARN), md(f.Region), md(cmp.Or(f.Runtime, f.PackageType, "-")), len(f.Layers), f.Verdict, md(f.findings()))
 	}
 	if len(r.Layers) > 0 {
 		fmt.Fprint(w, "\n## Layers\n\n| Layer | Functions | Vulnerabilities | Secrets |\n|---|---|---|---|\n")
 		for _, l := range r.Layers {
+			if l.Error != "" {
+				fmt.Fprintf(w, "| `%s` | %d | - | - (not fetched: %s) |\n", md(l.ARN), len(l.Functions), md(l.Error))
+				continue
+			}
 			fmt.Fprintf(w, "| `%s` | %d | %d | %d |\n", md(l.ARN), len(l.Functions), l.Vulnerabilities, l.Secrets)
 		}
 	}

@@ -7,6 +7,9 @@
 // the AWS SDK and the AWS CLI talk to it unchanged; its tests check that
 // against the real `aws lambda` CLI.
 //
+// It answers the IAM reads of an execution role too (iam.go), on the same
+// port, as moto does.
+//
 // It imports no AWS SDK and no fnscan package.
 package fakelambda
 
@@ -59,6 +62,9 @@ type Function struct {
 	Throttle     int  // the first N GetFunction calls answer 429 Retry-After: 1
 	ServerErrors int  // the first N GetFunction calls answer 500
 	Denied       bool // GetFunction answers 403 AccessDeniedException
+
+	// Role is the execution role's name (AddRole) or ARN; "" is NAME-role.
+	Role string
 }
 
 // Layer is one layer version.
@@ -85,6 +91,8 @@ type Server struct {
 	mu        sync.Mutex
 	functions map[string]*Function
 	layers    map[string]*Layer // by version ARN
+	roles     map[string]*Role  // by name
+	policies  map[string]string // customer managed policy documents, by ARN
 	calls     map[string]int    // by operation or "download:KEY"
 	stall     chan struct{}
 }
@@ -113,6 +121,7 @@ func start(serve func(http.Handler) *httptest.Server) *Server {
 		Region: "us-east-1", Account: "123456789012", URLTTL: 10 * time.Minute, MaxPage: 50,
 		key:       []byte(strconv.FormatInt(time.Now().UnixNano(), 36)),
 		functions: map[string]*Function{}, layers: map[string]*Layer{}, calls: map[string]int{},
+		roles: map[string]*Role{}, policies: map[string]string{},
 		stall: make(chan struct{}),
 	}
 	s.srv = serve(http.HandlerFunc(s.serve))
@@ -156,7 +165,7 @@ func (s *Server) FunctionARN(name string) string {
 
 // Calls counts requests: by operation name (ListFunctions, GetFunction,
 // GetLayerVersionByArn, GetPolicy, GetFunctionUrlConfig,
-// GetFunctionCodeSigningConfig) or "download:function:NAME" and
+// GetFunctionCodeSigningConfig, and IAM's) or "download:function:NAME" and
 // "download:layer:ARN" for completed downloads.
 func (s *Server) Calls(key string) int {
 	s.mu.Lock()
@@ -187,6 +196,10 @@ func writeJSON(w http.ResponseWriter, v any) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && r.URL.Path == "/" {
+		s.iam(w, r)
+		return
+	}
 	if r.Method != http.MethodGet {
 		apiError(w, http.StatusBadRequest, "InvalidRequestContentException", "the fake only answers reads")
 		return
@@ -293,7 +306,7 @@ func (s *Server) configuration(f *Function) map[string]any {
 	}
 	c := map[string]any{
 		"FunctionName": f.Name, "FunctionArn": s.FunctionARN(f.Name),
-		"Role":    "arn:aws:iam::" + s.Account + ":role/" + f.Name + "-role",
+		"Role":    s.roleARN(f),
 		"Handler": f.Handler, "CodeSize": len(f.Zip), "CodeSha256": sha,
 		"Description": "", "Timeout": 3, "MemorySize": 128, "Version": "$LATEST",
 		"LastModified": "2024-01-01T00:00:00.000+0000", "TracingConfig": map[string]string{"Mode": "PassThrough"},
