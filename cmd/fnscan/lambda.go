@@ -24,7 +24,7 @@ type awsFlags struct {
 func (a *awsFlags) register(fs *flag.FlagSet) {
 	fs.Var(&a.regions, "region", "AWS region of lambda: targets (repeatable for 'lambda:*'; default $AWS_REGION or the profile's)")
 	fs.StringVar(&a.profile, "profile", "", "AWS shared config profile for lambda: targets (default $AWS_PROFILE)")
-	fs.StringVar(&a.endpointURL, "endpoint-url", "", "Lambda API endpoint URL, as the AWS CLI's --endpoint-url")
+	fs.StringVar(&a.endpointURL, "endpoint-url", "", "endpoint URL of the Lambda and IAM APIs (an emulator), as the AWS CLI's --endpoint-url")
 	fs.IntVar(&a.concurrency, "concurrency", 4, "functions scanned at once for 'lambda:*'")
 	fs.StringVar(&a.shard, "shard", "", "I/N: scan only this worker's share of 'lambda:*' (by a stable hash of the ARN)")
 }

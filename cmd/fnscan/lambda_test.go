@@ -210,7 +210,8 @@ func TestFleetStepFunctions(t *testing.T) {
 		t.Fatalf("single-process fleet: exit %d, want 1: %s", code, stderr)
 	}
 
-	env := append(os.Environ(), "AWS_ENDPOINT_URL="+moto, "AWS_ENDPOINT_URL_LAMBDA="+s.URL, "AWS_DEFAULT_REGION="+s.Region, "AWS_REGION="+s.Region)
+	// Step Functions from moto; Lambda and IAM (the roles) from the fake.
+	env := append(os.Environ(), "AWS_ENDPOINT_URL="+moto, "AWS_ENDPOINT_URL_LAMBDA="+s.URL, "AWS_ENDPOINT_URL_IAM="+s.URL, "AWS_DEFAULT_REGION="+s.Region, "AWS_REGION="+s.Region)
 	cli := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command("aws", append([]string{"--endpoint-url", moto}, args...)...)
