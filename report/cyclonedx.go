@@ -170,5 +170,26 @@ func (f cyclonedxFormat) Write(w io.Writer, r *result.Result) error {
 	if vs := cdxVulnerabilities(r); len(vs) > 0 {
 		bom.Vulnerabilities = &vs
 	}
+	addVerdict(bom, r)
 	return sbom.EncodeBOM(w, bom, f.xml)
+}
+
+// addVerdict records the gate in the document's metadata, as the other
+// formats do: which threshold applied and what it decided.
+func addVerdict(bom *cyclonedx.BOM, r *result.Result) {
+	v := r.Verdict
+	if v == nil || bom.Metadata == nil {
+		return
+	}
+	props := []cyclonedx.Property{
+		{Name: "fnscan:verdict", Value: map[bool]string{true: "pass", false: "fail"}[v.Pass]},
+		{Name: "fnscan:failOn", Value: v.FailOn},
+	}
+	for _, reason := range v.Reasons {
+		props = append(props, cyclonedx.Property{Name: "fnscan:reason", Value: reason})
+	}
+	if bom.Metadata.Properties != nil {
+		props = append(slices.Clone(*bom.Metadata.Properties), props...)
+	}
+	bom.Metadata.Properties = &props
 }

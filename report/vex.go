@@ -46,5 +46,6 @@ func (vexFormat) Write(w io.Writer, r *result.Result) error {
 	}
 	bom.Components, bom.Dependencies = &comps, nil
 	bom.Vulnerabilities = &vs
+	addVerdict(bom, r)
 	return sbom.EncodeBOM(w, bom, false)
 }

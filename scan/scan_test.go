@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/fnscan/fnscan/artifact"
 	"github.com/fnscan/fnscan/internal/fixture"
 	"github.com/fnscan/fnscan/report"
@@ -487,5 +489,17 @@ func TestImageConfigSecrets(t *testing.T) {
 	}
 	if strings.Contains(out.String(), pw) || strings.Contains(out.String(), pat) {
 		t.Error("the JSON report holds a secret in full")
+	}
+	// The origin kind is one the report's schema knows.
+	schema, err := jsonschema.NewCompiler().Compile("../docs/report.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.Validate(doc); err != nil {
+		t.Errorf("report invalid: %v", err)
 	}
 }
