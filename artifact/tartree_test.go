@@ -83,15 +83,7 @@ func TestSquashedImageTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tg.Close()
-	var sq *Root
-	for _, r := range tg.Roots {
-		if r.Catalog && r.Virtual == "" {
-			sq = r
-		}
-	}
-	if sq == nil || sq.Tree == nil {
-		t.Fatal("no squashed tree")
-	}
+	sq := squashedRoot(t, tg)
 	want := map[string]string{
 		"etc/conf/c":         "upper c\n",
 		"opt/tool/bin":       "now a dir\n",
@@ -388,15 +380,7 @@ func TestRootfsLinksStayInside(t *testing.T) {
 	if w := warningsText(tg.Warnings); strings.Contains(w, "symlink") {
 		t.Errorf("warnings: %s", w)
 	}
-	var sq *Root
-	for _, r := range tg.Roots {
-		if r.Catalog && r.Virtual == "" {
-			sq = r
-		}
-	}
-	if sq == nil || sq.Tree == nil {
-		t.Fatal("no squashed tree")
-	}
+	sq := squashedRoot(t, tg)
 	for name, want := range map[string]string{
 		"dir1/attack-symlink-absolute.txt": "secret.txt",
 		"dir1/attack-symlink.txt":          "secret.txt",
@@ -423,4 +407,16 @@ func TestRootfsLinksStayInside(t *testing.T) {
 			t.Errorf("plain tar: %s not refused; warnings:\n%s", name, w)
 		}
 	}
+}
+
+// squashedRoot is an image target's squashed filesystem, the root syft catalogs.
+func squashedRoot(t *testing.T, tg *Target) *Root {
+	t.Helper()
+	for _, r := range tg.Roots {
+		if r.Catalog && r.Virtual == "" && r.Tree != nil {
+			return r
+		}
+	}
+	t.Fatal("no squashed tree")
+	return nil
 }

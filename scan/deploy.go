@@ -135,36 +135,35 @@ func unwrapPathErr(err error) error {
 // JSON goes into the target's work dir, removed with it.
 func withDeployed(t *artifact.Target, files []artifact.File) ([]artifact.File, error) {
 	out := append([]artifact.File(nil), files...)
-	if len(t.ImageConfig) > 0 {
-		dir := filepath.Join(t.WorkDir(), "image")
+	add := func(dir, name string, data []byte, f artifact.File) error {
+		dir = filepath.Join(t.WorkDir(), dir)
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, err
+			return err
 		}
-		p := filepath.Join(dir, "config.json")
-		if err := os.WriteFile(p, t.ImageConfig, 0o600); err != nil {
-			return nil, err
-		}
-		out = append(out, artifact.File{
-			Virtual: t.Name + "!" + t.ImageConfigPath, Path: "image-config.json", Real: p, Size: int64(len(t.ImageConfig)),
+		f.Real, f.Size = filepath.Join(dir, name), int64(len(data))
+		out = append(out, f)
+		return os.WriteFile(f.Real, data, 0o600)
+	}
+	if len(t.ImageConfig) > 0 {
+		err := add("image", "config.json", t.ImageConfig, artifact.File{
+			Virtual: t.Name + "!" + t.ImageConfigPath, Path: "image-config.json",
 			Origin: artifact.Origin{Kind: artifact.OriginImageConfig, Name: t.ImageID},
 		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	for i, d := range t.Deployed {
 		if len(d.GetFunction) == 0 {
 			continue
 		}
-		dir := filepath.Join(t.WorkDir(), "deployed", strconv.Itoa(i))
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, err
-		}
-		p := filepath.Join(dir, "configuration.json")
-		if err := os.WriteFile(p, d.GetFunction, 0o600); err != nil {
-			return nil, err
-		}
-		out = append(out, artifact.File{
-			Virtual: d.Name + "!configuration.json", Path: "configuration.json", Real: p, Size: int64(len(d.GetFunction)),
+		err := add(filepath.Join("deployed", strconv.Itoa(i)), "configuration.json", d.GetFunction, artifact.File{
+			Virtual: d.Name + "!configuration.json", Path: "configuration.json",
 			Origin: artifact.Origin{Kind: artifact.OriginFunction, Name: d.Name},
 		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
