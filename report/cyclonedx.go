@@ -10,6 +10,7 @@ import (
 
 	"github.com/fnscan/fnscan/result"
 	"github.com/fnscan/fnscan/sbom"
+	"github.com/fnscan/fnscan/vuln"
 )
 
 // cyclonedxFormat writes the SBOM with its vulnerabilities section.
@@ -101,11 +102,13 @@ func cdxVulnerability(v result.Vulnerability) cyclonedx.Vulnerability {
 		Source: &cyclonedx.Source{Name: "OSV", URL: "https://osv.dev/vulnerability/" + v.ID},
 	}
 	var ratings []cyclonedx.VulnerabilityRating
+	// Each rating's severity is its own score's (CycloneDX: the two agree);
+	// the finding's severity, the highest, is the rating it came from.
 	for _, c := range v.CVSS {
 		score := c.Score
-		ratings = append(ratings, cyclonedx.VulnerabilityRating{Score: &score, Severity: cdxSeverity(v.Severity), Method: cdxMethod(c.Version), Vector: c.Vector})
+		ratings = append(ratings, cyclonedx.VulnerabilityRating{Score: &score, Severity: cdxSeverity(vuln.Level(c.Version, c.Score)), Method: cdxMethod(c.Version), Vector: c.Vector})
 	}
-	if len(ratings) == 0 {
+	if len(ratings) == 0 || v.SeveritySource == "ghsa" {
 		ratings = append(ratings, cyclonedx.VulnerabilityRating{Severity: cdxSeverity(v.Severity), Method: cyclonedx.ScoringMethodOther})
 	}
 	cv.Ratings = &ratings

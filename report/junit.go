@@ -50,6 +50,8 @@ type junitCase struct {
 	Failure   *junitMessage `xml:"failure"`
 	Skipped   *junitMessage `xml:"skipped"`
 	SystemOut junitText     `xml:"system-out,omitempty"`
+	// where tells apart cases of one name (see add).
+	where string
 }
 
 // junitMessage is a failure or skipped element: a one-line message, a
@@ -235,6 +237,29 @@ func (junitFormat) Write(w io.Writer, r *result.Result) error {
 // add counts a suite's test cases and appends it.
 func (d *junitSuites) add(s junitSuite) {
 	s.Time = "0"
+	// GitLab and Jenkins key a test case by classname and name and keep one
+	// of each: two findings of a rule on one resource (two statements, two
+	// templates) must not collapse into one. A repeated name gets where it is.
+	seen := map[[2]string]int{}
+	for _, c := range s.Cases {
+		seen[[2]string{c.Classname, c.Name}]++
+	}
+	n := map[[2]string]int{}
+	for i := range s.Cases {
+		c := &s.Cases[i]
+		k := [2]string{c.Classname, c.Name}
+		if seen[k] < 2 {
+			continue
+		}
+		n[k]++
+		if c.where != "" {
+			c.Name += " at " + c.where
+		}
+		if k2 := [2]string{c.Classname, c.Name}; k2 == k || seen[k2] > 0 {
+			c.Name += fmt.Sprintf(" #%d", n[k])
+		}
+		seen[[2]string{c.Classname, c.Name}]++
+	}
 	for _, c := range s.Cases {
 		s.Tests++
 		if c.Failure != nil {
@@ -323,7 +348,8 @@ func misconfigCase(m result.Misconfiguration, p func(string) string) junitCase {
 	if m.CheckovID != "" {
 		lines = append(lines, "checkov: "+p(m.CheckovID))
 	}
-	return junitCase{Name: p(m.RuleID) + " " + p(m.Resource), Classname: res, Time: "0", SystemOut: junitText(strings.Join(lines, "\n") + "\n")}
+	return junitCase{Name: p(m.RuleID) + " " + p(m.Resource), Classname: res, Time: "0", SystemOut: junitText(strings.Join(lines, "\n") + "\n"),
+		where: p(lineRef(m.File, m.Line))}
 }
 
 // suppressedMessage says why a finding is out of the gate.

@@ -302,3 +302,38 @@ func TestJUnitSchemaRejects(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// GitLab and Jenkins keep one test case per classname and name: findings
+// of one rule on one resource (two statements, the same template twice)
+// get distinct names, and every finding is counted.
+func TestJUnitDistinctNames(t *testing.T) {
+	r := sample()
+	base := result.Misconfiguration{RuleID: "FNS-CFG-002", Title: "wildcard action", Severity: "HIGH", Resource: "AdminGetOrders", ResourceType: "AWS::Serverless::Function"}
+	r.Misconfigurations = nil
+	for _, at := range []struct {
+		file string
+		line int
+	}{{"a/template.yml", 10}, {"a/template.yml", 14}, {"b/template.yml", 10}, {"b/template.yml", 10}} {
+		m := base
+		m.File, m.Line = at.file, at.line
+		r.Misconfigurations = append(r.Misconfigurations, m)
+	}
+	v := policy.Evaluate(r, policy.Config{FailOn: "high"})
+	r.Verdict = &v
+	d := parseJUnit(t, writeJUnit(t, r))
+	s := suite(t, d, junitSuiteConfig)
+	seen := map[string]bool{}
+	for _, c := range s.Cases {
+		k := c.Classname + "\x00" + c.Name
+		if seen[k] {
+			t.Errorf("two cases named %q in %q", c.Name, c.Classname)
+		}
+		seen[k] = true
+	}
+	if s.Failures != 4 || len(seen) != 4 {
+		t.Errorf("%d failures, %d distinct cases; want 4 and 4: %+v", s.Failures, len(seen), s.Cases)
+	}
+	if !seen["AdminGetOrders (AWS::Serverless::Function)\x00FNS-CFG-002 AdminGetOrders at a/template.yml:14"] {
+		t.Errorf("cases %v", seen)
+	}
+}

@@ -31,7 +31,8 @@ var mdReplacer = strings.NewReplacer("|", `\|`, "\n", " ", "`", "'",
 	`\`, `\\`, "[", `\[`, "]", `\]`, "<", `&lt;`, ">", `&gt;`,
 	"*", `\*`, "@", `\@`, "#", `\#`)
 
-func (markdownFormat) Write(w io.Writer, r *result.Result) error {
+func (markdownFormat) Write(out io.Writer, r *result.Result) error {
+	w := &mdBudget{left: mdLimit}
 	fmt.Fprintf(w, "# fnscan: %s\n\n", mdEscape(r.Target.Name))
 	fmt.Fprintf(w, "%s.\n", summary(r))
 	if v := r.Verdict; v != nil {
@@ -84,5 +85,37 @@ func (markdownFormat) Write(w io.Writer, r *result.Result) error {
 			fmt.Fprintf(w, "| %s on %s | `%s` | %s |\n", m.RuleID, mdEscape(m.Resource), mdCode(lineRef(m.File, m.Line)), mdEscape(m.Suppression.String()))
 		}
 	}
-	return nil
+	if w.omitted > 0 {
+		w.left, w.full = 1<<30, false
+		fmt.Fprintf(w, "\n_%d more rows not shown: a pull request comment holds at most 65,536 characters. The JSON and SARIF reports list every finding._\n", w.omitted)
+	}
+	_, err := io.WriteString(out, w.b.String())
+	return err
+}
+
+// mdLimit keeps the document under GitHub's 65,536 characters for a pull
+// request comment (bytes are at least as many), with room for the note
+// that says what was left out.
+const mdLimit = 65536 - 512
+
+// mdBudget is a writer that stops taking table rows and list items once
+// the document would pass its limit, and counts the rows it left out; the
+// heading, summary and verdict always fit (they come first).
+type mdBudget struct {
+	b       strings.Builder
+	left    int
+	omitted int
+	full    bool // once something is left out, so is all that follows
+}
+
+func (m *mdBudget) Write(p []byte) (int, error) {
+	if m.full || len(p) > m.left {
+		m.full = true
+		if t := strings.TrimLeft(string(p), "\n"); strings.HasPrefix(t, "|") || strings.HasPrefix(t, "- ") {
+			m.omitted++
+		}
+		return len(p), nil
+	}
+	m.left -= len(p)
+	return m.b.Write(p)
 }

@@ -268,3 +268,137 @@ func TestMarkdownInertNames(t *testing.T) {
 		t.Errorf("names not shown escaped:\n%s", out)
 	}
 }
+
+// SARIF names files as code scanning resolves them: a directory target's
+// files and config files given by path relative to the working directory
+// (the repository root in CI), or as file:// URIs outside it; an image's
+// paths stay its own. A severity from the GHSA rating alone scores its
+// level, and every result has a fingerprint.
+func TestSarifPaths(t *testing.T) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outside := t.TempDir()
+	sarifOf := func(r *result.Result) map[string]any {
+		t.Helper()
+		f, _ := Lookup("sarif")
+		var buf bytes.Buffer
+		if err := f.Write(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc["runs"].([]any)[0].(map[string]any)
+	}
+	uris := func(run map[string]any) []string {
+		var out []string
+		for _, res := range run["results"].([]any) {
+			rm := res.(map[string]any)
+			if _, ok := rm["partialFingerprints"].(map[string]any)["fnscan/v1"]; !ok {
+				t.Errorf("%v has no fingerprint", rm["ruleId"])
+			}
+			loc := rm["locations"].([]any)[0].(map[string]any)
+			out = append(out, loc["physicalLocation"].(map[string]any)["artifactLocation"].(map[string]any)["uri"].(string))
+		}
+		return out
+	}
+	mis := func(file string) result.Misconfiguration {
+		return result.Misconfiguration{RuleID: "FNS-CFG-010", Title: "public", Severity: "HIGH", Resource: "Fn", File: file, Line: 3}
+	}
+	for _, c := range []struct {
+		target result.Target
+		files  []string
+		want   []string
+	}{
+		{result.Target{Name: "fn", Kind: "dir", Dir: filepath.Join(cwd, "testdata", "fn")},
+			[]string{"fn/template.yaml", "fn/sub dir/serverless.yml", "fn/deps.zip!template.yaml"},
+			[]string{"testdata/fn/template.yaml", "testdata/fn/sub%20dir/serverless.yml", "fn/deps.zip!template.yaml"}},
+		{result.Target{Name: "fn", Kind: "dir", Dir: filepath.Join(outside, "fn")},
+			[]string{"fn/template.yaml"}, []string{"file://" + filepath.ToSlash(filepath.Join(outside, "fn", "template.yaml"))}},
+		{result.Target{Name: "config", Kind: "config"},
+			[]string{filepath.Join(cwd, "t.yaml"), filepath.Join(outside, "t.yaml"), "rel/t.yaml"},
+			[]string{"t.yaml", "file://" + filepath.ToSlash(filepath.Join(outside, "t.yaml")), "rel/t.yaml"}},
+		{result.Target{Name: "img:1", Kind: "docker-archive"},
+			[]string{"/var/task/template.yaml"}, []string{"var/task/template.yaml"}},
+	} {
+		r := &result.Result{Target: c.target}
+		for _, f := range c.files {
+			r.Misconfigurations = append(r.Misconfigurations, mis(f))
+		}
+		if got := uris(sarifOf(r)); strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("%s %s: uris %q, want %q", c.target.Kind, c.target.Dir, got, c.want)
+		}
+	}
+
+	r := &result.Result{Target: result.Target{Name: "fn.zip", Kind: "zip"}, Vulnerabilities: []result.Vulnerability{{
+		ID: "GHSA-xxxx-xxxx-xxxx", Severity: "HIGH", SeveritySource: "ghsa",
+		Package:   result.Package{Name: "qs", Version: "6.0.0", PURL: "pkg:npm/qs@6.0.0"},
+		Locations: []sbom.Location{{Path: "fn.zip!node_modules/qs/package.json"}},
+	}}}
+	run := sarifOf(r)
+	rule := run["tool"].(map[string]any)["driver"].(map[string]any)["rules"].([]any)[0].(map[string]any)
+	if s := rule["properties"].(map[string]any)["security-severity"]; s != "7.5" {
+		t.Errorf("security-severity of a GHSA-rated HIGH: %v", s)
+	}
+	if got := uris(run); got[0] != "fn.zip!node_modules/qs/package.json" {
+		t.Errorf("uri %q", got[0])
+	}
+}
+
+// A CycloneDX rating's severity is its own score's: a CVSS v2 1.0 beside a
+// v3.1 9.8 is low, not the finding's critical; a severity from the GHSA
+// rating is a rating of its own.
+func TestCycloneDXRatings(t *testing.T) {
+	r := &result.Result{Target: result.Target{Name: "fn.zip", Kind: "zip"}, SBOM: &sbom.Result{}, Vulnerabilities: []result.Vulnerability{
+		{ID: "GHSA-aaaa-aaaa-aaaa", Severity: "CRITICAL", SeverityScore: 9.8, SeveritySource: "cvss",
+			Package: result.Package{Name: "qs", Version: "6.0.0", PURL: "pkg:npm/qs@6.0.0"},
+			CVSS:    []result.CVSS{{Version: "2.0", Vector: "AV:L/AC:H/Au:M/C:N/I:N/A:P", Score: 1.0}, {Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Score: 9.8}}},
+		{ID: "GHSA-bbbb-bbbb-bbbb", Severity: "HIGH", SeverityScore: 5.3, SeveritySource: "ghsa",
+			Package: result.Package{Name: "qs", Version: "6.0.0", PURL: "pkg:npm/qs@6.0.0"},
+			CVSS:    []result.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N", Score: 5.3}}},
+	}}
+	var got []string
+	for _, v := range cdxVulnerabilities(r) {
+		for _, rt := range *v.Ratings {
+			got = append(got, fmt.Sprintf("%s %s %s", v.ID, rt.Method, rt.Severity))
+		}
+	}
+	want := "GHSA-aaaa-aaaa-aaaa CVSSv2 low|GHSA-aaaa-aaaa-aaaa CVSSv31 critical|GHSA-bbbb-bbbb-bbbb CVSSv31 medium|GHSA-bbbb-bbbb-bbbb other high"
+	if strings.Join(got, "|") != want {
+		t.Errorf("ratings\n%s\nwant\n%s", strings.Join(got, "|"), want)
+	}
+}
+
+// A Markdown report is a pull request comment: past GitHub's 65,536
+// characters it is cut at a row, and says how many rows it left out.
+func TestMarkdownFitsAComment(t *testing.T) {
+	r := sample()
+	var ms []result.Misconfiguration
+	for i := range 2000 {
+		ms = append(ms, result.Misconfiguration{RuleID: "FNS-CFG-003", Title: "write actions on all resources", Severity: "HIGH",
+			Resource: fmt.Sprintf("Function%04d", i), File: "fn.zip!template.yaml", Line: i + 1, Evidence: "dynamodb:PutItem on *"})
+	}
+	r.Misconfigurations = ms
+	f, _ := Lookup("markdown")
+	var buf bytes.Buffer
+	if err := f.Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if n := len([]rune(out)); n > 65536 {
+		t.Errorf("%d characters", n)
+	}
+	if !strings.Contains(out, "**Verdict: fail**") || !strings.Contains(out, "| GHSA-hrpp-h998-j3pp |") {
+		t.Error("the verdict or the first findings were cut")
+	}
+	shown := strings.Count(out, "| FNS-CFG-003 |")
+	if !strings.Contains(out, "more rows not shown") {
+		t.Errorf("no note of what was left out (%d of 2000 shown)", shown)
+	}
+	if shown == 0 || shown == 2000 {
+		t.Errorf("%d of 2000 rows shown", shown)
+	}
+}

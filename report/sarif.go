@@ -1,13 +1,18 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/fnscan/fnscan/result"
+	"github.com/fnscan/fnscan/sbom"
 	"github.com/fnscan/fnscan/secrets"
 )
 
@@ -112,15 +117,76 @@ func sarifLevel(sev string) string {
 	return "note"
 }
 
-// sarifURI makes a virtual path a relative URI reference: "!" stays (it is
-// legal in a URI path), spaces and the like are escaped.
-func sarifURI(p string) string {
-	p = strings.TrimPrefix(p, "/")
-	r := strings.NewReplacer(" ", "%20", "#", "%23", "?", "%3F", "%", "%25")
-	return r.Replace(p)
+// sarifPaths turns the report's paths into artifact URIs as code scanning
+// resolves them: relative to the repository root, which is where CI runs.
+// A file on disk (in a directory target, or a config file given by path)
+// is named relative to the working directory, or as a file:// URI outside
+// it; a path inside an archive or image is a relative reference of its own
+// ("fn.zip!index.js": no file to annotate, still one location per file).
+type sarifPaths struct {
+	image    bool   // absolute paths are the image's, not this machine's
+	dirName  string // a directory target's name, first in its virtual paths
+	dir, cwd string
+}
+
+func newSarifPaths(r *result.Result) sarifPaths {
+	sp := sarifPaths{dir: r.Target.Dir}
+	switch r.Target.Kind {
+	case "docker-archive", "oci-archive", "oci-dir", "registry":
+		sp.image = true
+	}
+	if sp.dir != "" {
+		sp.dirName = r.Target.Name
+	}
+	sp.cwd, _ = os.Getwd()
+	return sp
+}
+
+func (sp sarifPaths) uri(p string) string {
+	if sp.dir != "" {
+		if rest, ok := strings.CutPrefix(p, sp.dirName+"/"); ok && !strings.Contains(rest, "!") {
+			return sp.local(filepath.Join(sp.dir, filepath.FromSlash(rest)))
+		}
+	}
+	if !sp.image && filepath.IsAbs(p) && !strings.Contains(p, "!") {
+		return sp.local(p)
+	}
+	return escapePath(strings.TrimPrefix(p, "/"))
+}
+
+func (sp sarifPaths) local(p string) string {
+	if sp.cwd != "" {
+		if rel, err := filepath.Rel(sp.cwd, p); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return escapePath(filepath.ToSlash(rel))
+		}
+	}
+	return "file://" + escapePath(filepath.ToSlash(p))
+}
+
+// escapePath percent-encodes what RFC 3986 does not allow in a URI path:
+// unreserved characters, sub-delims ("!" among them), ":", "@" and "/" stay.
+func escapePath(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~!$&'()*+,;=:@/", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}
+
+// fingerprint is a result's identity across runs (code scanning's
+// partialFingerprints): rule, where and what, not the wording.
+func fingerprint(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(h[:16])
 }
 
 func (sarifFormat) Write(w io.Writer, r *result.Result) error {
+	sp := newSarifPaths(r)
 	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: "fnscan", Version: r.Tool.Version, InformationURI: "https://github.com/fnscan/fnscan", Rules: []sarifRule{}}}, Results: []sarifResult{}}
 	rules := map[string]sarifRule{}
 	for _, v := range append(append([]result.Vulnerability{}, r.Vulnerabilities...), r.SuppressedVulnerabilities...) {
@@ -130,15 +196,16 @@ func (sarifFormat) Write(w io.Writer, r *result.Result) error {
 				desc = v.ID
 			}
 			rules[v.ID] = sarifRule{ID: v.ID, ShortDescription: sarifText{desc}, HelpURI: "https://osv.dev/vulnerability/" + v.ID,
-				Properties: map[string]any{"security-severity": fmt.Sprintf("%.1f", v.SeverityScore), "tags": []string{"security", "vulnerability"}}}
+				Properties: map[string]any{"security-severity": vulnScore(v), "tags": []string{"security", "vulnerability"}}}
 		}
 		res := sarifResult{RuleID: v.ID, Level: sarifLevel(v.Severity),
-			Message: sarifText{fmt.Sprintf("%s %s is affected by %s (%s)%s", v.Package.Name, v.Package.Version, v.ID, v.Severity, fixedText(v.FixedVersions))}}
+			Message:             sarifText{fmt.Sprintf("%s %s is affected by %s (%s)%s", v.Package.Name, v.Package.Version, v.ID, v.Severity, fixedText(v.FixedVersions))},
+			PartialFingerprints: map[string]string{"fnscan/v1": fingerprint(v.ID, v.Package.PURL, v.Package.Name, v.Package.Version, locationsKey(v.Locations))}}
 		for _, l := range v.Locations {
-			res.Locations = append(res.Locations, sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(l.Path)}}})
+			res.Locations = append(res.Locations, sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sp.uri(l.Path)}}})
 		}
 		if len(res.Locations) == 0 {
-			res.Locations = []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(r.Target.Name)}}}}
+			res.Locations = []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sp.uri(r.Target.Name)}}}}
 		}
 		if v.Suppression != nil {
 			res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: v.Suppression.String()}}
@@ -152,7 +219,7 @@ func (sarifFormat) Write(w io.Writer, r *result.Result) error {
 		}
 		res := sarifResult{RuleID: id, Level: "error",
 			Message: sarifText{fmt.Sprintf("%s: %s", s.Description, s.Redacted)},
-			Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(s.Path)},
+			Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sp.uri(s.Path)},
 				Region: &sarifRegion{StartLine: max(s.Line, 1)}}}},
 			PartialFingerprints: map[string]string{"fnscan/v1": s.Fingerprint}}
 		if s.Reason != "" {
@@ -179,8 +246,9 @@ func (sarifFormat) Write(w io.Writer, r *result.Result) error {
 			msg += " (" + m.Evidence + ")"
 		}
 		res := sarifResult{RuleID: m.RuleID, Level: sarifLevel(m.Severity), Message: sarifText{msg},
-			Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(m.File)},
-				Region: &sarifRegion{StartLine: max(m.Line, 1)}}}}}
+			Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sp.uri(m.File)},
+				Region: &sarifRegion{StartLine: max(m.Line, 1)}}}},
+			PartialFingerprints: map[string]string{"fnscan/v1": fingerprint(m.RuleID, m.File, m.Resource, m.Evidence)}}
 		if m.Suppression != nil {
 			res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: m.Suppression.String()}}
 		}
@@ -196,7 +264,7 @@ func (sarifFormat) Write(w io.Writer, r *result.Result) error {
 		inv := sarifInvocation{ExecutionSuccessful: true}
 		for _, wn := range r.Warnings {
 			inv.Notifications = append(inv.Notifications, sarifNotification{Level: "warning", Message: sarifText{wn.String()},
-				Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(wn.Path)}}}}})
+				Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sp.uri(wn.Path)}}}}})
 		}
 		run.Invocations = []sarifInvocation{inv}
 	}
@@ -212,6 +280,23 @@ func (sarifFormat) Write(w io.Writer, r *result.Result) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}})
+}
+
+// vulnScore is the CVSS score behind the severity, or, for a severity
+// from the GHSA rating alone, its level's score (0.0 would read as low).
+func vulnScore(v result.Vulnerability) string {
+	if v.SeverityScore > 0 && v.SeveritySource != "ghsa" {
+		return fmt.Sprintf("%.1f", v.SeverityScore)
+	}
+	return configScore(v.Severity)
+}
+
+func locationsKey(ls []sbom.Location) string {
+	var ps []string
+	for _, l := range ls {
+		ps = append(ps, l.Path)
+	}
+	return strings.Join(ps, "\n")
 }
 
 // configScore is GitHub's security-severity for a rule's level (its

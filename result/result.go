@@ -74,6 +74,9 @@ type Target struct {
 	Parts      []artifact.Origin `json:"parts,omitempty"`
 	// ImageID is an image's config digest: VEX products may name it.
 	ImageID string `json:"-"`
+	// Dir is a directory target's absolute path: its files' virtual paths
+	// ("NAME/src/x.js") are files there, which SARIF names for code scanning.
+	Dir string `json:"-"`
 }
 
 // Component is a package found in the target.

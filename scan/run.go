@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -245,6 +246,9 @@ func run(ctx context.Context, cfg Config, red *secrets.Redactor) (*Result, error
 	}
 
 	res := result.New(sres, cfg.ToolVersion)
+	if t.Kind == artifact.KindDir && len(t.Roots) > 0 && t.Roots[0].Dir != "" {
+		res.Target.Dir, _ = filepath.Abs(t.Roots[0].Dir)
+	}
 	res.Reproducible, res.ScanTime, res.Database = cfg.Reproducible, now, dbInfo
 	res.Stages = stages(cfg, t.Kind == artifact.KindSBOM, len(cfg.ConfigFiles) > 0)
 	res.AddVulnerabilities(found, sres.Components)

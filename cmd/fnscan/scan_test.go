@@ -303,6 +303,12 @@ func TestReportJSONSchema(t *testing.T) {
 		}
 		validReport(t, out)
 	}
+	// fnscan config writes the same report, of target kind config.
+	out, stderr, code := fnscan(t, "config", "--fail-on", "none", "-o", "json", filepath.Join("..", "..", "deploy", "testdata", "dvsa-template.yml"))
+	if code != 0 {
+		t.Fatalf("config: exit %d %s", code, stderr)
+	}
+	validReport(t, out)
 }
 
 // A bundled function's npm packages cannot be checked: the report says so
