@@ -55,10 +55,14 @@ func (r Rules) Apply(res *result.Result) []string {
 	slices.SortStableFunc(r.VEX, func(a, b Statement) int { return a.Time.Compare(b.Time) })
 	kept := res.Vulnerabilities[:0:0]
 	for _, v := range res.Vulnerabilities {
-		if s, ok := r.suppressVuln(active, v); ok {
+		s, ok := r.suppressVuln(active, v)
+		if ok {
 			v.Suppression = &s
 			res.SuppressedVulnerabilities = append(res.SuppressedVulnerabilities, v)
 			continue
+		}
+		if s.Kind == "vex" {
+			v.VEX = &s
 		}
 		kept = append(kept, v)
 	}
@@ -125,8 +129,10 @@ func (r Rules) suppressVuln(active []*Ignore, f result.Vulnerability) (Suppressi
 			last = st
 		}
 	}
-	if last != nil && last.suppresses() {
-		return Suppression{Kind: "vex", Status: last.Status, Justification: last.Justification, Reason: last.Detail, Source: last.Source}, true
+	if last != nil {
+		// An affected or under_investigation statement is returned too,
+		// not suppressing: the finding keeps what the supplier said.
+		return Suppression{Kind: "vex", Status: last.Status, Justification: last.Justification, Reason: last.Detail, Source: last.Source}, last.suppresses()
 	}
 	return Suppression{}, false
 }

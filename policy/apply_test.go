@@ -164,6 +164,13 @@ func TestVEX(t *testing.T) {
 	if got, want := ids(out.Vulns), []string{"GHSA-p6mc-m468-83gw@4.17.15", "GHSA-xvch-5gv4-984h@1.2.5"}; !slices.Equal(got, want) {
 		t.Errorf("counted %v, want %v", got, want)
 	}
+	// The two that count keep what the newest statement said of them.
+	for _, v := range out.Vulns {
+		want := map[string]string{"GHSA-p6mc-m468-83gw@4.17.15": "affected", "GHSA-xvch-5gv4-984h@1.2.5": "under_investigation"}[v.ID+"@"+v.Package.Version]
+		if v.VEX == nil || v.VEX.Kind != "vex" || v.VEX.Status != want || v.VEX.Source == "" {
+			t.Errorf("%s@%s: vex %+v, want status %s", v.ID, v.Package.Version, v.VEX, want)
+		}
+	}
 	byID := map[string]Suppression{}
 	for _, s := range out.SuppressedVulns {
 		byID[s.Finding.ID+"@"+s.Finding.Package.Version] = s.Suppression

@@ -124,6 +124,8 @@ func cdxVulnerability(v result.Vulnerability) cyclonedx.Vulnerability {
 	}
 	if s := v.Suppression; s != nil {
 		cv.Analysis = cdxAnalysis(*s)
+	} else if s := v.VEX; s != nil {
+		cv.Analysis = cdxAnalysis(*s)
 	}
 	return cv
 }
@@ -136,6 +138,10 @@ func cdxAnalysis(s result.Suppression) *cyclonedx.VulnerabilityAnalysis {
 	switch {
 	case s.Kind == "vex" && s.Status == "fixed":
 		a.State = cyclonedx.IASResolved
+	case s.Kind == "vex" && s.Status == "affected":
+		a.State = cyclonedx.IASExploitable
+	case s.Kind == "vex" && s.Status == "under_investigation":
+		a.State = cyclonedx.IASInTriage
 	case s.Kind == "vex":
 		a.State = cyclonedx.IASNotAffected
 		a.Justification = cdxJustification(s.Justification)

@@ -402,3 +402,40 @@ func TestMarkdownFitsAComment(t *testing.T) {
 		t.Errorf("%d of 2000 rows shown", shown)
 	}
 }
+
+// A finding a VEX statement keeps in the gate (affected, under
+// investigation) carries the statement: in the JSON report, valid against
+// its schema, and as the CycloneDX analysis.
+func TestVEXKeptFindings(t *testing.T) {
+	s, err := jsonschema.NewCompiler().Compile("../docs/report.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for status, state := range map[string]string{"affected": "exploitable", "under_investigation": "in_triage"} {
+		r := sample()
+		for i := range r.Vulnerabilities {
+			r.Vulnerabilities[i].VEX = &result.Suppression{Kind: "vex", Status: status, Reason: "upgrade planned", Source: "vex.json"}
+		}
+		outs := map[string][]byte{}
+		for _, name := range []string{"json", "cyclonedx-vex"} {
+			f, _ := Lookup(name)
+			var buf bytes.Buffer
+			if err := f.Write(&buf, r); err != nil {
+				t.Fatal(err)
+			}
+			outs[name] = buf.Bytes()
+		}
+		doc, _ := jsonschema.UnmarshalJSON(bytes.NewReader(outs["json"]))
+		if err := s.Validate(doc); err != nil {
+			t.Errorf("%s: json invalid: %v", status, err)
+		}
+		for _, want := range []string{`"state": "` + state + `"`, `"detail": "upgrade planned"`} {
+			if !bytes.Contains(outs["cyclonedx-vex"], []byte(want)) {
+				t.Errorf("%s: cyclonedx-vex lacks %s", status, want)
+			}
+		}
+		if err := sbom.ValidateCycloneDXJSON(outs["cyclonedx-vex"]); err != nil {
+			t.Errorf("%s: cyclonedx-vex invalid: %v", status, err)
+		}
+	}
+}

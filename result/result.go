@@ -119,6 +119,10 @@ type Vulnerability struct {
 	References     []string        `json:"references,omitempty"`
 	// Suppression is set on suppressed vulnerabilities only.
 	Suppression *Suppression `json:"suppression,omitempty"`
+	// VEX is a VEX statement that keeps the finding in the gate (affected,
+	// under_investigation): what the supplier said of it, for outputs that
+	// carry an analysis (CycloneDX).
+	VEX *Suppression `json:"vex,omitempty"`
 }
 
 // Misconfiguration is one deployment configuration finding: a rule that a
