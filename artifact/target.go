@@ -592,8 +592,25 @@ func (t *Target) indexTarget(ctx context.Context, u *unpacker, p string) (*tarIn
 	if err != nil {
 		return nil, err
 	}
-	return t.indexTar(ctx, u, t.Name, src, false)
+	ix, err := t.indexTar(ctx, u, t.Name, src, false)
+	if err != nil && p != t.Name {
+		// The archive as a whole is named as it was given ("bad/x.tar",
+		// not "x.tar"); its entries keep the target's name.
+		if rest, ok := strings.CutPrefix(err.Error(), t.Name+": "); ok {
+			err = renamed{msg: p + ": " + rest, err: err}
+		}
+	}
+	return ix, err
 }
+
+// renamed is an error said differently, still wrapping what it said.
+type renamed struct {
+	msg string
+	err error
+}
+
+func (e renamed) Error() string { return e.msg }
+func (e renamed) Unwrap() error { return e.err }
 
 func (t *Target) hashFile(p string) error {
 	sum, size, err := fileSHA256(p)

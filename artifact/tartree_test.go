@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -419,4 +420,23 @@ func squashedRoot(t *testing.T, tg *Target) *Root {
 	}
 	t.Fatal("no squashed tree")
 	return nil
+}
+
+// A whole archive that does not read is named as it was given, with its
+// directory: "bad/x.tar", not "x.tar".
+func TestCorruptArchiveNamedAsGiven(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "bad"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "bad", "random.bin")
+	if err := os.WriteFile(p, bytes.Repeat([]byte{0x5a, 0x01, 0xff}, 400), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range []string{"docker-archive:" + p, "oci-archive:" + p} {
+		_, err := Open(context.Background(), spec, Options{TempDir: t.TempDir()})
+		if err == nil || !strings.HasPrefix(err.Error(), p+": ") || !errors.Is(err, ErrMalformed) && !strings.Contains(err.Error(), "corrupt") {
+			t.Errorf("%s: %v", spec, err)
+		}
+	}
 }
