@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fnscan/fnscan/artifact"
@@ -101,12 +102,36 @@ func run(ctx context.Context, cfg Config, red *secrets.Redactor) (*Result, error
 	if cfg.Target == "" {
 		return runConfigOnly(ctx, cfg, rules, gate, h, col, red)
 	}
+	// Warnings of opening are held until the target opens: a file that is
+	// not what it was said to be ends in one error, not a list of its
+	// entries first.
+	var (
+		openMu    sync.Mutex
+		opened    bool
+		openWarns []artifact.Warning
+	)
 	t, err := artifact.Open(ctx, cfg.Target, artifact.Options{
 		Layers: cfg.Layers, Limits: cfg.Limits, TempDir: cfg.TempDir, Platform: cfg.Platform,
-		Warn: h.Warning, Status: h.Progress,
+		Warn: func(w artifact.Warning) {
+			openMu.Lock()
+			defer openMu.Unlock()
+			if !opened {
+				openWarns = append(openWarns, w)
+				return
+			}
+			h.Warning(w)
+		},
+		Status: h.Progress,
 	})
+	openMu.Lock()
+	opened = true
+	held := openWarns
+	openMu.Unlock()
 	if err != nil {
 		return nil, err
+	}
+	for _, w := range held {
+		h.Warning(w)
 	}
 	// Nothing after the stages reads the unpacked files: Run removes them
 	// before returning, so an output error or a closed pipe cannot leave

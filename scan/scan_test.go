@@ -255,6 +255,14 @@ func TestHandler(t *testing.T) {
 	if len(rec.progress) == 0 || rec.progress[len(rec.progress)-1] != "" {
 		t.Errorf("progress %q does not end cleared", rec.progress)
 	}
+
+	// A target that does not open is one error: the warnings met on the
+	// way (refused entries of a tar that is no image) are not shown.
+	rec = &recorder{}
+	cfg.Target, cfg.Handler = "docker-archive:"+testdata("malicious", "zip-slip.tar"), rec
+	if _, err := Run(context.Background(), cfg); err == nil || len(rec.warnings) != 0 {
+		t.Errorf("error %v after warnings %v", err, rec.warnings)
+	}
 }
 
 func TestConfigValidate(t *testing.T) {
