@@ -5,8 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/fnscan/fnscan/internal/fixture"
 )
 
 // The source cache keeps the three most recently used imports, and never
@@ -88,5 +93,69 @@ func TestSourceCachePruned(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(left, want) {
 		t.Errorf("cache holds %v, want %v", left, want)
+	}
+}
+
+// A damaged import of --db in the cache is made again from the source, and
+// --max-db-age cannot pass for an ecosystem the database has no records of.
+func TestDamagedCacheAndMissingEcosystem(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	src := t.TempDir()
+	rec := `{"id":"GHSA-test-dmg1","modified":"` + time.Now().UTC().Format(time.RFC3339) + `","affected":[{"package":{"ecosystem":"npm","name":"qs"},"versions":["6.0.0"]}]}`
+	if err := os.WriteFile(filepath.Join(src, "rec.json"), []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fn, err := fixture.WriteZip(t.TempDir(), "fn.zip", map[string][]byte{
+		"index.js":                     []byte("exports.handler = async () => 1\n"),
+		"node_modules/qs/package.json": []byte(`{"name":"qs","version":"6.0.0"}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Target, cfg.DB, cfg.Secrets, cfg.Deploy, cfg.FailOn = fn, src, false, false, "none"
+	ids := func() []string {
+		t.Helper()
+		res, err := Run(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, v := range res.Vulnerabilities {
+			out = append(out, v.ID)
+		}
+		return out
+	}
+	if got := ids(); !slices.Equal(got, []string{"GHSA-test-dmg1"}) {
+		t.Fatalf("first run: %v", got)
+	}
+	dir, err := resolveDB(t.Context(), src, &Collector{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bolt.Open(filepath.Join(dir, "osv.db"), 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte("affected")) }); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	if got := ids(); !slices.Equal(got, []string{"GHSA-test-dmg1"}) {
+		t.Errorf("after the cache was damaged: %v", got)
+	}
+
+	// Fresh npm records, and a Python component the records say nothing of.
+	pyfn, err := fixture.WriteZip(t.TempDir(), "fn.zip", map[string][]byte{
+		"node_modules/qs/package.json":      []byte(`{"name":"qs","version":"6.0.0"}`),
+		"requests-2.0.0.dist-info/METADATA": []byte("Metadata-Version: 2.1\nName: requests\nVersion: 2.0.0\n"),
+		"requests-2.0.0.dist-info/RECORD":   []byte("requests/__init__.py,,\n"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Target, cfg.MaxDBAge = pyfn, 30*24*time.Hour
+	if _, err := Run(t.Context(), cfg); err == nil || !strings.Contains(err.Error(), "no records for PyPI") {
+		t.Errorf("--max-db-age with no PyPI records: %v", err)
 	}
 }

@@ -3,7 +3,9 @@ package scan
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -85,7 +87,18 @@ func run(ctx context.Context, cfg Config, red *secrets.Redactor) (*Result, error
 				return nil, err
 			}
 			fromSource = dir != cfg.DB
-			if db, err = vuln.Open(dir); err != nil {
+			db, err = vuln.Open(dir)
+			if err != nil && fromSource && errors.Is(err, vuln.ErrDamaged) {
+				// The cache's import of --db is damaged (a crash, a full
+				// disk): made again from the source, once.
+				h.Warning(artifact.Warning{Path: cfg.DB, Message: "the cached import was damaged: importing it again"})
+				os.RemoveAll(dir)
+				if dir, err = resolveDB(ctx, cfg.DB, h); err != nil {
+					return nil, err
+				}
+				db, err = vuln.Open(dir)
+			}
+			if err != nil {
 				return nil, err
 			}
 			defer db.Close()
@@ -221,11 +234,15 @@ func run(ctx context.Context, cfg Config, red *secrets.Redactor) (*Result, error
 		}
 		if db != nil {
 			var warnings []artifact.Warning
-			dbInfo, warnings = coverage(db, cfg.DB, fromSource, pkgs)
+			var missing []string
+			dbInfo, warnings, missing, err = coverage(db, cfg.DB, fromSource, pkgs)
+			if err != nil {
+				return nil, err
+			}
 			for _, w := range warnings {
 				h.Warning(w)
 			}
-			if err := checkAge(dbInfo, maxAge, cfg.DB, fromSource, now); err != nil {
+			if err := checkAge(dbInfo, missing, maxAge, cfg.DB, fromSource, now); err != nil {
 				return nil, err
 			}
 		} else {
@@ -431,11 +448,13 @@ func loadPolicy(cfg Config) (rules policy.Rules, gate policy.Config, maxAge time
 // coverage describes the database for the ecosystems of pkgs, and warns
 // about components whose ecosystem has no records in it: a clean result
 // for them would mean nothing.
-func coverage(db *vuln.DB, dir string, fromSource bool, pkgs []vuln.Package) (*result.Database, []artifact.Warning) {
+func coverage(db *vuln.DB, dir string, fromSource bool, pkgs []vuln.Package) (*result.Database, []artifact.Warning, []string, error) {
 	info := &result.Database{Source: dir}
 	st, err := db.Status()
 	if err != nil {
-		return info, nil
+		// Without its status the database cannot be dated: --max-db-age
+		// would check nothing.
+		return nil, nil, nil, err
 	}
 	have := map[string]bool{}
 	for _, e := range st {
@@ -470,14 +489,24 @@ func coverage(db *vuln.DB, dir string, fromSource bool, pkgs []vuln.Package) (*r
 		}
 		out = append(out, artifact.Warning{Path: dir, Message: fmt.Sprintf("no vulnerability records for %s (%d components not checked): %s", eco, count[eco], advice)})
 	}
-	return info, out
+	return info, out, ecos, nil
 }
 
 // checkAge fails closed on data older than maxAge: a gate that passes on a
 // stale database passes what it no longer knows about.
-func checkAge(info *result.Database, maxAge time.Duration, dir string, fromSource bool, now time.Time) error {
+func checkAge(info *result.Database, missing []string, maxAge time.Duration, dir string, fromSource bool, now time.Time) error {
 	if maxAge <= 0 || info == nil {
 		return nil
+	}
+	// No records at all are older than any age: the gate asked for data
+	// this fresh, and there is none.
+	if len(missing) > 0 {
+		advice := fmt.Sprintf("run `fnscan db update --db %s --ecosystem %s`, or import records of it", dir, missing[0])
+		if fromSource {
+			advice = "give --db records of it too"
+		}
+		return fmt.Errorf("vulnerability database %s: no records for %s, which the target's components need, so --max-db-age %s cannot hold: %s",
+			dir, strings.Join(missing, ", "), days(maxAge), advice)
 	}
 	for _, e := range info.Ecosystems {
 		if age := now.Sub(e.NewestModified); age > maxAge {

@@ -9,11 +9,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // ErrNoDB is returned (wrapped, with the directory and how to fix it) when
@@ -67,6 +69,27 @@ func DefaultDir() string {
 	return filepath.Join(os.TempDir(), "fnscan", "db")
 }
 
+// ErrDamaged marks a database file that does not read as one: a scan must
+// not take a damaged database for one without matches.
+var ErrDamaged = errors.New("vulnerability database is damaged")
+
+func damaged(dir string, why any) error {
+	return fmt.Errorf("%w at %s (%v): import it again (fnscan db import, fnscan db update) or remove it", ErrDamaged, dir, why)
+}
+
+// view runs fn in a read transaction, turning what a damaged file does to
+// bbolt (its panics; a fault on the mapped file past a truncation) into
+// ErrDamaged instead of a crash.
+func view(b *bolt.DB, dir string, fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = damaged(dir, r)
+		}
+	}()
+	return b.View(fn)
+}
+
 func noDB(dir string) error {
 	return fmt.Errorf("%w at %s: run `fnscan db import <osv zip or dir>` or `fnscan db update`", ErrNoDB, dir)
 }
@@ -78,23 +101,56 @@ func Open(dir string) (*DB, error) {
 	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
 		return nil, noDB(dir)
 	}
-	b, err := bolt.Open(path, 0o644, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	b, err := openBolt(path, dir)
 	if err != nil {
-		return nil, fmt.Errorf("open vulnerability database %s: %w", path, err)
+		return nil, err
 	}
 	empty := true
-	_ = b.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketVulns); v != nil {
-			k, _ := v.Cursor().First()
-			empty = k == nil
+	err = view(b, dir, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketVulns)
+		if v == nil {
+			return nil
+		}
+		k, _ := v.Cursor().First()
+		if empty = k == nil; empty {
+			return nil
+		}
+		// An import writes every bucket: one missing is a damaged file,
+		// whose matches would silently be none.
+		for _, name := range [][]byte{bucketAffected, bucketBriefs, bucketMeta} {
+			if tx.Bucket(name) == nil {
+				return damaged(dir, fmt.Sprintf("no %s bucket", name))
+			}
 		}
 		return nil
 	})
-	if empty {
+	if err != nil || empty {
 		b.Close()
-		return nil, noDB(dir)
+		if err == nil {
+			err = noDB(dir)
+		}
+		return nil, err
 	}
 	return &DB{bolt: b, dir: dir}, nil
+}
+
+// openBolt opens the file read-only; a file bbolt cannot make sense of
+// (or panics on) is damaged.
+func openBolt(path, dir string) (b *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = nil, damaged(dir, r)
+		}
+	}()
+	b, err = bolt.Open(path, 0o644, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("open vulnerability database %s: %w", path, err)
+		}
+		return nil, damaged(dir, err)
+	}
+	return b, nil
 }
 
 // Close releases the database.
@@ -103,7 +159,7 @@ func (db *DB) Close() error { return db.bolt.Close() }
 // Get returns the stored record with the given ID, or nil if absent.
 func (db *DB) Get(id string) (*Entry, error) {
 	var e *Entry
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := view(db.bolt, db.dir, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketVulns)
 		if b == nil {
 			return nil
@@ -128,17 +184,17 @@ func Status(dir string) ([]EcosystemStatus, error) {
 // Status reports the records per ecosystem, sorted by ecosystem.
 func (db *DB) Status() ([]EcosystemStatus, error) {
 	var out []EcosystemStatus
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := view(db.bolt, db.dir, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMeta)
 		if b == nil {
-			return nil
+			return damaged(db.dir, "no meta bucket")
 		}
 		c := b.Cursor()
 		prefix := []byte("ecosystem/")
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			var s EcosystemStatus
 			if err := json.Unmarshal(v, &s); err != nil {
-				return fmt.Errorf("vulnerability database %s: status %q: %w", db.dir, k, err)
+				return damaged(db.dir, fmt.Sprintf("status %q: %v", k, err))
 			}
 			if s.Records > 0 {
 				out = append(out, s)

@@ -116,11 +116,11 @@ var _ Matcher = (*DB)(nil)
 func (db *DB) Match(ctx context.Context, pkgs []Package) ([]Finding, error) {
 	groups := groupPackages(pkgs)
 	var out []Finding
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := view(db.bolt, db.dir, func(tx *bolt.Tx) error {
 		idx := tx.Bucket(bucketAffected)
 		briefs := tx.Bucket(bucketBriefs)
 		if idx == nil || briefs == nil {
-			return nil
+			return damaged(db.dir, "no affected or briefs bucket")
 		}
 		entries := map[string]*brief{}
 		prefixes := map[string][]indexed{}
