@@ -43,8 +43,26 @@ type ImportStats struct {
 	DroppedRanges int
 }
 
-// maxRecordSize bounds a single OSV file; real records are well below 1 MiB.
-const maxRecordSize = 64 << 20
+// maxRecordSize bounds a single OSV file; real records are at most a few
+// MiB. A record decodes into several times its size in memory.
+const maxRecordSize = 16 << 20
+
+// maxAffected bounds a record's affected list and maxListEntries the
+// entries of all its lists together (ranges, events, versions, ...): a few
+// MiB of "{}," would otherwise decode into GiBs of structs. The largest
+// real records have some thousands of entries.
+const (
+	maxAffected    = 100_000
+	maxListEntries = 1_000_000
+)
+
+// maxYAMLNodes bounds the nodes of a YAML record after following aliases
+// (an alias bomb grows tenfold per level); maxYAMLDepth bounds the nesting,
+// which alias chains could otherwise make as deep as the file is long.
+const (
+	maxYAMLNodes = 1_000_000
+	maxYAMLDepth = 1000
+)
 
 // maxVersionLen bounds every version string of a record (range events and
 // versions lists): a record with a longer one is skipped. The longest
@@ -80,7 +98,7 @@ func Import(ctx context.Context, dir string, sources []string, opts ImportOption
 		if err != nil {
 			abs = s
 		}
-		srcs[i] = source{path: s, label: abs}
+		srcs[i] = source{path: s, label: abs, name: s}
 	}
 	return importSources(ctx, dir, srcs, opts)
 }
@@ -88,6 +106,7 @@ func Import(ctx context.Context, dir string, sources []string, opts ImportOption
 type source struct {
 	path  string
 	label string // recorded in the status, e.g. the download URL
+	name  string // names the source in errors and warnings
 }
 
 func importSources(ctx context.Context, dir string, sources []source, opts ImportOptions) (st ImportStats, err error) {
@@ -127,9 +146,10 @@ func importSources(ctx context.Context, dir string, sources []source, opts Impor
 	}
 	now := time.Now().UTC()
 	w := &writer{db: b, stats: &st, touched: map[string]map[string]int{}, warn: opts.Warn, now: now}
-	closed := false
+	closed, done := false, false
 	defer func() {
-		if err != nil {
+		// Also on a panic: no osv.db.new is left behind.
+		if !done {
 			w.rollback() // bbolt's Close waits for an open write transaction
 			if !closed {
 				b.Close()
@@ -139,7 +159,7 @@ func importSources(ctx context.Context, dir string, sources []source, opts Impor
 	}()
 	for _, s := range sources {
 		w.label = s.label
-		if err = readSource(ctx, s.path, w.add, w.skip); err != nil {
+		if err = readSource(ctx, s.path, s.name, w.add, w.skip); err != nil {
 			return st, err
 		}
 	}
@@ -161,6 +181,7 @@ func importSources(ctx context.Context, dir string, sources []source, opts Impor
 	if err = os.Rename(tmp, final); err != nil {
 		return st, fmt.Errorf("vulnerability import: %w", err)
 	}
+	done = true
 	syncDir(dir)
 	return st, nil
 }
@@ -195,13 +216,14 @@ func syncDir(dir string) {
 
 // readSource calls add for every record in a zip, directory or file, and
 // skip for every file that cannot be parsed.
-func readSource(ctx context.Context, path string, add func(file string, e *Entry) error, skip func(file string, err error)) error {
+// name stands for a file source in messages.
+func readSource(ctx context.Context, path, name string, add func(file string, e *Entry) error, skip func(file string, err error)) error {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("vulnerability import: %w", err)
 	}
 	if !fi.IsDir() {
-		return readFile(ctx, path, add, skip)
+		return readFile(ctx, path, name, add, skip)
 	}
 	var files []string
 	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
@@ -217,7 +239,7 @@ func readSource(ctx context.Context, path string, add func(file string, e *Entry
 		return fmt.Errorf("vulnerability import: %w", err)
 	}
 	for _, f := range files {
-		if err := readFile(ctx, f, add, skip); err != nil {
+		if err := readFile(ctx, f, f, add, skip); err != nil {
 			return err
 		}
 	}
@@ -232,12 +254,12 @@ func isRecordFile(name string) bool {
 	return false
 }
 
-func readFile(ctx context.Context, path string, add func(string, *Entry) error, skip func(string, error)) error {
+func readFile(ctx context.Context, path, name string, add func(string, *Entry) error, skip func(string, error)) error {
 	if strings.EqualFold(filepath.Ext(path), ".zip") {
-		return readZip(ctx, path, add, skip)
+		return readZip(ctx, path, name, add, skip)
 	}
 	if !isRecordFile(path) {
-		return fmt.Errorf("vulnerability import: %s: not a zip, .json, .yaml or .yml file", path)
+		return fmt.Errorf("vulnerability import: %s: not a zip, .json, .yaml or .yml file", name)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -249,16 +271,19 @@ func readFile(ctx context.Context, path string, add func(string, *Entry) error, 
 	data, err := readLimited(f)
 	f.Close()
 	if err != nil {
-		skip(path, err)
+		skip(name, err)
 		return nil
 	}
-	return addParsed(path, data, add, skip)
+	return addParsed(name, data, add, skip)
 }
 
-func readZip(ctx context.Context, path string, add func(string, *Entry) error, skip func(string, error)) error {
+// readZip fails on any damage to the archive (a truncated or corrupted
+// download): skipping the entries would silently drop findings. Only
+// records that decode but do not parse are skipped.
+func readZip(ctx context.Context, path, zipName string, add func(string, *Entry) error, skip func(string, error)) error {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
-		return fmt.Errorf("vulnerability import: %s: %w", path, err)
+		return fmt.Errorf("vulnerability import: %s: %w", zipName, err)
 	}
 	defer zr.Close()
 	for _, zf := range zr.File {
@@ -268,17 +293,19 @@ func readZip(ctx context.Context, path string, add func(string, *Entry) error, s
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		name := path + ":" + zf.Name
+		name := zipName + ":" + zf.Name
 		rc, err := zf.Open()
 		if err != nil {
-			skip(name, err)
-			continue
+			return fmt.Errorf("vulnerability import: %s: damaged archive: %w", name, err)
 		}
 		data, err := readLimited(rc)
 		rc.Close()
-		if err != nil {
+		if errors.Is(err, errTooLarge) {
 			skip(name, err)
 			continue
+		}
+		if err != nil {
+			return fmt.Errorf("vulnerability import: %s: damaged archive: %w", name, err)
 		}
 		if err := addParsed(name, data, add, skip); err != nil {
 			return err
@@ -287,13 +314,15 @@ func readZip(ctx context.Context, path string, add func(string, *Entry) error, s
 	return nil
 }
 
+var errTooLarge = fmt.Errorf("larger than %d bytes", maxRecordSize)
+
 func readLimited(r io.Reader) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxRecordSize+1))
 	if err != nil {
 		return nil, err
 	}
 	if len(data) > maxRecordSize {
-		return nil, fmt.Errorf("larger than %d bytes", maxRecordSize)
+		return nil, errTooLarge
 	}
 	return data, nil
 }
@@ -328,6 +357,9 @@ func parseRecords(name string, data []byte) ([]*Entry, error) {
 		data = j
 	}
 	trimmed := bytes.TrimSpace(data)
+	if err := checkLists(trimmed); err != nil {
+		return nil, err
+	}
 	if len(trimmed) > 0 && trimmed[0] == '[' {
 		var list []*Entry
 		if err := json.Unmarshal(trimmed, &list); err != nil {
@@ -349,26 +381,53 @@ func yamlToJSON(data []byte) ([]byte, error) {
 	if err := yaml.Unmarshal(data, &n); err != nil {
 		return nil, err
 	}
-	v, err := yamlValue(&n)
+	c := yamlConv{active: map[*yaml.Node]bool{}}
+	v, err := c.value(&n, 0)
 	if err != nil {
 		return nil, err
 	}
 	return json.Marshal(v)
 }
 
-func yamlValue(n *yaml.Node) (any, error) {
+// yamlConv follows aliases within budgets: the expanded record may hold at
+// most maxYAMLNodes nodes and maxRecordSize bytes of scalars, so it is no
+// larger than a JSON record could be.
+type yamlConv struct {
+	nodes, bytes int
+	active       map[*yaml.Node]bool // aliased nodes being expanded
+}
+
+func (c *yamlConv) value(n *yaml.Node, depth int) (any, error) {
+	c.nodes++
+	c.bytes += len(n.Value)
+	switch {
+	case c.nodes > maxYAMLNodes:
+		return nil, fmt.Errorf("YAML aliases expand to more than %d nodes", maxYAMLNodes)
+	case c.bytes > maxRecordSize:
+		return nil, fmt.Errorf("YAML aliases expand to more than %d bytes", maxRecordSize)
+	case depth > maxYAMLDepth:
+		return nil, fmt.Errorf("line %d: YAML nested deeper than %d levels", n.Line, maxYAMLDepth)
+	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, errors.New("empty YAML document")
 		}
-		return yamlValue(n.Content[0])
+		return c.value(n.Content[0], depth+1)
 	case yaml.AliasNode:
-		return yamlValue(n.Alias)
+		if n.Alias == nil {
+			return nil, fmt.Errorf("line %d: unknown YAML alias", n.Line)
+		}
+		if c.active[n.Alias] {
+			return nil, fmt.Errorf("line %d: YAML alias *%s refers to itself", n.Line, n.Value)
+		}
+		c.active[n.Alias] = true
+		defer delete(c.active, n.Alias)
+		return c.value(n.Alias, depth+1)
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			v, err := yamlValue(n.Content[i+1])
+			v, err := c.value(n.Content[i+1], depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -377,8 +436,8 @@ func yamlValue(n *yaml.Node) (any, error) {
 		return m, nil
 	case yaml.SequenceNode:
 		s := make([]any, 0, len(n.Content))
-		for _, c := range n.Content {
-			v, err := yamlValue(c)
+		for _, e := range n.Content {
+			v, err := c.value(e, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -395,6 +454,95 @@ func yamlValue(n *yaml.Node) (any, error) {
 		return n.Value, nil
 	}
 	return nil, fmt.Errorf("line %d: unexpected YAML node", n.Line)
+}
+
+// checkLists refuses, before decoding, JSON whose lists would decode into
+// far more memory than the bytes they take: more than maxAffected entries
+// in an "affected" list, or more than maxListEntries list entries in all
+// (per file: a list of records shares the bound). It only counts: syntax
+// errors are left to the decoder.
+func checkLists(data []byte) error {
+	type frame struct {
+		array    bool
+		expect   bool // a value (array) or a key (object) may start here
+		affected bool // the list of an "affected" key
+		n        int
+	}
+	var (
+		stack   []frame
+		total   int    // list entries so far
+		key     []byte // last object key read
+		isKey   bool
+		pending bool // the next value follows key
+	)
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch c {
+		case ' ', '\t', '\n', '\r', ':':
+			continue
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = &stack[len(stack)-1]
+		}
+		if top != nil && top.array && top.expect && c != ']' && c != ',' {
+			top.expect = false
+			top.n++
+			if total++; total > maxListEntries {
+				return fmt.Errorf("more than %d list entries (records, affected, ranges, events, versions, ...)", maxListEntries)
+			}
+			if top.affected && top.n > maxAffected {
+				return fmt.Errorf("record has more than %d affected entries", maxAffected)
+			}
+		}
+		isKey = top != nil && !top.array && top.expect && c == '"'
+		if top != nil && !top.array && top.expect && c != '}' && c != ',' {
+			top.expect = false
+		}
+		switch c {
+		case '"':
+			j := i + 1
+			for j < len(data) && data[j] != '"' {
+				if data[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if isKey {
+				key = data[i:min(j+1, len(data))]
+				pending = true
+			} else {
+				pending = false
+			}
+			i = j
+			continue
+		case '[', '{':
+			f := frame{array: c == '[', expect: true}
+			if f.array && pending {
+				// Decoding matches keys case-insensitively and unescaped.
+				var k string
+				if bytes.EqualFold(key, []byte(`"affected"`)) ||
+					bytes.IndexByte(key, '\\') >= 0 && json.Unmarshal(key, &k) == nil && strings.EqualFold(k, "affected") {
+					f.affected = true
+				}
+			}
+			// encoding/json refuses this depth too; the stack stays small.
+			if len(stack) >= 10000 {
+				return errors.New("JSON nested too deeply")
+			}
+			stack = append(stack, f)
+		case ']', '}':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case ',':
+			if top != nil {
+				top.expect = true
+			}
+		}
+		pending = false
+	}
+	return nil
 }
 
 func validate(e *Entry) error {
