@@ -230,7 +230,9 @@ func readSource(ctx context.Context, path, name string, add func(file string, e 
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() && (isRecordFile(p) || strings.EqualFold(filepath.Ext(p), ".zip")) {
+		// Regular files only: a symlink may point out of the source (at
+		// /etc/passwd as a record), and a FIFO would hang the import.
+		if d.Type().IsRegular() && (isRecordFile(p) || strings.EqualFold(filepath.Ext(p), ".zip")) {
 			files = append(files, p)
 		}
 		return nil
@@ -932,6 +934,7 @@ func (w *writer) finish(now time.Time) error {
 		return err
 	}
 	status := map[string]*EcosystemStatus{}
+	future := now.Add(24 * time.Hour)
 	meta := w.tx.Bucket(bucketMeta)
 	prefix := []byte("ecosystem/")
 	c := meta.Cursor()
@@ -961,7 +964,9 @@ func (w *writer) finish(now time.Time) error {
 				status[eco] = s
 			}
 			s.Records++
-			if m.Modified.After(s.NewestModified) {
+			// A record dated in the future (a typo, a clock) must not make
+			// the whole ecosystem look fresh to --max-db-age.
+			if m.Modified.After(s.NewestModified) && m.Modified.Before(future) {
 				s.NewestModified = m.Modified
 			}
 		}

@@ -194,3 +194,30 @@ func TestCheckListsAcceptsRecords(t *testing.T) {
 		t.Error("checkLists accepted too many affected entries")
 	}
 }
+
+// A source directory is read for its regular files: a symlink out of it
+// is not followed (a FIFO would hang the import the same way), and a
+// record dated in the future does not date its ecosystem.
+func TestSourceDirRegularFilesAndFutureDates(t *testing.T) {
+	outside := t.TempDir()
+	writeFile(t, outside, "secret.json", `{"id": "GHSA-out-side-xxxx", "modified": "2024-01-01T00:00:00Z",
+	  "affected": [{"package": {"ecosystem": "npm", "name": "leaked"}, "versions": ["1.0.0"]}]}`)
+	src := t.TempDir()
+	writeFile(t, src, "a.json", `{"id": "GHSA-aaaa-aaaa-aaaa", "modified": "2024-01-01T00:00:00Z",
+	  "affected": [{"package": {"ecosystem": "npm", "name": "qs"}, "versions": ["1.0.0"]}]}`)
+	writeFile(t, src, "b.json", `{"id": "GHSA-bbbb-bbbb-bbbb", "modified": "2099-01-01T00:00:00Z",
+	  "affected": [{"package": {"ecosystem": "npm", "name": "qs"}, "versions": ["1.0.1"]}]}`)
+	if err := os.Symlink(filepath.Join(outside, "secret.json"), filepath.Join(src, "link.json")); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	importInto(t, dir, src)
+	db := openDB(t, dir)
+	if e, err := db.Get("GHSA-out-side-xxxx"); err != nil || e != nil {
+		t.Errorf("followed a symlink out of the source: %v %v", e, err)
+	}
+	st, err := db.Status()
+	if err != nil || len(st) != 1 || st[0].Records != 2 || st[0].NewestModified.Year() != 2024 {
+		t.Errorf("status %+v, %v: want 2 npm records dated 2024", st, err)
+	}
+}
