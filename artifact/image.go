@@ -30,6 +30,26 @@ type imageConfig struct {
 	RootFS struct {
 		DiffIDs []string `json:"diff_ids"`
 	} `json:"rootfs"`
+	Config struct {
+		Env        []string `json:"Env"`
+		WorkingDir string   `json:"WorkingDir"`
+	} `json:"config"`
+}
+
+// appDir is where the image's function or application is: LAMBDA_TASK_ROOT
+// (Lambda's base images), else the working directory, else /var/task.
+func (c imageConfig) appDir() string {
+	dir := c.Config.WorkingDir
+	for _, e := range c.Config.Env {
+		if v, ok := strings.CutPrefix(e, "LAMBDA_TASK_ROOT="); ok && v != "" {
+			dir = v
+		}
+	}
+	dir = strings.Trim(path.Clean("/"+dir), "/")
+	if dir == "" {
+		return "var/task"
+	}
+	return dir
 }
 
 // openImage reads an image where it lies: a docker or OCI archive is
@@ -217,7 +237,7 @@ func (t *Target) readImage(ctx context.Context, u *unpacker, p string, l imageFi
 		layerRoots = append(layerRoots, &Root{Tree: prev.tree, Sep: "/", Origin: o, Scan: first})
 	}
 	squashed, owner := u.squashTrees(trees, whs)
-	t.Roots = append(t.Roots, &Root{Tree: squashed, Sep: "/", Origin: Origin{Kind: OriginImageLayer, Name: "squashed"}, Catalog: true, owner: owner, layers: t.Parts})
+	t.Roots = append(t.Roots, &Root{Tree: squashed, Sep: "/", Origin: Origin{Kind: OriginImageLayer, Name: "squashed"}, Catalog: true, owner: owner, layers: t.Parts, AppDir: cfg.appDir()})
 	t.Roots = append(t.Roots, layerRoots...)
 	return nil
 }

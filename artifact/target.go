@@ -115,7 +115,11 @@ type Root struct {
 	Origin  Origin
 	Depth   int
 	Catalog bool // syft catalogs it
-	Scan    bool // its files are read for secrets and nested archives
+	// AppDir is, in an image's filesystem, the directory of the function or
+	// application (LAMBDA_TASK_ROOT, else the image's working directory,
+	// else /var/task), without a leading slash.
+	AppDir string
+	Scan   bool // its files are read for secrets and nested archives
 	// NotCataloged lists paths inside the root kept from syft's catalogers
 	// (a jar whose manifest is a bomb); their files are still scanned.
 	NotCataloged map[string]bool

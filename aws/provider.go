@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -130,14 +131,26 @@ func withoutCodeLocation(raw []byte) []byte {
 	}
 	delete(code, "Location")
 	var err error
-	if top["Code"], err = json.Marshal(code); err != nil {
+	if top["Code"], err = marshalAsIs(code); err != nil {
 		return raw
 	}
-	out, err := json.Marshal(top)
+	out, err := marshalAsIs(top)
 	if err != nil {
 		return raw
 	}
 	return out
+}
+
+// marshalAsIs encodes without HTML escaping: the checks read values as
+// deployed ("a&b", not "a\u0026b").
+func marshalAsIs(v any) (json.RawMessage, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
 // open fetches a function's configuration, downloads its code and layers,

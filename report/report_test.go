@@ -323,6 +323,9 @@ func TestSarifPaths(t *testing.T) {
 			[]string{"t.yaml", "file://" + filepath.ToSlash(filepath.Join(outside, "t.yaml")), "rel/t.yaml"}},
 		{result.Target{Name: "img:1", Kind: "docker-archive"},
 			[]string{"/var/task/template.yaml"}, []string{"var/task/template.yaml"}},
+		// An SBOM's paths are the described system's, not this machine's.
+		{result.Target{Name: "bom.json", Kind: "sbom"},
+			[]string{"/package-lock.json"}, []string{"package-lock.json"}},
 	} {
 		r := &result.Result{Target: c.target}
 		for _, f := range c.files {

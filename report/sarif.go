@@ -132,7 +132,8 @@ type sarifPaths struct {
 func newSarifPaths(r *result.Result) sarifPaths {
 	sp := sarifPaths{dir: r.Target.Dir}
 	switch r.Target.Kind {
-	case "docker-archive", "oci-archive", "oci-dir", "registry":
+	case "docker-archive", "oci-archive", "oci-dir", "registry", "sbom":
+		// An SBOM's locations are paths of the system it describes.
 		sp.image = true
 	}
 	if sp.dir != "" {

@@ -1,6 +1,7 @@
 package sbom
 
 import (
+	"cmp"
 	"context"
 	"os"
 	"slices"
@@ -497,7 +498,7 @@ func functionDir(m *mount) string {
 		case artifact.OriginFunction, artifact.OriginDirectory:
 			return path.Join("/", m.prefixes[i])
 		case artifact.OriginImageLayer:
-			return path.Join("/", m.prefixes[i], "var/task")
+			return path.Join("/", m.prefixes[i], cmp.Or(r.AppDir, "var/task"))
 		}
 	}
 	return ""
@@ -580,7 +581,9 @@ func ownLockEntry(p pkg.Package, manifests map[string]string) (string, bool) {
 		return "", false
 	}
 	for _, l := range p.Locations.ToSlice() {
-		if d := path.Dir(l.RealPath); manifests[d] == p.Name+"@"+p.Version {
+		// By name: a lockfile not regenerated after a version bump still
+		// describes the project beside it.
+		if d := path.Dir(l.RealPath); strings.HasPrefix(manifests[d], p.Name+"@") {
 			return d, true
 		}
 	}

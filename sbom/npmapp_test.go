@@ -347,3 +347,27 @@ func TestNestedLockfileNotComponents(t *testing.T) {
 		t.Errorf("components %v", got)
 	}
 }
+
+// In an image not built on Lambda's base, the application is in the
+// image's working directory: its package.json is the application and its
+// lockfile, with no node_modules beside it (Yarn PnP, a bundled app), the
+// only source of its packages.
+func TestImageWorkingDirApplication(t *testing.T) {
+	layer := fixture.Tar(map[string]string{
+		"app/package.json":                  `{"name":"web","version":"3.1.0","dependencies":{"qs":"6.5.2"}}`,
+		"app/package-lock.json":             lockfile("web", "qs", "6.5.2"),
+		"usr/share/doc/x/package-lock.json": lockfile("docs", "lodash", "4.17.15"),
+	})
+	img := filepath.Join(t.TempDir(), "img.tar")
+	cfg := map[string]any{"config": map[string]any{"WorkingDir": "/app", "Env": []string{"PATH=/usr/bin"}}}
+	if err := os.WriteFile(img, fixture.DockerArchiveConfig("web:1", [][]byte{layer}, cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := catalogSpec(t, img)
+	if got := names(res.Components); strings.Join(got, " ") != "qs@6.5.2" {
+		t.Errorf("components %v", got)
+	}
+	if len(res.Applications) != 1 || res.Applications[0].Name != "web" {
+		t.Errorf("applications %+v", res.Applications)
+	}
+}

@@ -501,7 +501,7 @@ func checkAge(info *result.Database, missing []string, maxAge time.Duration, dir
 	// No records at all are older than any age: the gate asked for data
 	// this fresh, and there is none.
 	if len(missing) > 0 {
-		advice := fmt.Sprintf("run `fnscan db update --db %s --ecosystem %s`, or import records of it", dir, missing[0])
+		advice := fmt.Sprintf("run `fnscan db update --db %s --ecosystem %s`, or import records of it", dir, strings.Join(missing, " --ecosystem "))
 		if fromSource {
 			advice = "give --db records of it too"
 		}

@@ -2,7 +2,7 @@ package secrets
 
 import (
 	"bytes"
-	"errors"
+	"encoding/json"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -13,8 +13,19 @@ import (
 // a Lambda function's Environment.Variables. Its build history is scanned
 // by the content rules with the rest of the file.
 
+// imageConfigPath is the path the scan gives an image's config (scan/deploy.go).
+const imageConfigPath = "image-config.json"
+
 func isImageConfig(content []byte) bool {
-	return bytes.Contains(content, []byte(`"rootfs"`)) && bytes.Contains(content, []byte(`"diff_ids"`))
+	if !bytes.Contains(content, []byte(`"rootfs"`)) || !bytes.Contains(content, []byte(`"diff_ids"`)) {
+		return false
+	}
+	var c struct {
+		RootFS *struct {
+			DiffIDs []string `json:"diff_ids"`
+		} `json:"rootfs"`
+	}
+	return json.Unmarshal(content, &c) == nil && c.RootFS != nil && c.RootFS.DiffIDs != nil
 }
 
 func parseImageConfig(content []byte) ([]envVar, error) {
@@ -23,7 +34,6 @@ func parseImageConfig(content []byte) ([]envVar, error) {
 		return nil, err
 	}
 	var out []envVar
-	found := false
 	// container_config: what older docker builders recorded of the build
 	// step's container, the same variables at the time.
 	for _, at := range []string{"config", "container_config"} {
@@ -31,7 +41,6 @@ func parseImageConfig(content []byte) ([]envVar, error) {
 		if env == nil || env.Kind != yaml.SequenceNode {
 			continue
 		}
-		found = true
 		for _, n := range env.Content {
 			if n.Kind != yaml.ScalarNode {
 				continue
@@ -43,8 +52,5 @@ func parseImageConfig(content []byte) ([]envVar, error) {
 			out = append(out, envVar{name: name, value: value, line: n.Line, literal: true})
 		}
 	}
-	if !found {
-		return nil, errors.New("no config.Env")
-	}
-	return out, nil
+	return out, nil // an image without an environment has nothing to check
 }

@@ -260,7 +260,7 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64, buf *[]byte) fi
 	text := unsafe.String(unsafe.SliceData(content), len(content))
 	// An image config is checked by its variables' names; generic rules
 	// would take its hex (GPG_KEY fingerprints, --recv-keys in history) for keys.
-	imageConfig := strings.HasSuffix(p, ".json") && isImageConfig(content)
+	imageConfig := p == imageConfigPath && isImageConfig(content)
 	opt := scanOptions{dropLow: vendored || test || imageConfig || isMinified(p, content), par: s.cfg.Workers}
 	if !opt.dropLow {
 		opt.vendored = bundleVendored(p, text)

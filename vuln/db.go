@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -79,15 +80,30 @@ func damaged(dir string, why any) error {
 
 // view runs fn in a read transaction, turning what a damaged file does to
 // bbolt (its panics; a fault on the mapped file past a truncation) into
-// ErrDamaged instead of a crash.
+// ErrDamaged instead of a crash. Other panics (a bug in matching) stay
+// panics: they are not the file's.
 func view(b *bolt.DB, dir string, fn func(*bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
+			if !fromFile(r) {
+				panic(r)
+			}
 			err = damaged(dir, r)
 		}
 	}()
 	return b.View(fn)
+}
+
+// fromFile says a recovered panic came from the database file: a memory
+// fault (the mapped file), or a panic raised inside bbolt.
+func fromFile(r any) bool {
+	if re, ok := r.(interface{ Addr() uintptr }); ok && re != nil {
+		return true
+	}
+	// Called from the deferred recover, the stack still holds the frames
+	// that panicked.
+	return bytes.Contains(debug.Stack(), []byte("go.etcd.io/bbolt."))
 }
 
 func noDB(dir string) error {
@@ -145,7 +161,10 @@ func openBolt(path, dir string) (b *bolt.DB, err error) {
 	}()
 	b, err = bolt.Open(path, 0o644, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
 	if err != nil {
-		if errors.Is(err, bolterrors.ErrTimeout) {
+		// The file system's refusals (permission, descriptors) and a lock
+		// held are not damage: the file may be fine, and in use.
+		var pe *fs.PathError
+		if errors.Is(err, bolterrors.ErrTimeout) || errors.As(err, &pe) || errors.Is(err, fs.ErrPermission) {
 			return nil, fmt.Errorf("open vulnerability database %s: %w", path, err)
 		}
 		return nil, damaged(dir, err)
