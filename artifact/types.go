@@ -151,6 +151,9 @@ type Deployed struct {
 	// ManagedPolicyArns its attached managed policies, where readable.
 	RolePolicies      []string
 	ManagedPolicyArns []string
+	// RolePolicyNames name RolePolicies, one each where known: the inline
+	// policy's name, or a customer managed policy's ARN.
+	RolePolicyNames []string
 }
 
 // ErrTooLarge marks a user-supplied file refused for its size.

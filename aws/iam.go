@@ -25,6 +25,7 @@ type roleCache struct {
 type roleEntry struct {
 	done     chan struct{}
 	policies []string // inline and customer managed policy documents (JSON)
+	names    []string // each policy's name: inline name, or customer managed ARN
 	managed  []string // AWS managed policy ARNs, and customer managed ones not read
 	problems []string
 }
@@ -106,7 +107,7 @@ func (e *roleEntry) read(ctx context.Context, c *iam.Client, roleARN string) {
 				fail("inline policy "+p, err)
 				continue
 			}
-			e.policies = append(e.policies, doc)
+			e.policies, e.names = append(e.policies, doc), append(e.names, p)
 		}
 	}
 
@@ -130,7 +131,7 @@ func (e *roleEntry) read(ctx context.Context, c *iam.Client, roleARN string) {
 				e.managed = append(e.managed, arn)
 				continue
 			}
-			e.policies = append(e.policies, doc)
+			e.policies, e.names = append(e.policies, doc), append(e.names, arn)
 		}
 	}
 }

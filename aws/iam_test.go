@@ -73,6 +73,14 @@ func TestFleetRolePolicies(t *testing.T) {
 			t.Errorf("%s: verdict %s", name, f.Verdict)
 		}
 	}
+	// Findings name the policy as IAM does, not by its place in a list.
+	named := false
+	for _, m := range fns["a-inline-1"].Result.Misconfigurations {
+		named = named || strings.Contains(m.Evidence+" "+m.Title+" "+m.Resource, "role policy star")
+	}
+	if !named {
+		t.Errorf("no finding names the inline policy star: %+v", fns["a-inline-1"].Result.Misconfigurations)
+	}
 	for _, name := range []string{"c-basic", "d-denied", "e-foreign"} {
 		if got := ruleIDs(fns[name].Result.Misconfigurations); slices.ContainsFunc(got, func(id string) bool { return id <= "FNS-CFG-006" }) {
 			t.Errorf("%s: IAM rules %v", name, got)

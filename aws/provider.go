@@ -315,7 +315,7 @@ func (s *session) roleExtras(ctx context.Context, fn funcRef, role string, dep *
 		return
 	}
 	e := s.roles.get(ctx, c, role)
-	dep.RolePolicies, dep.ManagedPolicyArns = e.policies, e.managed
+	dep.RolePolicies, dep.ManagedPolicyArns, dep.RolePolicyNames = e.policies, e.managed, e.names
 	for _, p := range e.problems {
 		if warn != nil {
 			warn(artifact.Warning{Path: "lambda:" + fn.shown, Message: fmt.Sprintf("execution role policies (%s) not checked: %s", role, p)})

@@ -27,6 +27,9 @@ type DeployedExtras struct {
 	// holds: inline ones (GetRolePolicy) and the default versions of
 	// customer managed ones (GetPolicyVersion), URL-decoded.
 	RolePolicies []string
+	// RolePolicyNames name RolePolicies in findings, one each where known
+	// (the inline policy's name, a customer managed policy's ARN).
+	RolePolicyNames []string
 	// ManagedPolicyArns are the role's attached managed policies
 	// (ListAttachedRolePolicies); AWS managed ones are expanded from
 	// fnscan's table.
@@ -105,11 +108,15 @@ func ParseDeployed(getFunction []byte, extra DeployedExtras) (*Model, error) {
 		f.Policies = []*Policy{{Kind: "role", Name: f.Role.Text, Line: f.Role.Line}}
 	}
 	for i, doc := range extra.RolePolicies {
+		label := fmt.Sprintf("role policy %d", i+1)
+		if i < len(extra.RolePolicyNames) && extra.RolePolicyNames[i] != "" {
+			label = "role policy " + extra.RolePolicyNames[i]
+		}
 		d, err := parseYAMLTree([]byte(doc))
 		if err != nil {
-			return nil, fmt.Errorf("%s: role policy %d: %v", name, i+1, err)
+			return nil, fmt.Errorf("%s: %s: %v", name, label, err)
 		}
-		f.Policies = append(f.Policies, inlinePolicy(fmt.Sprintf("role policy %d", i+1), d, f.Role.Line))
+		f.Policies = append(f.Policies, inlinePolicy(label, d, f.Role.Line))
 	}
 	for _, arn := range extra.ManagedPolicyArns {
 		f.Policies = append(f.Policies, managedPolicy(Value{Text: arn, State: Known, Line: f.Role.Line}))

@@ -63,7 +63,7 @@ func configStage(t *artifact.Target, files []string, h Handler) ([]result.Miscon
 		for _, d := range t.Deployed {
 			m, err := deploy.ParseDeployed(d.GetFunction, deploy.DeployedExtras{
 				Policy: d.Policy, URLConfig: d.URLConfig, CodeSigning: d.CodeSigning,
-				RolePolicies: d.RolePolicies, ManagedPolicyArns: d.ManagedPolicyArns,
+				RolePolicies: d.RolePolicies, ManagedPolicyArns: d.ManagedPolicyArns, RolePolicyNames: d.RolePolicyNames,
 			})
 			if err != nil {
 				h.Warning(artifact.Warning{Path: d.Name, Message: "configuration not checked: " + err.Error()})
