@@ -6,57 +6,32 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 )
 
 // roleCache reads each execution role once per session: many functions
-// of a fleet share a role. Concurrent requests for one role wait for the
-// first.
-type roleCache struct {
-	mu      sync.Mutex
-	entries map[string]*roleEntry // by role ARN
-}
+// of a fleet share a role.
+type roleCache struct{ f flights[*roleEntry] }
 
 // roleEntry is what a role grants, as artifact.Deployed takes it, and
 // what could not be read (a warning for each function using the role).
 type roleEntry struct {
-	done     chan struct{}
 	policies []string // inline and customer managed policy documents (JSON)
 	names    []string // each policy's name: inline name, or customer managed ARN
 	managed  []string // AWS managed policy ARNs, and customer managed ones not read
 	problems []string
 }
 
-func newRoleCache() *roleCache { return &roleCache{entries: map[string]*roleEntry{}} }
+func newRoleCache() *roleCache { return &roleCache{} }
 
 func (rc *roleCache) get(ctx context.Context, c *iam.Client, roleARN string) *roleEntry {
-	rc.mu.Lock()
-	e, ok := rc.entries[roleARN]
-	if !ok {
-		e = &roleEntry{done: make(chan struct{})}
-		rc.entries[roleARN] = e
-	}
-	rc.mu.Unlock()
-	if ok {
-		select {
-		case <-e.done:
-			return e
-		case <-ctx.Done():
-			return &roleEntry{problems: []string{ctx.Err().Error()}}
-		}
-	}
-	e.read(ctx, c, roleARN)
-	if ctx.Err() != nil {
-		// Not the role's fault: let a later caller read it again.
-		rc.mu.Lock()
-		delete(rc.entries, roleARN)
-		rc.mu.Unlock()
-	}
-	close(e.done)
-	return e
+	return rc.f.do(ctx, roleARN, func() *roleEntry {
+		e := &roleEntry{}
+		e.read(ctx, c, roleARN)
+		return e
+	}, func(err error) *roleEntry { return &roleEntry{problems: []string{err.Error()}} })
 }
 
 // read checks the role is the caller's (GetRole), then lists its inline

@@ -29,50 +29,29 @@ type LayerRef struct {
 // functions use it: entries are keyed by layer version ARN, and downloads
 // by CodeSha256, so two ARNs with the same bytes are downloaded once (each
 // gets a file named after itself).
-// Concurrent requests for one ARN wait for the first.
 type layerCache struct {
-	dir     string
-	mu      sync.Mutex
-	entries map[string]*layerEntry // by layer version ARN
-	byHash  map[string]string      // CodeSha256 -> downloaded file
-	n       int                    // fetches started, to keep their files apart
+	dir    string
+	f      flights[*layerEntry] // by layer version ARN
+	mu     sync.Mutex
+	byHash map[string]string // CodeSha256 -> downloaded file
+	n      int               // fetches started, to keep their files apart
 }
 
 type layerEntry struct {
-	done      chan struct{}
 	path, sha string
 	err       error
 }
 
 func newLayerCache(dir string) *layerCache {
-	return &layerCache{dir: dir, entries: map[string]*layerEntry{}, byHash: map[string]string{}}
+	return &layerCache{dir: dir, byHash: map[string]string{}}
 }
 
 func (lc *layerCache) get(ctx context.Context, s *session, c *lambda.Client, arn string) *layerEntry {
-	lc.mu.Lock()
-	e, ok := lc.entries[arn]
-	if !ok {
-		e = &layerEntry{done: make(chan struct{})}
-		lc.entries[arn] = e
-	}
-	lc.mu.Unlock()
-	if ok {
-		select {
-		case <-e.done:
-			return e
-		case <-ctx.Done():
-			return &layerEntry{err: ctx.Err()}
-		}
-	}
-	e.path, e.sha, e.err = lc.fetch(ctx, s, c, arn)
-	if e.err != nil && ctx.Err() != nil {
-		// A cancelled fetch is not the layer's fault: let a later caller retry.
-		lc.mu.Lock()
-		delete(lc.entries, arn)
-		lc.mu.Unlock()
-	}
-	close(e.done)
-	return e
+	return lc.f.do(ctx, arn, func() *layerEntry {
+		e := &layerEntry{}
+		e.path, e.sha, e.err = lc.fetch(ctx, s, c, arn)
+		return e
+	}, func(err error) *layerEntry { return &layerEntry{err: err} })
 }
 
 var layerARN = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):\d{12}:layer:([a-zA-Z0-9_-]+):(\d+)$`)

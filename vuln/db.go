@@ -84,15 +84,19 @@ func damaged(dir string, why any) error {
 // panics: they are not the file's.
 func view(b *bolt.DB, dir string, fn func(*bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			if !fromFile(r) {
-				panic(r)
-			}
-			err = damaged(dir, r)
-		}
-	}()
+	defer recoverDamage(dir, &err)
 	return b.View(fn)
+}
+
+// recoverDamage, deferred, sets *err to ErrDamaged for a panic the file
+// caused and lets any other panic go on.
+func recoverDamage(dir string, err *error) {
+	if r := recover(); r != nil {
+		if !fromFile(r) {
+			panic(r)
+		}
+		*err = damaged(dir, r)
+	}
 }
 
 // fromFile says a recovered panic came from the database file: a memory
@@ -154,11 +158,7 @@ func Open(dir string) (*DB, error) {
 // (or panics on) is damaged.
 func openBolt(path, dir string) (b *bolt.DB, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			b, err = nil, damaged(dir, r)
-		}
-	}()
+	defer recoverDamage(dir, &err)
 	b, err = bolt.Open(path, 0o644, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
 	if err != nil {
 		// The file system's refusals (permission, descriptors) and a lock

@@ -213,8 +213,8 @@ func TestSourceDirRegularFilesAndFutureDates(t *testing.T) {
 	dir := t.TempDir()
 	importInto(t, dir, src)
 	db := openDB(t, dir)
-	if e, err := db.Get("GHSA-out-side-xxxx"); err != nil || e != nil {
-		t.Errorf("followed a symlink out of the source: %v %v", e, err)
+	if fs, err := db.Match(context.Background(), []Package{{Name: "leaked", Version: "1.0.0", Ecosystem: "npm"}}); err != nil || len(fs) != 0 {
+		t.Errorf("followed a symlink out of the source: %v %v", fs, err)
 	}
 	st, err := db.Status()
 	if err != nil || len(st) != 1 || st[0].Records != 2 || st[0].NewestModified.Year() != 2024 {
