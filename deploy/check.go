@@ -41,14 +41,12 @@ func CheckAt(m *Model, now time.Time) []Finding {
 		return nil
 	}
 	c := &checker{m: m, now: now, seen: map[string]bool{}}
-	for _, f := range m.Functions {
-		c.function(f)
-	}
 	// A permission for a function outside the file (or an alias) goes with
 	// a URL of a function outside the file, if the file has one without auth.
 	urlElsewhere := false
 	for _, f := range m.Functions {
-		urlElsewhere = urlElsewhere || ((f.Type == "AWS::Lambda::Url" || f.Type == "aws_lambda_function_url") && urlNoAuth(f.URL))
+		c.function(f)
+		urlElsewhere = urlElsewhere || (urlOnly(f) && urlNoAuth(f.URL))
 	}
 	for _, p := range m.Permissions {
 		c.permission(p.ID, "AWS::Lambda::Permission", p, urlElsewhere)
@@ -103,7 +101,7 @@ func (c *checker) function(f *Function) {
 	if f.URL != nil {
 		c.url(f, f.URL)
 	}
-	if f.Type == "AWS::Lambda::Url" || f.Type == "aws_lambda_function_url" {
+	if urlOnly(f) {
 		return // a URL of a function outside the file
 	}
 	c.iam(f)
@@ -191,14 +189,20 @@ func foreignLayer(l Value, own string) (string, bool) {
 	return m[1], true
 }
 
+// urlOnly: the model's function stands for a URL resource of a function
+// defined elsewhere.
+func urlOnly(f *Function) bool {
+	return f.Type == "AWS::Lambda::Url" || f.Type == "aws_lambda_function_url"
+}
+
 func urlNoAuth(u *FunctionURL) bool {
 	return u != nil && u.AuthType.IsKnown() && strings.EqualFold(u.AuthType.Text, "NONE")
 }
 
 func (c *checker) url(f *Function, u *FunctionURL) {
 	typ := f.Type
-	if v := u.AuthType; v.IsKnown() && strings.EqualFold(v.Text, "NONE") {
-		c.emit(ruleURLNoAuth, f.ID, typ, line(v.Line, u.Line), "function URL AuthType NONE")
+	if urlNoAuth(u) {
+		c.emit(ruleURLNoAuth, f.ID, typ, line(u.AuthType.Line, u.Line), "function URL AuthType NONE")
 	}
 	for _, o := range u.AllowOrigins {
 		if o.IsKnown() && o.Text == "*" {

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -238,7 +239,11 @@ func purls(comps []cdxComponent, into map[string]string) map[string]string {
 
 // CycloneDX 1.4-1.7 impact analysis states and justifications.
 var (
-	cyclonedxStates         = []string{"resolved", "resolved_with_pedigree", "exploitable", "in_triage", "false_positive", "not_affected"}
+	// cyclonedxStates maps each state to its OpenVEX status.
+	cyclonedxStates = map[string]string{
+		"resolved": "fixed", "resolved_with_pedigree": "fixed", "exploitable": "affected",
+		"in_triage": "under_investigation", "false_positive": "not_affected", "not_affected": "not_affected",
+	}
 	cyclonedxJustifications = []string{"code_not_present", "code_not_reachable", "requires_configuration", "requires_dependency",
 		"requires_environment", "protected_by_compiler", "protected_at_runtime", "protected_at_perimeter", "protected_by_mitigating_control"}
 )
@@ -275,8 +280,8 @@ func cyclonedxVEX(raw json.RawMessage, comps []cdxComponent, docTime time.Time) 
 		// A word the spec does not have is a mistake, not a statement: as
 		// with OpenVEX, the document is refused rather than guessed at.
 		where := fmt.Sprintf("vulnerability %d (%s)", i+1, v.ID)
-		if st := v.Analysis.State; st != "" && !slices.Contains(cyclonedxStates, st) {
-			return nil, fmt.Errorf("%s: analysis state %q is not a CycloneDX state", where, st)
+		if _, known := cyclonedxStates[v.Analysis.State]; v.Analysis.State != "" && !known {
+			return nil, fmt.Errorf("%s: analysis state %q is not a CycloneDX state", where, v.Analysis.State)
 		}
 		if j := v.Analysis.Justification; j != "" && !slices.Contains(cyclonedxJustifications, j) {
 			return nil, fmt.Errorf("%s: justification %q is not a CycloneDX justification", where, j)
@@ -290,16 +295,7 @@ func cyclonedxVEX(raw json.RawMessage, comps []cdxComponent, docTime time.Time) 
 				st.Time = t
 			}
 		}
-		switch v.Analysis.State {
-		case "not_affected", "false_positive":
-			st.Status = "not_affected"
-		case "resolved", "resolved_with_pedigree":
-			st.Status = "fixed"
-		case "exploitable":
-			st.Status = "affected"
-		default:
-			st.Status = "under_investigation"
-		}
+		st.Status = cmp.Or(cyclonedxStates[v.Analysis.State], "under_investigation") // no state: in triage
 		for _, a := range v.Affects {
 			ref := a.Ref
 			if i := strings.LastIndex(ref, "#"); strings.HasPrefix(ref, "urn:cdx:") && i >= 0 {

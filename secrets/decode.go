@@ -23,8 +23,10 @@ const maxDecodeFile = 4 << 20
 // escaped runs of text, as gitleaks does: gitleaks' decoder replaces each run
 // by what it decodes to, the rules run again, and a hit inside a decoded run
 // is reported at the run's place in the file, marked with its encoding.
+// Only first-party text is decoded: not vendored, test or minified files
+// (opt.dropLow), nor a bundle's vendored parts, nor a file past maxDecodeFile.
 func (e *engine) scanDecoded(path, text string, opt scanOptions) []hit {
-	if len(text) > maxDecodeFile || len(opt.vendored) > 0 {
+	if opt.dropLow || len(text) > maxDecodeFile || len(opt.vendored) > 0 {
 		return nil
 	}
 	opt.par = 1

@@ -406,11 +406,7 @@ func shannonEntropy(s string) float64 {
 func asciiLower(s string) []byte {
 	out := make([]byte, len(s))
 	for i := range len(s) {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		out[i] = c
+		out[i] = lowerByte(s[i])
 	}
 	return out
 }

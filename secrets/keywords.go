@@ -49,7 +49,7 @@ func newKeywordDFA(keywords []string) *keywordDFA {
 		}
 		s := uint32(0)
 		for i := range len(k) {
-			c := uint32(d.class[lowerByte(k[i])])
+			c := uint32(d.class[k[i]]) // A-Z share a-z's columns
 			if tbl[s*cols+c] == 0 {
 				tbl[s*cols+c] = uint32(len(own))
 				tbl = append(tbl, make([]uint32, cols)...)

@@ -266,9 +266,7 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64, buf *[]byte) fi
 		opt.vendored = bundleVendored(p, text)
 	}
 	hits = append(hits, s.engine.scan(p, text, opt)...)
-	if !opt.dropLow {
-		hits = append(hits, s.engine.scanDecoded(p, text, opt)...)
-	}
+	hits = append(hits, s.engine.scanDecoded(p, text, opt)...)
 	if !vendored {
 		cfgHits, cfgErr := scanConfig(p, content)
 		if cfgErr != nil {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"slices"
 
 	"github.com/sigstore/sigstore-go/pkg/verify"
 )
@@ -95,17 +94,8 @@ func verifyArtifact(art artifactDigest, sig Evidence, attestations []Evidence, p
 		}
 		out.Attestations = append(out.Attestations, *va)
 	}
-	for _, t := range p.PredicateTypes {
-		if !slices.ContainsFunc(out.Attestations, func(a VerifiedAttestation) bool { return a.PredicateType == t }) {
-			return nil, &CheckError{CheckPredicateType, art.name, "no attestation of type " + t + " was given"}
-		}
-	}
-	if p.RequireVerdictPass && !slices.ContainsFunc(out.Attestations, func(a VerifiedAttestation) bool { return a.Verdict != nil }) {
-		return nil, &CheckError{CheckVerdict, art.name, "a pass is required and no verdict attestation was given"}
-	}
-	if p.MaxAge > 0 && len(out.Attestations) == 0 {
-		// A signature has no signed time: an age limit cannot hold.
-		return nil, &CheckError{CheckAge, art.name, "a maximum age is set, and a signature alone carries no time to measure it by: give an attestation"}
+	if err := checkCoverage(out.Attestations, p, art.name, "was given"); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -474,17 +474,8 @@ func VerifyImage(ctx context.Context, ref string, p Policy) (*Verified, error) {
 		}
 		return nil, &CheckError{CheckSignature, ev.where, "no signature by the key names this digest (found: " + why + ")"}
 	}
-	for _, t := range p.PredicateTypes {
-		if !slices.ContainsFunc(out.Attestations, func(a VerifiedAttestation) bool { return a.PredicateType == t }) {
-			return nil, &CheckError{CheckPredicateType, ev.where, "no attestation of type " + t}
-		}
-	}
-	if p.RequireVerdictPass && !slices.ContainsFunc(out.Attestations, func(a VerifiedAttestation) bool { return a.Verdict != nil }) {
-		return nil, &CheckError{CheckVerdict, ev.where, "a pass is required and no verdict attestation refers to this digest"}
-	}
-	if p.MaxAge > 0 && len(out.Attestations) == 0 {
-		// A signature has no signed time: an age limit cannot hold.
-		return nil, &CheckError{CheckAge, ev.where, "a maximum age is set, and a signature alone carries no time to measure it by: give an attestation"}
+	if err := checkCoverage(out.Attestations, p, ev.where, "refers to this digest"); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

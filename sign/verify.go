@@ -296,3 +296,23 @@ func verifyAttestation(v *verify.Verifier, a Evidence, subj Subject, p Policy) (
 }
 
 func codeSHA256(sum []byte) string { return base64.StdEncoding.EncodeToString(sum) }
+
+// checkCoverage is what a policy asks of the attestations beyond each one's
+// own checks: every required predicate type, a verdict when a pass is
+// required, and something dated when an age is. absent ends the message of
+// what is missing ("was given", "refers to this digest").
+func checkCoverage(atts []VerifiedAttestation, p Policy, where, absent string) error {
+	for _, t := range p.PredicateTypes {
+		if !slices.ContainsFunc(atts, func(a VerifiedAttestation) bool { return a.PredicateType == t }) {
+			return &CheckError{CheckPredicateType, where, "no attestation of type " + t + " " + absent}
+		}
+	}
+	if p.RequireVerdictPass && !slices.ContainsFunc(atts, func(a VerifiedAttestation) bool { return a.Verdict != nil }) {
+		return &CheckError{CheckVerdict, where, "a pass is required and no verdict attestation " + absent}
+	}
+	if p.MaxAge > 0 && len(atts) == 0 {
+		// A signature has no signed time: an age limit cannot hold.
+		return &CheckError{CheckAge, where, "a maximum age is set, and a signature alone carries no time to measure it by: give an attestation"}
+	}
+	return nil
+}
