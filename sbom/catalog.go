@@ -171,8 +171,8 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 	}
 	// Roots on disk are cataloged one by one; archives read in place are
 	// mounted in one tree and cataloged once, however many there are.
-	// One licence scanner for every syft run of the process (see WarmUp).
-	lic, err := licenseContext(ctx)
+	// One licence scanner for every syft run of the process.
+	lic, err := licenseContext()
 	if err != nil {
 		return nil, err
 	}

@@ -3,43 +3,75 @@ package sbom
 import (
 	"context"
 	"sync"
+	"unsafe"
 
 	"github.com/anchore/syft/syft"
+	"github.com/google/licensecheck"
 )
 
-// syft's licence scanner costs about a second of CPU and 100 MB of
-// transient memory to build, whatever the target: more than cataloging a
-// whole Lambda zip. It is built once per process, and WarmUp starts it
-// early so that it overlaps opening the target.
+// syft builds its licence scanner (licensecheck's DFA: about a second of
+// CPU and 100 MB of transient memory) before cataloging anything, though
+// most functions never need it: npm packages declare their licence, and the
+// scanner only reads licence files of packages that do not. The scanner
+// fnscan hands syft is syft's own, made by its internal licenses.NewScanner
+// (linked by name, like the temp dir in tmpdir.go), over a licensecheck
+// scanner built on first use. TestLicenseScannerLazy fails if a syft
+// upgrade changes them.
+
+// syftScannerConfig mirrors licenses.ScannerConfig.
+type syftScannerConfig struct {
+	CoverageThreshold float64
+	Scanner           func([]byte) licensecheck.Coverage
+}
+
+// syftScanner holds a licenses.Scanner: an interface value's two words.
+type syftScanner struct{ tab, data unsafe.Pointer }
+
+//go:linkname syftNewLicenseScanner github.com/anchore/syft/internal/licenses.NewScanner
+func syftNewLicenseScanner(c *syftScannerConfig) (syftScanner, error)
+
+//go:linkname syftSetLicenseScanner github.com/anchore/syft/internal/licenses.SetContextLicenseScanner
+func syftSetLicenseScanner(ctx context.Context, s syftScanner) context.Context
+
 var license struct {
 	once sync.Once
 	ctx  context.Context // holds only the scanner
 	err  error
 }
 
-// WarmUp starts building what cataloging needs, in the background.
-func WarmUp() { go buildLicense() }
-
-func buildLicense() {
+// licenseContext is a context holding the process's one licence scanner.
+func licenseContext() (context.Context, error) {
 	license.once.Do(func() {
-		license.ctx, license.err = syft.SetContextLicenseScanner(context.Background(), syft.DefaultCreateSBOMConfig().Licenses)
+		s, err := syftNewLicenseScanner(&syftScannerConfig{
+			CoverageThreshold: syft.DefaultCreateSBOMConfig().Licenses.Coverage,
+			Scanner:           checkLicense,
+		})
+		if err != nil {
+			license.err = err
+			return
+		}
+		license.ctx = syftSetLicenseScanner(context.Background(), s)
 	})
+	return license.ctx, license.err
 }
 
-// licenseContext waits for the scanner, or for ctx to end (Ctrl-C must not
-// wait for a second of DFA building).
-func licenseContext(ctx context.Context) (context.Context, error) {
-	done := make(chan struct{})
-	go func() {
-		buildLicense()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return license.ctx, license.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
+var checker struct {
+	once sync.Once
+	s    *licensecheck.Scanner
+}
+
+// checkLicense is syft's default scanner's check, built on first use.
+func checkLicense(text []byte) licensecheck.Coverage {
+	checker.once.Do(func() {
+		// The built-in licences always compile (licensecheck's own
+		// package-level scanner panics otherwise); syft's default
+		// scanner finds nothing if they did not.
+		checker.s, _ = licensecheck.NewScanner(licensecheck.BuiltinLicenses())
+	})
+	if checker.s == nil {
+		return licensecheck.Coverage{}
 	}
+	return checker.s.Scan(text)
 }
 
 // withValuesOf is a context that also answers with the values of another:

@@ -27,9 +27,6 @@ type Result = result.Result
 // database); a failed gate is a Result whose Verdict does not pass. Nothing
 // the scan unpacked is left when Run returns.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
-	if cfg.Target != "" && cfg.Catalog {
-		sbom.WarmUp()
-	}
 	red, err := secrets.NewRedactor()
 	if err != nil {
 		return nil, err
