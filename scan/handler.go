@@ -66,8 +66,10 @@ func NewTerminal(w io.Writer, quiet bool) *Terminal {
 	return t
 }
 
+func (t *Terminal) showsProgress() bool { return t.tty && !t.quiet }
+
 func (t *Terminal) Progress(msg string) {
-	if !t.tty || t.quiet {
+	if !t.showsProgress() {
 		return
 	}
 	t.mu.Lock()
@@ -113,6 +115,10 @@ type both struct {
 }
 
 func (b both) Progress(msg string) {
+	// Redacting waits for the secret rules: not for a line nobody sees.
+	if t, ok := b.h.(*Terminal); ok && !t.showsProgress() {
+		return
+	}
 	if b.h != nil {
 		b.h.Progress(b.red.Redact(msg))
 	}

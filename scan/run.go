@@ -27,11 +27,12 @@ type Result = result.Result
 // database); a failed gate is a Result whose Verdict does not pass. Nothing
 // the scan unpacked is left when Run returns.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
-	red, err := secrets.NewRedactor()
-	if err != nil {
-		return nil, err
-	}
+	// The rules load while the target opens.
+	red := secrets.StartRedactor()
 	res, err := run(ctx, cfg, red)
+	if rerr := red.Ready(); rerr != nil {
+		return nil, rerr
+	}
 	if err != nil {
 		// Errors name inputs and entries, whose names can hold a secret.
 		return nil, red.Error(err)
@@ -149,6 +150,7 @@ func run(ctx context.Context, cfg Config, red *secrets.Redactor) (*Result, error
 	defer t.Close()
 
 	var inNames []secrets.Finding
+	namesDone := make(chan struct{})
 	if t.Kind != artifact.KindSBOM {
 		// An empty target must not pass silently: nothing in it was checked.
 		if files, err := t.Files(); err == nil && len(files) == 0 && len(t.Deployed) == 0 {
@@ -156,8 +158,18 @@ func run(ctx context.Context, cfg Config, red *secrets.Redactor) (*Result, error
 		}
 		// Names are scanned whatever the stages: what is found in them is
 		// redacted from every output, and is a finding when secrets are.
-		inNames = red.Names(targetNames(t))
+		// Beside cataloging: the rules may still be loading.
+		names := targetNames(t)
+		go func() {
+			defer close(namesDone)
+			inNames = red.Names(names)
+		}()
+	} else {
+		close(namesDone)
 	}
+	// Every early return waits: the names' secrets are learnt for the
+	// redaction of the error.
+	defer func() { <-namesDone }()
 	// The secrets stage reads every file while the catalogers run: they
 	// are independent, and syft leaves cores idle (its licence scanner is
 	// built on one).
@@ -211,6 +223,10 @@ func run(ctx context.Context, cfg Config, red *secrets.Redactor) (*Result, error
 		}
 	default:
 		sres = sbom.Uncataloged(t)
+	}
+	<-namesDone
+	if err := red.Ready(); err != nil {
+		return nil, err
 	}
 
 	var found []vuln.Finding

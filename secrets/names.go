@@ -45,35 +45,44 @@ type Name struct {
 // wherever it appears again (a path repeats in warnings, locations and SBOM
 // documents). It is safe for concurrent use.
 type Redactor struct {
-	engine *engine
-	mu     sync.Mutex
-	known  map[string]bool   // secrets found so far
-	rep    *strings.Replacer // the known secrets as of the last build; nil before
-	built  int               // len(known) when rep was built
+	mu    sync.Mutex
+	known map[string]bool   // secrets found so far
+	rep   *strings.Replacer // the known secrets as of the last build; nil before
+	built int               // len(known) when rep was built
 }
 
-var (
-	nameEngineOnce sync.Once
-	nameEngine     *engine
-	nameEngineErr  error
-)
-
-// NewRedactor loads the rules (once per process: a fleet scan makes one
+// nameEngine loads the rules once per process (a fleet scan makes one
 // Redactor per function).
-func NewRedactor() (*Redactor, error) {
-	nameEngineOnce.Do(func() {
-		set, err := defaultRules()
-		if err != nil {
-			nameEngineErr = fmt.Errorf("secrets: load rules: %w", err)
-			return
-		}
-		nameEngine = newEngine(set)
-	})
-	if nameEngineErr != nil {
-		return nil, nameEngineErr
+var nameEngine = sync.OnceValues(func() (*engine, error) {
+	set, err := defaultRules()
+	if err != nil {
+		return nil, fmt.Errorf("secrets: load rules: %w", err)
 	}
-	return &Redactor{engine: nameEngine, known: map[string]bool{}}, nil
+	return newEngine(set), nil
+})
+
+// StartRedactor returns at once, the rules loading in the background (a
+// fifth of a second: as long as opening a Lambda zip); the first use waits
+// for them. A Redactor whose rules did not load (see Ready) hides the whole
+// of every text it is asked to redact.
+func StartRedactor() *Redactor {
+	go nameEngine()
+	return &Redactor{known: map[string]bool{}}
 }
+
+// NewRedactor is StartRedactor, waiting for the rules.
+func NewRedactor() (*Redactor, error) {
+	r := StartRedactor()
+	return r, r.Ready()
+}
+
+// Ready waits for the rules and says whether they loaded.
+func (r *Redactor) Ready() error {
+	_, err := nameEngine()
+	return err
+}
+
+const unredactable = "(not shown: the secret rules did not load)"
 
 // Redact returns s with every secret hidden, in the form findings use
 // ("ghp_…(40 chars)"): those the rules find in s and those found earlier.
@@ -81,7 +90,11 @@ func (r *Redactor) Redact(s string) string {
 	if s == "" {
 		return s
 	}
-	hits := r.engine.nameHits(nil, []string{s})
+	e, err := nameEngine()
+	if err != nil {
+		return unredactable
+	}
+	hits := e.nameHits(nil, []string{s})
 	r.learn(hits)
 	if len(hits) > 0 {
 		s = replacer(hits).Replace(s)
@@ -169,7 +182,12 @@ func replacer(hits []hit) *strings.Replacer {
 // Names finds secrets in names, learns them for Redact and returns them as
 // findings located at the entry: for a path, the file or directory whose
 // name holds the secret. Findings are redacted, sorted and carry no line.
+// None when the rules did not load (see Ready).
 func (r *Redactor) Names(names []Name) []Finding {
+	e, err := nameEngine()
+	if err != nil {
+		return nil
+	}
 	var paths, texts []string
 	for _, n := range names {
 		if n.Kind == NamePath {
@@ -181,7 +199,7 @@ func (r *Redactor) Names(names []Name) []Finding {
 			texts = append(texts, n.Text)
 		}
 	}
-	hits := r.engine.nameHits(paths, texts)
+	hits := e.nameHits(paths, texts)
 	r.learn(hits)
 	if len(hits) == 0 {
 		return nil
