@@ -125,15 +125,28 @@ func RunFleet(ctx context.Context, cfg FleetConfig) (*FleetReport, error) {
 	if len(regions) == 0 {
 		regions = []string{cfg.Client.Region}
 	}
+	// A region that cannot be listed (an opt-in region not enabled, a
+	// denied ListFunctions) does not discard the others' work: it is in
+	// the report, whose worst verdict is then error.
 	var fns []listed
 	var listedIn []string
+	var unlisted []RegionError
+	var firstErr error
 	for _, r := range regions {
 		got, region, err := sess.list(ctx, r)
 		if err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			firstErr = cmp.Or(firstErr, err)
+			unlisted = append(unlisted, RegionError{Region: cmp.Or(region, r), Error: err.Error()})
+			continue
 		}
 		fns = append(fns, got...)
 		listedIn = append(listedIn, region)
+	}
+	if len(listedIn) == 0 {
+		return nil, firstErr
 	}
 	var todo []listed
 	seen := map[string]bool{}
@@ -151,11 +164,15 @@ func RunFleet(ctx context.Context, cfg FleetConfig) (*FleetReport, error) {
 	// A gate that scanned nothing must not pass. A shard dealt none of a
 	// matching fleet is fine: the other shards have them.
 	if matched == 0 {
-		return nil, fmt.Errorf("lambda:%s: no function matches in %s (of %d listed)", cfg.Pattern, strings.Join(listedIn, ", "), len(fns))
+		err := fmt.Errorf("lambda:%s: no function matches in %s (of %d listed)", cfg.Pattern, strings.Join(listedIn, ", "), len(fns))
+		if firstErr != nil {
+			err = fmt.Errorf("%w; and %w", err, firstErr)
+		}
+		return nil, err
 	}
 	slices.SortFunc(todo, func(a, b listed) int { return cmp.Compare(a.arn, b.arn) })
 
-	rep := &FleetReport{Shard: cfg.Shard.String(), Functions: make([]FunctionResult, len(todo))}
+	rep := &FleetReport{Shard: cfg.Shard.String(), Unlisted: unlisted, Functions: make([]FunctionResult, len(todo))}
 	var mu sync.Mutex
 	jobs := make(chan int)
 	var wg sync.WaitGroup

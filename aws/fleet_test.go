@@ -185,3 +185,53 @@ func TestFleetFaults(t *testing.T) {
 		t.Errorf("left in the temp dir: %v", got)
 	}
 }
+
+// A region that cannot be listed (here: one the account has not enabled)
+// does not discard the others' functions: it is in the report, the worst
+// verdict is error, and merged shards keep it. When no region can be
+// listed there is no report.
+func TestFleetRegionNotListed(t *testing.T) {
+	s := fakelambda.New()
+	defer s.Close()
+	s.AddFunction(fakelambda.Function{Name: "orders", Runtime: "nodejs24.x", Handler: "index.handler", Zip: fnZip(t, 1)})
+	cfg := fleetConfig(t, s)
+	cfg.Scan.Catalog, cfg.Scan.Vulns = false, false
+	cfg.Regions = []string{"ap-east-1", s.Region}
+	rep, err := aws.RunFleet(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Functions) != 1 || rep.Functions[0].Verdict != aws.VerdictPass {
+		t.Fatalf("functions %+v", rep.Functions)
+	}
+	if len(rep.Unlisted) != 1 || rep.Unlisted[0].Region != "ap-east-1" || !strings.Contains(rep.Unlisted[0].Error, "UnrecognizedClientException") ||
+		!strings.Contains(rep.Unlisted[0].Error, "ap-east-1") {
+		t.Errorf("unlisted %+v", rep.Unlisted)
+	}
+	if rep.Summary.Worst != aws.VerdictError || rep.Summary.Errors != 0 {
+		t.Errorf("summary %+v", rep.Summary)
+	}
+	var table bytes.Buffer
+	rep.Write(&table, "table")
+	if !strings.Contains(table.String(), "\nnot listed: ap-east-1: listing functions in ap-east-1") {
+		t.Errorf("table:\n%s", table.String())
+	}
+
+	// Shards: one listed both regions, the other not ap-east-1.
+	one, two := *rep, *rep
+	one.Shard, two.Shard = "1/2", "2/2"
+	one.Unlisted = nil
+	two.Functions = nil
+	merged, err := aws.Merge(&one, &two)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(merged.Unlisted) != 1 || merged.Summary.Worst != aws.VerdictError || len(merged.Functions) != 1 {
+		t.Errorf("merged: unlisted %+v, summary %+v", merged.Unlisted, merged.Summary)
+	}
+
+	cfg.Regions = []string{"ap-east-1", "me-south-1"}
+	if rep, err := aws.RunFleet(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "ap-east-1") {
+		t.Errorf("no region listed: %v, %+v", err, rep)
+	}
+}

@@ -36,11 +36,20 @@ type FleetReport struct {
 	SchemaVersion string      `json:"schemaVersion"`
 	Tool          result.Tool `json:"tool"`
 	// Shard is "I/N" for one shard's report, "" for a whole fleet.
-	Shard     string           `json:"shard,omitempty"`
-	Regions   []string         `json:"regions"`
+	Shard   string   `json:"shard,omitempty"`
+	Regions []string `json:"regions"`
+	// Unlisted are the regions whose functions could not be listed: none
+	// of theirs is in the report, and the worst verdict is error.
+	Unlisted  []RegionError    `json:"unlisted,omitempty"`
 	Summary   Summary          `json:"summary"`
 	Layers    []LayerUse       `json:"layers"`
 	Functions []FunctionResult `json:"functions"`
+}
+
+// RegionError is a region whose functions could not be listed, and why.
+type RegionError struct {
+	Region string `json:"region"`
+	Error  string `json:"error"`
 }
 
 // FunctionResult is one function: what it is, and its scan's Result or
@@ -174,6 +183,10 @@ func (r *FleetReport) finish(toolVersion string) {
 		}
 	}
 	r.Regions = slices.Sorted(maps.Keys(regions))
+	slices.SortFunc(r.Unlisted, func(a, b RegionError) int { return cmp.Compare(a.Region, b.Region) })
+	if len(r.Unlisted) > 0 {
+		s.Worst = VerdictError
+	}
 	if r.Functions == nil {
 		r.Functions = []FunctionResult{}
 	}
@@ -207,7 +220,14 @@ func Merge(reports ...*FleetReport) (*FleetReport, error) {
 	}
 	out := &FleetReport{Tool: reports[0].Tool}
 	where := map[string]int{}
+	unlisted := map[string]bool{}
 	for i, r := range reports {
+		for _, u := range r.Unlisted {
+			if !unlisted[u.Region] {
+				unlisted[u.Region] = true
+				out.Unlisted = append(out.Unlisted, u)
+			}
+		}
 		for _, f := range r.Functions {
 			if j, dup := where[f.ARN]; dup {
 				return nil, fmt.Errorf("%s is in report %d and report %d: the shards overlap", f.ARN, j+1, i+1)
@@ -353,6 +373,9 @@ func (r *FleetReport) writeTable(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "fleet: %d functions%s: %d passed, %d failed, %d not scanned; worst: %s\n",
 		s.Functions, in, s.Passed, s.Failed, s.Errors, s.Worst)
+	for _, u := range r.Unlisted {
+		fmt.Fprintf(w, "not listed: %s: %s\n", p(u.Region), p(u.Error))
+	}
 	if len(r.Functions) > 0 {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -387,6 +410,12 @@ func (r *FleetReport) writeMarkdown(w io.Writer) error {
 	fmt.Fprintf(w, "# fnscan fleet: %d functions\n\n", s.Functions)
 	fmt.Fprintf(w, "**Worst verdict: %s** — %d passed, %d failed, %d not scanned. Regions: %s. Findings: %s.\n",
 		s.Worst, s.Passed, s.Failed, s.Errors, cmp.Or(md(strings.Join(r.Regions, ", ")), "none"), counts(s.Counts, s.ConfigCounts))
+	if len(r.Unlisted) > 0 {
+		fmt.Fprint(w, "\n## Regions not listed\n\nNone of their functions is in this report.\n\n| Region | Error |\n|---|---|\n")
+		for _, u := range r.Unlisted {
+			fmt.Fprintf(w, "| %s | %s |\n", md(u.Region), md(u.Error))
+		}
+	}
 	fmt.Fprint(w, "\n## Functions\n\n| Function | Region | Runtime | Layers | Verdict | Findings |\n|---|---|---|---|---|---|\n")
 	for _, f := range r.Functions {
 		fmt.Fprintf(w, "| `%s` | %s | %s | %d | %s | %s |\n", md(f.ARN), md(f.Region), md(cmp.Or(f.Runtime, f.PackageType, "-")), len(f.Layers), f.Verdict, md(f.findings()))

@@ -189,6 +189,21 @@ func apiError(w http.ResponseWriter, status int, code, msg string) {
 	json.NewEncoder(w).Encode(map[string]string{"Type": "User", "Message": msg})
 }
 
+// signedRegion is the region of a SigV4 Authorization header's
+// credential scope (AKID/DATE/REGION/SERVICE/aws4_request).
+func signedRegion(r *http.Request) string {
+	_, cred, ok := strings.Cut(r.Header.Get("Authorization"), "Credential=")
+	if !ok {
+		return ""
+	}
+	cred, _, _ = strings.Cut(cred, ",")
+	parts := strings.Split(cred, "/")
+	if len(parts) != 5 {
+		return ""
+	}
+	return parts[2]
+}
+
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amzn-RequestId", "00000000-0000-0000-0000-000000000000")
@@ -205,6 +220,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := r.URL.EscapedPath()
+	// A request signed for another region is refused as AWS refuses one
+	// to a region the account has not enabled.
+	if region := signedRegion(r); region != "" && region != s.Region && !strings.HasPrefix(p, "/download/") {
+		apiError(w, 403, "UnrecognizedClientException", "The security token included in the request is invalid.")
+		return
+	}
 	switch {
 	case strings.HasPrefix(p, "/download/"):
 		s.download(w, r)

@@ -105,12 +105,22 @@ func writeFleet(ctx context.Context, rep *aws.FleetReport, outs []output, stdout
 	s := rep.Summary
 	switch s.Worst {
 	case aws.VerdictError:
+		for _, u := range rep.Unlisted {
+			fmt.Fprintf(stderr, "fnscan: %s\n", scan.OneLine(u.Error))
+		}
 		for _, f := range rep.Functions {
 			if f.Error != "" {
 				fmt.Fprintf(stderr, "fnscan: %s\n", scan.OneLine(f.Error))
 			}
 		}
-		return &codeError{code: exitError, err: fmt.Errorf("%d of %d functions could not be scanned", s.Errors, s.Functions)}
+		var why []string
+		if n := len(rep.Unlisted); n > 0 {
+			why = append(why, fmt.Sprintf("%d regions could not be listed", n))
+		}
+		if s.Errors > 0 {
+			why = append(why, fmt.Sprintf("%d of %d functions could not be scanned", s.Errors, s.Functions))
+		}
+		return &codeError{code: exitError, err: errors.New(strings.Join(why, "; "))}
 	case aws.VerdictFail:
 		fmt.Fprintf(stderr, "fnscan: policy failed for %d of %d functions\n", s.Failed, s.Functions)
 		return &codeError{code: exitPolicy, err: errors.New("policy failed")}
