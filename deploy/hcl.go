@@ -165,6 +165,9 @@ type hclParser struct {
 	toks  []hclTok
 	pos   int
 	depth int
+	// inParens: inside (), [] or call arguments, where HCL ignores
+	// newlines; in a block body or an object they end an item.
+	inParens bool
 }
 
 func (p *hclParser) peek() hclTok { return p.toks[p.pos] }
@@ -206,7 +209,7 @@ func (p *hclParser) body(end byte) (*node, error) {
 			return out, nil
 		}
 		if t.kind == 'e' {
-			return nil, errors.New("unexpected end of file")
+			return nil, errors.New("unexpected end of file: a block is not closed")
 		}
 		if t.kind != 'i' {
 			return nil, fmt.Errorf("line %d: expected an attribute or block, got %q", t.line, t.text)
@@ -236,6 +239,9 @@ func (p *hclParser) body(end byte) (*node, error) {
 		b, err := p.body('}')
 		p.depth--
 		if err != nil {
+			if strings.HasPrefix(err.Error(), "unexpected end of file") {
+				return nil, fmt.Errorf("line %d: block %s is not closed", t.line, name)
+			}
 			return nil, err
 		}
 		b.line = t.line
@@ -271,6 +277,9 @@ func (p *hclParser) expr() (*node, error) {
 	v, err := p.primary()
 	if err != nil {
 		return nil, err
+	}
+	if p.inParens {
+		p.skipNewlines()
 	}
 	// Anything after a primary (operators, conditionals, splats) makes
 	// the value computed: skip to the end of the expression.
@@ -312,18 +321,47 @@ func (p *hclParser) text(from, to int) string {
 	return strings.Join(parts, " ")
 }
 
-// skipExpr skips balanced tokens to a newline, comma or closing bracket
-// at depth 0.
+// skipExpr skips balanced tokens to a comma or closing bracket at depth
+// 0, or to a newline where newlines end an item.
 func (p *hclParser) skipExpr() error {
-	depth := 0
+	var open []int // lines of the brackets not yet closed
 	for {
 		t := p.peek()
 		switch t.kind {
 		case 'e':
-			if depth > 0 {
-				return errors.New("unbalanced brackets")
+			if len(open) > 0 {
+				return fmt.Errorf("line %d: bracket not closed", open[len(open)-1])
 			}
 			return nil
+		case '{', '[', '(':
+			open = append(open, t.line)
+		case '}', ']', ')':
+			if len(open) == 0 {
+				return nil
+			}
+			open = open[:len(open)-1]
+		case ',':
+			if len(open) == 0 {
+				return nil
+			}
+		case 'n':
+			if len(open) == 0 && !p.inParens {
+				return nil
+			}
+		}
+		p.next()
+	}
+}
+
+// skipFor skips a for expression ("for k, v in x : k => v if c", whose
+// commas, colons and newlines are its own) and the bracket that closes it.
+func (p *hclParser) skipFor(open hclTok) error {
+	depth := 0
+	for {
+		t := p.next()
+		switch t.kind {
+		case 'e':
+			return fmt.Errorf("line %d: for expression not closed", open.line)
 		case '{', '[', '(':
 			depth++
 		case '}', ']', ')':
@@ -331,13 +369,16 @@ func (p *hclParser) skipExpr() error {
 				return nil
 			}
 			depth--
-		case 'n', ',':
-			if depth == 0 {
-				return nil
-			}
 		}
-		p.next()
 	}
+}
+
+// nested sets whether newlines are insignificant for the expressions read
+// until the returned func restores the outer setting.
+func (p *hclParser) nested(inParens bool) func() {
+	outer := p.inParens
+	p.inParens = inParens
+	return func() { p.inParens = outer }
 }
 
 func (p *hclParser) primary() (*node, error) {
@@ -368,6 +409,7 @@ func (p *hclParser) primary() (*node, error) {
 		}
 		return unknown("-", t.line, ""), nil
 	case '[':
+		defer p.nested(true)()
 		l := &node{kind: nList, line: t.line}
 		for {
 			p.skipNewlines()
@@ -377,10 +419,9 @@ func (p *hclParser) primary() (*node, error) {
 			}
 			if p.peek().kind == 'i' && p.peek().text == "for" {
 				start := p.pos
-				if err := p.skipExpr(); err != nil {
+				if err := p.skipFor(t); err != nil {
 					return nil, err
 				}
-				p.next()
 				return unknown("["+p.text(start, p.pos), t.line, ""), nil
 			}
 			v, err := p.expr()
@@ -397,6 +438,7 @@ func (p *hclParser) primary() (*node, error) {
 			}
 		}
 	case '{':
+		defer p.nested(false)()
 		m := &node{kind: nMap, line: t.line}
 		for {
 			p.skipNewlines()
@@ -407,10 +449,9 @@ func (p *hclParser) primary() (*node, error) {
 			}
 			if k.kind == 'i' && k.text == "for" {
 				start := p.pos
-				if err := p.skipExpr(); err != nil {
+				if err := p.skipFor(t); err != nil {
 					return nil, err
 				}
-				p.next()
 				return unknown("{"+p.text(start, p.pos), t.line, ""), nil
 			}
 			if k.kind == 'e' {
@@ -438,6 +479,8 @@ func (p *hclParser) primary() (*node, error) {
 			}
 		}
 	case '(':
+		defer p.nested(true)()
+		p.skipNewlines()
 		v, err := p.expr()
 		if err != nil {
 			return nil, err
@@ -495,6 +538,7 @@ func (p *hclParser) primary() (*node, error) {
 // call reads a function call; jsonencode(x) is x (the policy documents
 // Terraform writes inline), any other call is computed.
 func (p *hclParser) call(fn hclTok) (*node, error) {
+	defer p.nested(true)()
 	start := p.pos - 1
 	p.next() // (
 	var args []*node
