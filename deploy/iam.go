@@ -51,6 +51,37 @@ var privEscActions = []string{
 var passRoleCombos = []string{"lambda:CreateFunction", "ec2:RunInstances", "cloudformation:CreateStack",
 	"glue:CreateDevEndpoint", "datapipeline:CreatePipeline", "ecs:RunTask", "sagemaker:CreateNotebookInstance"}
 
+// starOnlyActions take no narrower resource than "*", so granting them
+// on "*" is not an unscoped write (flagging them is the false positive
+// of Checkov #1173 and cloudsplaining #190). The Service Authorization
+// Reference (docs.aws.amazon.com/service-authorization/latest/reference/)
+// lists no resource types for cloudwatch:PutMetricData, X-Ray's trace
+// and sampling actions and kms:GenerateRandom. Lambda manages a VPC
+// function's network interfaces with its execution role on "*" (Lambda
+// Developer Guide, configuration-vpc: ec2:DescribeNetworkInterfaces only
+// works on "*"), as AWSLambdaVPCAccessExecutionRole and SAM's
+// VPCAccessPolicy grant them.
+var starOnlyActions = []string{
+	"cloudwatch:PutMetricData",
+	"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:PutEncryptionConfig",
+	"xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries",
+	"kms:GenerateRandom",
+	"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+	"ec2:DeleteNetworkInterface", "ec2:DetachNetworkInterface",
+	"ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+}
+
+// starOnly reports an action named exactly in starOnlyActions (a pattern
+// such as xray:* may grant more).
+func starOnly(action string) bool {
+	for _, a := range starOnlyActions {
+		if strings.EqualFold(a, action) {
+			return true
+		}
+	}
+	return false
+}
+
 // allResources reports whether a resource pattern covers every resource
 // of its service: "*", or an ARN whose resource part is a bare wildcard
 // (arn:aws:s3:::*, .../table/*, arn:aws:iam::123:role/*).
@@ -128,7 +159,7 @@ func (c *checker) iam(f *Function) {
 				star = append(star, a.Text)
 			case strings.HasSuffix(a.Text, ":*") && !strings.ContainsAny(strings.TrimSuffix(a.Text, ":*"), "*?"):
 				svc = append(svc, a.Text)
-			case isWrite(a.Text) && !actionMatches(a.Text, "iam:PassRole"):
+			case isWrite(a.Text) && !actionMatches(a.Text, "iam:PassRole") && !starOnly(a.Text):
 				// (iam:PassRole has its own rule.)
 				writes = append(writes, a.Text)
 			}

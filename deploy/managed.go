@@ -108,12 +108,15 @@ var managedPolicies = map[string][]managedStmt{
 	"AmazonSNSFullAccess":           {{actions: []string{"sns:*"}, resources: []string{"*"}}},
 	"AmazonKinesisFullAccess":       {{actions: []string{"kinesis:*"}, resources: []string{"*"}}},
 	"AmazonAPIGatewayAdministrator": {{actions: []string{"apigateway:*"}, resources: []string{"arn:aws:apigateway:*::/*"}}},
+	// The VPC and X-Ray execution roles grant only actions that take no
+	// narrower resource than "*" (starOnlyActions), beside the basic
+	// role's log writes.
+	"AWSLambdaVPCAccessExecutionRole": {{actions: []string{"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}, resources: []string{"*"}}},
+	"AWSXRayDaemonWriteAccess":        {{actions: []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries"}, resources: []string{"*"}}},
 	// The execution roles Lambda's own documentation prescribes: the log
-	// and trace writes (and VPC ENI management) every function needs.
-	// Known, but judged as the baseline: no statements.
+	// writes and event-source reads every such function needs. Known, but
+	// judged as the baseline: no statements.
 	"AWSLambdaBasicExecutionRole":                 nil,
-	"AWSLambdaVPCAccessExecutionRole":             nil,
-	"AWSXRayDaemonWriteAccess":                    nil,
 	"AWSLambdaSQSQueueExecutionRole":              nil,
 	"AWSLambdaDynamoDBExecutionRole":              nil,
 	"AWSLambdaKinesisExecutionRole":               nil,
