@@ -247,7 +247,7 @@ func (t *cfnTemplate) rolePolicies(p *node, sam bool) []*Policy {
 	role := p.get("Role")
 	if role == nil && sam {
 		out := []*Policy{managedPolicy(Value{Text: "AWSLambdaBasicExecutionRole", State: Known, Line: p.line})}
-		for _, it := range p.get("Policies").items() {
+		for _, it := range p.get("Policies").anyItems() {
 			out = append(out, t.samPolicy(it))
 		}
 		return out
@@ -261,11 +261,11 @@ func (t *cfnTemplate) rolePolicies(p *node, sam bool) []*Policy {
 func (t *cfnTemplate) roleResource(roleID string) []*Policy {
 	rp := t.props(roleID)
 	var out []*Policy
-	for _, pol := range rp.get("Policies").items() {
+	for _, pol := range rp.get("Policies").anyItems() {
 		name, _ := pol.get("PolicyName").scalar()
 		out = append(out, inlinePolicy(name, pol.get("PolicyDocument"), pol.line))
 	}
-	for _, arn := range rp.get("ManagedPolicyArns").items() {
+	for _, arn := range rp.get("ManagedPolicyArns").anyItems() {
 		out = append(out, t.managedOrLocal(arn))
 	}
 	// AWS::IAM::Policy / ManagedPolicy / RolePolicy resources that name the role.

@@ -196,13 +196,31 @@ func urlOnly(f *Function) bool {
 }
 
 func urlNoAuth(u *FunctionURL) bool {
-	return u != nil && u.AuthType.IsKnown() && strings.EqualFold(u.AuthType.Text, "NONE")
+	return u != nil && mayBe(u.AuthType, "NONE")
+}
+
+// mayBe reports a value that is s, or may be where a condition decided at
+// deploy chooses it (either branch counts, as for runtimes).
+func mayBe(v Value, s string) bool {
+	if v.IsKnown() {
+		return strings.EqualFold(v.Text, s)
+	}
+	return slices.ContainsFunc(v.Alternatives, func(a string) bool { return strings.EqualFold(a, s) })
+}
+
+// chosen is the evidence suffix of a value that is only one branch of a
+// condition.
+func chosen(v Value) string {
+	if v.IsUnknown() {
+		return " where " + v.Text + " chooses it"
+	}
+	return ""
 }
 
 func (c *checker) url(f *Function, u *FunctionURL) {
 	typ := f.Type
 	if urlNoAuth(u) {
-		c.emit(ruleURLNoAuth, f.ID, typ, line(u.AuthType.Line, u.Line), "function URL AuthType NONE")
+		c.emit(ruleURLNoAuth, f.ID, typ, line(u.AuthType.Line, u.Line), "function URL AuthType NONE"+chosen(u.AuthType))
 	}
 	for _, o := range u.AllowOrigins {
 		if o.IsKnown() && o.Text == "*" {
@@ -212,26 +230,30 @@ func (c *checker) url(f *Function, u *FunctionURL) {
 }
 
 // urlReported: the function's URL without auth is reported already.
+// A principal chosen by a condition decided at deploy is judged for each
+// branch.
 func (c *checker) permission(resource, typ string, p *Permission, urlReported bool) {
 	pr := p.Principal
-	if !pr.IsKnown() {
-		return
+	principals := pr.Alternatives
+	if pr.IsKnown() {
+		principals = []string{pr.Text}
 	}
 	conditioned := !p.SourceArn.IsAbsent() || !p.SourceAccount.IsAbsent() || !p.PrincipalOrgID.IsAbsent()
-	switch {
-	case pr.Text == "*":
-		urlPublic := p.FunctionURLAuthType.IsKnown() && strings.EqualFold(p.FunctionURLAuthType.Text, "NONE") &&
-			p.Action.IsKnown() && strings.EqualFold(p.Action.Text, "lambda:InvokeFunctionUrl")
+	for _, who := range principals {
 		switch {
-		case conditioned || (urlPublic && urlReported):
-		case urlPublic:
-			c.emit(rulePublicInvoke, resource, typ, line(pr.Line, p.Line), "Principal \"*\" may call the function URL without auth (FunctionUrlAuthType NONE)")
-		default:
-			c.emit(rulePublicInvoke, resource, typ, line(pr.Line, p.Line), fmt.Sprintf("Principal \"*\" may call %s", p.Action.Text))
-		}
-	case strings.HasSuffix(pr.Text, ".amazonaws.com"):
-		if p.SourceArn.IsAbsent() && p.SourceAccount.IsAbsent() {
-			c.emit(ruleServiceNoSource, resource, typ, line(pr.Line, p.Line), "Principal "+pr.Text+" without SourceArn or SourceAccount")
+		case who == "*":
+			urlPublic := mayBe(p.FunctionURLAuthType, "NONE") && mayBe(p.Action, "lambda:InvokeFunctionUrl")
+			switch {
+			case conditioned || (urlPublic && urlReported):
+			case urlPublic:
+				c.emit(rulePublicInvoke, resource, typ, line(pr.Line, p.Line), "Principal \"*\""+chosen(pr)+" may call the function URL without auth (FunctionUrlAuthType NONE)")
+			default:
+				c.emit(rulePublicInvoke, resource, typ, line(pr.Line, p.Line), fmt.Sprintf("Principal \"*\"%s may call %s", chosen(pr), p.Action.Text))
+			}
+		case strings.HasSuffix(who, ".amazonaws.com"):
+			if p.SourceArn.IsAbsent() && p.SourceAccount.IsAbsent() {
+				c.emit(ruleServiceNoSource, resource, typ, line(pr.Line, p.Line), "Principal "+who+chosen(pr)+" without SourceArn or SourceAccount")
+			}
 		}
 	}
 }

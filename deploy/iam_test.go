@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -68,5 +69,96 @@ Resources:
 		"FNS-CFG-002 Wide dynamodb:* on * (inline policy)\n"
 	if got != want {
 		t.Errorf("IAM findings:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// A grant under Fn::If on a condition decided at deploy counts with
+// either branch (AWS::NoValue grants nothing), as runtimes do: a managed
+// policy, a statement, a role's ManagedPolicyArns, a URL's AuthType and a
+// permission's Principal. A condition over a parameter with a default is
+// decided by the default.
+func TestFnIfEitherBranch(t *testing.T) {
+	fs := checkText(t, "template.yaml", `AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Stage:
+    Type: String
+    AllowedValues: [dev, prod]
+  EnablePublic:
+    Type: String
+    Default: 'false'
+Conditions:
+  IsDev: !Equals [!Ref Stage, dev]
+  Public: !Equals [!Ref EnablePublic, 'true']
+Resources:
+  AdminIfFn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: s3://bucket/key.zip
+      Policies:
+        - !If [IsDev, AdministratorAccess, !Ref AWS::NoValue]
+  StmtIfFn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: s3://bucket/key.zip
+      Policies:
+        - Statement:
+            - !If
+              - IsDev
+              - {Effect: Allow, Action: '*', Resource: '*'}
+              - !Ref AWS::NoValue
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {}
+      ManagedPolicyArns:
+        - !If [IsDev, !Sub 'arn:${AWS::Partition}:iam::aws:policy/AmazonS3FullAccess', !Ref AWS::NoValue]
+  RoleFn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: !GetAtt Role.Arn
+      Code: {ZipFile: "def handler(e, c): pass"}
+  DevUrl:
+    Type: AWS::Lambda::Url
+    Properties:
+      TargetFunctionArn: !Ref RoleFn
+      AuthType: !If [IsDev, NONE, AWS_IAM]
+  DevPerm:
+    Type: AWS::Lambda::Permission
+    Properties:
+      FunctionName: !Ref RoleFn
+      Action: lambda:InvokeFunction
+      Principal: !If [IsDev, '*', apigateway.amazonaws.com]
+  DefaultPrivateUrl:
+    Type: AWS::Lambda::Url
+    Properties:
+      TargetFunctionArn: arn:aws:lambda:us-east-1:123456789012:function:other
+      AuthType: !If [Public, NONE, AWS_IAM]
+`)
+	var got []string
+	for _, f := range fs {
+		switch f.RuleID {
+		case ruleAdminPolicy, ruleAdminAction, ruleServiceWildcard, ruleURLNoAuth, rulePublicInvoke, ruleServiceNoSource:
+			got = append(got, f.RuleID+" "+f.Resource+" "+f.Evidence)
+		}
+	}
+	want := []string{
+		ruleAdminPolicy + " AdminIfFn managed policy AdministratorAccess",
+		ruleAdminAction + ` StmtIfFn Action "*" on * (inline policy)`,
+		ruleServiceWildcard + " RoleFn s3:*, s3-object-lambda:* on * (managed policy AmazonS3FullAccess)",
+		ruleURLNoAuth + " RoleFn function URL AuthType NONE where !If IsDev chooses it",
+		rulePublicInvoke + ` DevPerm Principal "*" where !If IsDev chooses it may call lambda:InvokeFunction`,
+		ruleServiceNoSource + " DevPerm Principal apigateway.amazonaws.com where !If IsDev chooses it without SourceArn or SourceAccount",
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -76,6 +76,27 @@ func (n *node) items() []*node {
 	return []*node{n}
 }
 
+// choices returns what a resolved value may be: the literal branches of
+// a condition decided at deploy, else the value itself.
+func (n *node) choices() []*node {
+	if n != nil && n.kind == nUnknown && len(n.alts) > 0 {
+		return n.alts
+	}
+	return []*node{n}
+}
+
+// anyItems is items over every choice of the list and of each item: a
+// grant under Fn::If counts whichever branch the deploy takes.
+func (n *node) anyItems() []*node {
+	var out []*node
+	for _, l := range n.choices() {
+		for _, it := range l.items() {
+			out = append(out, it.choices()...)
+		}
+	}
+	return out
+}
+
 // value turns a resolved node into a model Value.
 func (n *node) value() Value {
 	switch {
@@ -86,7 +107,7 @@ func (n *node) value() Value {
 	case n.kind == nUnknown:
 		v := Value{Text: n.str, State: Unknown, Line: n.line}
 		for _, a := range n.alts {
-			if !slices.Contains(v.Alternatives, a.str) {
+			if a.kind == nScalar && !slices.Contains(v.Alternatives, a.str) {
 				v.Alternatives = append(v.Alternatives, a.str)
 			}
 		}

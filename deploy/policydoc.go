@@ -7,25 +7,29 @@ import (
 
 // statements reads an IAM policy document (resolved): a map with
 // Statement, a single statement map, or a list of statements.
+// Statements and documents under Fn::If count with either branch.
 func statements(doc *node) ([]Statement, bool) {
-	if doc == nil || doc.kind == nUnknown {
-		return nil, false
-	}
-	st := doc
-	if doc.kind == nMap && doc.get("Statement") != nil {
-		st = doc.get("Statement")
-	}
-	if st.kind == nUnknown {
+	if doc == nil {
 		return nil, false
 	}
 	var out []Statement
 	ok := true
-	for _, s := range st.items() {
-		if s.kind != nMap {
+	for _, d := range doc.choices() {
+		if d.kind == nUnknown {
 			ok = false
 			continue
 		}
-		out = append(out, statement(s))
+		st := d
+		if d.kind == nMap && d.get("Statement") != nil {
+			st = d.get("Statement")
+		}
+		for _, s := range st.anyItems() {
+			if s.kind != nMap {
+				ok = false
+				continue
+			}
+			out = append(out, statement(s))
+		}
 	}
 	return out, ok
 }
@@ -63,13 +67,13 @@ func statement(s *node) Statement {
 }
 
 // values reads a scalar-or-list property; an unresolved list is one
-// Unknown value.
+// Unknown value. Under Fn::If, the literal branches are the values.
 func values(n *node) []Value {
 	if n == nil || n.kind == nNull {
 		return nil
 	}
 	var out []Value
-	for _, it := range n.items() {
+	for _, it := range n.anyItems() {
 		out = append(out, it.value())
 	}
 	return out

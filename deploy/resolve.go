@@ -159,15 +159,16 @@ func (r *resolver) intrinsic(fn string, arg *node, line int) *node {
 		case 0:
 			return r.resolve(a[2])
 		}
-		// Decided at deploy: the literal branches are what it may be.
+		// Decided at deploy: the literal branches (scalars, statements,
+		// lists) are what it may be; AWS::NoValue adds nothing.
 		u := unknown("!If "+name, line, "")
 		for _, b := range []*node{r.resolve(a[1]), r.resolve(a[2])} {
 			switch {
-			case b == nil:
-			case b.kind == nScalar:
-				u.alts = append(u.alts, b)
+			case b == nil || b == noValue || b.kind == nNull:
 			case b.kind == nUnknown:
 				u.alts = append(u.alts, b.alts...)
+			default:
+				u.alts = append(u.alts, b)
 			}
 		}
 		return u
