@@ -395,7 +395,9 @@ func (p *hclParser) primary() (*node, error) {
 			if i := strings.Index(t.text, "${"); i >= 0 {
 				ref = tfRef(strings.TrimSpace(strings.SplitN(t.text[i+2:], "}", 2)[0]))
 			}
-			return unknown(t.text, t.line, ref), nil
+			u := unknown(t.text, t.line, ref)
+			u.tmpl = true
+			return u, nil
 		}
 		n := &node{kind: nScalar, str: t.text, line: t.line}
 		if t.kind == 'h' {

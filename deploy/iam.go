@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -92,7 +91,7 @@ func allResources(r string) bool {
 	if !strings.HasPrefix(r, "arn:") {
 		return false
 	}
-	r = pseudoRe.ReplaceAllString(r, "$1")
+	r = opaque(r)
 	parts := strings.SplitN(r, ":", 6)
 	if len(parts) < 6 {
 		return false
@@ -106,16 +105,50 @@ func allResources(r string) bool {
 		return false // bucket/* is one bucket's objects
 	}
 	for _, sep := range []string{"/", ":"} {
-		if typ, rest, ok := strings.Cut(res, sep); ok && rest == "*" && !strings.ContainsAny(typ, "*?") {
+		if typ, rest, ok := strings.Cut(res, sep); ok && rest == "*" && !strings.ContainsAny(typ, "*?"+placeholder) {
 			return true
 		}
 	}
 	return false
 }
 
-// pseudoRe matches the placeholders of pseudo parameters, whose "::"
-// would break an ARN into the wrong parts.
-var pseudoRe = regexp.MustCompile(`\$\{AWS::(\w+)\}`)
+// placeholder stands for a ${...} in an ARN: a pseudo parameter
+// (${AWS::Partition}) or a Terraform interpolation. It holds no ':', '/'
+// or '*', so it neither splits the ARN nor widens it: the literal text
+// around it decides what the ARN covers. In a resource type it decides
+// nothing (${x}/* may be table/orders/*).
+const placeholder = "\x00"
+
+// opaque replaces each ${...} (braces balanced) with placeholder.
+func opaque(s string) string {
+	if !strings.Contains(s, "${") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		depth, j := 0, i+1
+		for ; j < len(s); j++ {
+			if s[j] == '{' {
+				depth++
+			} else if s[j] == '}' {
+				if depth--; depth == 0 {
+					break
+				}
+			}
+		}
+		b.WriteString(placeholder)
+		if j >= len(s) {
+			return b.String()
+		}
+		s = s[j+1:]
+	}
+}
 
 type grant struct {
 	pol *Policy

@@ -162,3 +162,89 @@ Resources:
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A Terraform policy with interpolations is judged on its literal text:
+// a heredoc or JSON string no longer drops whole, an interpolation
+// outside a JSON string is a value, and in an ARN each ${...} is opaque
+// as CloudFormation's ${AWS::Partition} is: the partition varies, the
+// rest of the ARN decides (every bucket, AdministratorAccess).
+func TestTerraformInterpolatedPolicies(t *testing.T) {
+	fs := checkText(t, "main.tf", `data "aws_partition" "current" {}
+
+resource "aws_s3_bucket" "b" {
+  bucket = "my-bucket"
+}
+
+resource "aws_iam_role" "fn" {
+  name               = "fn-role"
+  assume_role_policy = "{}"
+  inline_policy {
+    name   = "json-string"
+    policy = "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"sqs:*\", \"Resource\": \"arn:${data.aws_partition.current.partition}:sqs:*:*:${var.queue}\"}]}"
+  }
+}
+
+resource "aws_iam_role_policy" "p" {
+  role   = aws_iam_role.fn.id
+  policy = <<EOF
+{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "${aws_s3_bucket.b.arn}/*"},
+    {"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": ${jsonencode(var.arns)}},
+    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/$${aws:username}/*"},
+    {"Effect": "Allow", "Action": "*", "Resource": "*"}
+  ]
+}
+EOF
+}
+
+resource "aws_iam_role_policy" "enc" {
+  role = aws_iam_role.fn.id
+  policy = jsonencode({
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["s3:PutObject"]
+      Resource = "arn:${data.aws_partition.current.partition}:s3:::*"
+    }, {
+      Effect   = "Allow"
+      Action   = ["dynamodb:PutItem"]
+      Resource = "arn:aws:dynamodb:${var.region}:${var.account}:${var.kind}/*"
+    }]
+  })
+}
+
+data "aws_iam_policy_document" "doc" {
+  statement {
+    actions   = ["sns:Publish"]
+    resources = ["arn:${data.aws_partition.current.partition}:sns:${var.region}:${var.account}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "doc" {
+  role   = aws_iam_role.fn.id
+  policy = data.aws_iam_policy_document.doc.json
+}
+
+resource "aws_iam_role_policy_attachment" "admin" {
+  role       = aws_iam_role.fn.name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AdministratorAccess"
+}
+
+resource "aws_lambda_function" "fn" {
+  function_name = "fn"
+  role          = aws_iam_role.fn.arn
+  handler       = "index.handler"
+  runtime       = "python3.12"
+  filename      = "fn.zip"
+}
+`)
+	want := "FNS-CFG-002 aws_lambda_function.fn sqs:* on arn:${data.aws_partition.current.partition}:sqs:*:*:${var.queue} (inline policy json-string)\n" +
+		"FNS-CFG-001 aws_lambda_function.fn Action \"*\" on * (inline policy aws_iam_role_policy.p)\n" +
+		"FNS-CFG-003 aws_lambda_function.fn s3:PutObject on arn:${data.aws_partition.current.partition}:s3:::* (inline policy aws_iam_role_policy.enc)\n" +
+		"FNS-CFG-003 aws_lambda_function.fn sns:Publish on arn:${data.aws_partition.current.partition}:sns:${var.region}:${var.account}:* (inline policy aws_iam_role_policy.doc)\n" +
+		"FNS-CFG-005 aws_lambda_function.fn managed policy AdministratorAccess\n"
+	if got := iamFindings(fs); got != want {
+		t.Errorf("IAM findings:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -25,6 +25,9 @@ type node struct {
 	// alts are the literal values an unknown may take: the branches of a
 	// condition decided at deploy.
 	alts []*node
+	// tmpl marks an unknown that is an HCL template string: str is its
+	// text, ${...} interpolations and all.
+	tmpl bool
 }
 
 type nodeKind uint8

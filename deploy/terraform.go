@@ -150,7 +150,7 @@ func (t *tfFile) policyArn(arn *node) *Policy {
 			return t.policy(arn.ref, b.get("policy"), arn.line)
 		}
 	}
-	return managedPolicy(arn.value())
+	return managedPolicy(tfPolicyText(arn).value())
 }
 
 // policy reads a policy attribute: jsonencode({...}), a JSON string or
@@ -160,12 +160,12 @@ func (t *tfFile) policy(name string, v *node, line int) *Policy {
 	switch {
 	case v == nil:
 	case v.kind == nMap:
-		p.Statements, p.Expanded = statements(v)
-	case v.kind == nScalar:
-		doc, err := parseYAMLTree([]byte(v.str))
+		p.Statements, p.Expanded = statements(tfPolicyText(v))
+	case v.kind == nScalar || v.tmpl:
+		doc, err := parseYAMLTree([]byte(jsonTemplate(v.str)))
 		if err == nil {
 			shiftLines(doc, v.line-1)
-			p.Statements, p.Expanded = statements(doc)
+			p.Statements, p.Expanded = statements(tfPolicyText(doc))
 		}
 	case v.kind == nUnknown && strings.HasPrefix(v.ref, "data.aws_iam_policy_document."):
 		if d := t.data.get("aws_iam_policy_document").get(strings.TrimPrefix(v.ref, "data.aws_iam_policy_document.")); d != nil {
@@ -173,6 +173,97 @@ func (t *tfFile) policy(name string, v *node, line int) *Policy {
 		}
 	}
 	return p
+}
+
+// jsonTemplate makes a JSON policy with Terraform interpolations parse:
+// each ${...} stays as text, quoted (and its quotes escaped) so that the
+// JSON around it is well formed. $${ is a literal ${.
+func jsonTemplate(s string) string {
+	if !strings.Contains(s, "${") {
+		return s
+	}
+	var b strings.Builder
+	inStr := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case inStr && c == '\\' && i+1 < len(s):
+			b.WriteString(s[i : i+2])
+			i++
+			continue
+		case c == '"':
+			inStr = !inStr
+		case c == '$' && strings.HasPrefix(s[i:], "$${"):
+			b.WriteString("$$")
+			i++
+			continue
+		case c == '$' && strings.HasPrefix(s[i:], "${"):
+			end := interpEnd(s, i)
+			esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s[i:end])
+			if !inStr {
+				esc = `"` + esc + `"`
+			}
+			b.WriteString(esc)
+			i = end - 1
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// interpEnd returns the index after the } closing the ${ at i, skipping
+// quoted strings inside it; len(s) when unclosed.
+func interpEnd(s string, i int) int {
+	depth := 0
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '"':
+			for j++; j < len(s) && s[j] != '"'; j++ {
+				if s[j] == '\\' {
+					j++
+				}
+			}
+		case '{':
+			depth++
+		case '}':
+			if depth--; depth == 0 {
+				return j + 1
+			}
+		}
+	}
+	return len(s)
+}
+
+// tfPolicyText makes a policy's interpolated strings what the rules can
+// judge. An ARN keeps its literal text with each ${...} opaque in it, as
+// CloudFormation's pseudo parameters are (see placeholder):
+// arn:${data.aws_partition.current.partition}:s3:::* is every bucket.
+// Any other string holding an interpolation is Unknown.
+func tfPolicyText(n *node) *node {
+	if n == nil {
+		return nil
+	}
+	switch n.kind {
+	case nUnknown:
+		if n.tmpl && strings.HasPrefix(n.str, "arn:") {
+			return &node{kind: nScalar, str: n.str, line: n.line}
+		}
+	case nScalar:
+		if i := strings.Index(n.str, "${"); i >= 0 && !strings.HasPrefix(n.str, "arn:") {
+			u := unknown(n.str, n.line, tfRef(strings.TrimSpace(strings.SplitN(n.str[i+2:], "}", 2)[0])))
+			u.tmpl = true
+			return u
+		}
+	case nMap, nList:
+		c := *n
+		c.vals = make([]*node, len(n.vals))
+		for i, v := range n.vals {
+			c.vals[i] = tfPolicyText(v)
+		}
+		return &c
+	}
+	return n
 }
 
 func shiftLines(n *node, by int) {
@@ -189,6 +280,7 @@ func shiftLines(n *node, by int) {
 func tfPolicyDocument(d *node) []Statement {
 	var out []Statement
 	for _, s := range d.get("statement").items() {
+		s = tfPolicyText(s)
 		st := Statement{Effect: s.get("effect").value(), Line: s.line}
 		if st.Effect.IsAbsent() {
 			st.Effect = known("Allow", s.line)
