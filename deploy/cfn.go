@@ -231,7 +231,7 @@ func (t *cfnTemplate) function(id string) {
 	if f.PackageType.IsKnown() && f.PackageType.Text == "Image" {
 		f.Runtime = Value{}
 	}
-	f.Policies = t.rolePolicies(p, typ == "AWS::Serverless::Function")
+	f.Policies = t.rolePolicies(id, p, typ == "AWS::Serverless::Function")
 	t.model.Functions = append(t.model.Functions, f)
 	t.fnByID[id] = f
 	if f.Name.IsKnown() {
@@ -241,14 +241,18 @@ func (t *cfnTemplate) function(id string) {
 
 // rolePolicies collects what a function's role grants. A SAM function
 // without Role gets a role holding its Policies (and the basic execution
-// role); otherwise the Role must name an AWS::IAM::Role in the template to
-// be judged. A role from elsewhere leaves the policies empty: unknown.
-func (t *cfnTemplate) rolePolicies(p *node, sam bool) []*Policy {
+// role), logical id <function>Role, which policy resources may name;
+// otherwise the Role must name an AWS::IAM::Role in the template to be
+// judged. A role from elsewhere leaves the policies empty: unknown.
+func (t *cfnTemplate) rolePolicies(id string, p *node, sam bool) []*Policy {
 	role := p.get("Role")
 	if role == nil && sam {
 		out := []*Policy{managedPolicy(Value{Text: "AWSLambdaBasicExecutionRole", State: Known, Line: p.line})}
 		for _, it := range p.get("Policies").anyItems() {
 			out = append(out, t.samPolicy(it))
+		}
+		if t.typ(id+"Role") == "" {
+			out = append(out, t.attached(id+"Role", "")...)
 		}
 		return out
 	}
@@ -268,18 +272,30 @@ func (t *cfnTemplate) roleResource(roleID string) []*Policy {
 	for _, arn := range rp.get("ManagedPolicyArns").anyItems() {
 		out = append(out, t.managedOrLocal(arn))
 	}
-	// AWS::IAM::Policy / ManagedPolicy / RolePolicy resources that name the role.
+	name, _ := rp.get("RoleName").scalar()
+	return append(out, t.attached(roleID, name)...)
+}
+
+// attached returns the AWS::IAM::Policy, ManagedPolicy and RolePolicy
+// resources that name a role: by Ref to its logical id, or by its
+// literal RoleName ("" when it has none).
+func (t *cfnTemplate) attached(roleID, roleName string) []*Policy {
+	names := func(r *node) bool {
+		s, ok := r.scalar()
+		return r.ref == roleID || (ok && roleName != "" && s == roleName)
+	}
+	var out []*Policy
 	for _, id := range append(append([]string(nil), t.byType["AWS::IAM::Policy"]...), t.byType["AWS::IAM::ManagedPolicy"]...) {
 		pp := t.props(id)
 		for _, r := range pp.get("Roles").items() {
-			if r.ref == roleID {
+			if names(r) {
 				out = append(out, inlinePolicy(id, pp.get("PolicyDocument"), t.line(id)))
 			}
 		}
 	}
 	for _, id := range t.byType["AWS::IAM::RolePolicy"] {
 		pp := t.props(id)
-		if pp.get("RoleName").ref == roleID {
+		if names(pp.get("RoleName")) {
 			out = append(out, inlinePolicy(id, pp.get("PolicyDocument"), t.line(id)))
 		}
 	}

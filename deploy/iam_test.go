@@ -248,3 +248,73 @@ resource "aws_lambda_function" "fn" {
 		t.Errorf("IAM findings:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// Policy resources attach to the role SAM generates for a function
+// (logical id <function>Role) and to a role named by its literal RoleName.
+func TestPolicyResourcesAttachByGeneratedRoleAndName(t *testing.T) {
+	fs := checkText(t, "template.yaml", `AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: s3://bucket/key.zip
+  FnExtraPolicy:
+    Type: AWS::IAM::Policy
+    Properties:
+      PolicyName: extra
+      Roles: [!Ref FnRole]
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Action: '*'
+            Resource: '*'
+  FnRolePolicy:
+    Type: AWS::IAM::RolePolicy
+    Properties:
+      PolicyName: more
+      RoleName: !Ref FnRole
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Action: s3:*
+            Resource: '*'
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: my-fn-role
+      AssumeRolePolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Principal: {Service: lambda.amazonaws.com}
+            Action: sts:AssumeRole
+  ExtraPolicy:
+    Type: AWS::IAM::Policy
+    Properties:
+      PolicyName: extra
+      Roles: [my-fn-role]
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Action: '*'
+            Resource: '*'
+  Plain:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: !GetAtt Role.Arn
+      Code: {ZipFile: "def handler(e, c): pass"}
+`)
+	want := "FNS-CFG-001 Fn Action \"*\" on * (inline policy FnExtraPolicy)\n" +
+		"FNS-CFG-002 Fn s3:* on * (inline policy FnRolePolicy)\n" +
+		"FNS-CFG-001 Plain Action \"*\" on * (inline policy ExtraPolicy)\n"
+	if got := iamFindings(fs); got != want {
+		t.Errorf("IAM findings:\n%s\nwant:\n%s", got, want)
+	}
+}
