@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -199,8 +200,10 @@ func readBounded(p string, max int64) ([]byte, error) {
 func ParseAge(s string) (time.Duration, error) {
 	if d, ok := strings.CutSuffix(strings.TrimSpace(s), "d"); ok {
 		n, err := strconv.Atoi(d)
-		if err != nil || n <= 0 {
-			return 0, fmt.Errorf("%q: want a number of days (30d) or a duration (720h)", s)
+		// Past 106751 days a Duration wraps, and a negative age turns the
+		// check off.
+		if err != nil || n <= 0 || n > int(math.MaxInt64/(24*time.Hour)) {
+			return 0, fmt.Errorf("%q: want a number of days (30d, at most 106751d) or a duration (720h)", s)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}

@@ -3,6 +3,7 @@ package policy
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fnscan/fnscan/artifact"
 	"github.com/fnscan/fnscan/result"
@@ -103,3 +104,16 @@ func TestLoadFileFailOnIncomplete(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Days past what a time.Duration holds are refused, not wrapped (a negative
+// age switched the age checks off).
+func TestParseAgeBounds(t *testing.T) {
+	if d, err := ParseAge("106751d"); err != nil || d != 106751*24*time.Hour {
+		t.Errorf("106751d: %v %v", d, err)
+	}
+	for _, s := range []string{"106752d", "213504d", "9999999999d", "0d", "-1d", "2562048h", "x"} {
+		if d, err := ParseAge(s); err == nil {
+			t.Errorf("%s: accepted as %v", s, d)
+		}
+	}
+}

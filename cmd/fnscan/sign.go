@@ -10,11 +10,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/fnscan/fnscan/aws"
+	"github.com/fnscan/fnscan/policy"
 	"github.com/fnscan/fnscan/sign"
 
 	// KMS keys (--key awskms://…, gcpkms://…, hashivault://…), as cosign
@@ -288,16 +288,9 @@ func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // parseAge reads a Go duration, or whole days as "7d".
 func parseAge(s string) (time.Duration, error) {
-	if d, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(d)
-		if err != nil || n <= 0 {
-			return 0, fmt.Errorf("--max-age %q: want a duration like 36h or 7d", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("--max-age %q: want a duration like 36h or 7d", s)
+	d, err := policy.ParseAge(s)
+	if err != nil {
+		return 0, fmt.Errorf("--max-age %w", err)
 	}
 	return d, nil
 }

@@ -217,6 +217,13 @@ func TestAttestVerifyCLI(t *testing.T) {
 	}
 	// Without --require-verdict a failed verdict still verifies as signed.
 	signRun(t, 0, "verify", "--key", p("k.pub"), "--bundle", sig, "--attestation", p("fail.att"), art)
+	// An age past what a Duration holds wrapped negative and turned the
+	// check off: a usage error, like 2562048h.
+	for _, age := range []string{"106752d", "9999999999d", "2562048h"} {
+		if _, errOut := signRun(t, 2, "verify", "--key", p("k.pub"), "--bundle", sig, "--attestation", p("old.att"), "--max-age", age, art); !strings.Contains(errOut, "--max-age") {
+			t.Errorf("--max-age %s: %s", age, errOut)
+		}
+	}
 }
 
 // TestVerifyBundleConformance is acceptance 3: every sigstore-conformance
