@@ -23,13 +23,14 @@ type cfnTemplate struct {
 }
 
 func parseCloudFormation(file string, root *node) *Model {
+	warnings := expandLoops(root)
 	t := &cfnTemplate{
 		file:      file,
 		r:         newResolver(root),
 		resources: root.get("Resources"),
 		globals:   root.get("Globals"),
 		resolved:  map[string]*node{},
-		model:     &Model{File: file, Format: "CloudFormation"},
+		model:     &Model{File: file, Format: "CloudFormation", Warnings: warnings},
 		fnByID:    map[string]*Function{},
 		fnByName:  map[string]*Function{},
 		apis:      map[string]*API{},

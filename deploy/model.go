@@ -54,6 +54,9 @@ type Model struct {
 	// Permissions are invoke permissions whose function is not in this
 	// file (or unresolved); those of a known function sit on it.
 	Permissions []*Permission
+	// Warnings say what the file holds but was not checked (a Fn::ForEach
+	// whose collection is decided at deploy), each with its line.
+	Warnings []string
 }
 
 // Function is one Lambda function.

@@ -35,6 +35,7 @@ func configStage(t *artifact.Target, files []string, h Handler) ([]result.Miscon
 		if m == nil {
 			return nil, fmt.Errorf("--config %s: not a SAM/CloudFormation template, serverless.yml, Terraform file or Lambda GetFunction response", p)
 		}
+		modelWarnings(m, h)
 		models = append(models, m)
 	}
 	if t != nil {
@@ -57,6 +58,7 @@ func configStage(t *artifact.Target, files []string, h Handler) ([]result.Miscon
 				continue
 			}
 			if m != nil {
+				modelWarnings(m, h)
 				models = append(models, m)
 			}
 		}
@@ -86,6 +88,13 @@ func configStage(t *artifact.Target, files []string, h Handler) ([]result.Miscon
 	}
 	result.SortMisconfigurations(out)
 	return out, nil
+}
+
+// modelWarnings passes on what a file holds but its model left unchecked.
+func modelWarnings(m *deploy.Model, h Handler) {
+	for _, w := range m.Warnings {
+		h.Warning(artifact.Warning{Path: m.File, Message: "configuration partly checked: " + w})
+	}
 }
 
 // configCandidate: a file that may be deployment configuration, outside
