@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 )
 
 // DeployedCode identifies the code a function runs, as the Lambda API
@@ -21,6 +23,14 @@ type DeployedCode struct {
 	CodeSha256 string
 	// SHA256 is CodeSha256 decoded: the zip's sha256.
 	SHA256 []byte
+	// Layers are the function's layers in order, as it runs them.
+	Layers []DeployedLayer
+}
+
+// DeployedLayer is one layer version a function runs.
+type DeployedLayer struct {
+	ARN    string
+	SHA256 string // hex sha256 of the layer's zip (the API's CodeSha256, decoded)
 }
 
 // CodeDigest asks GetFunction (and nothing else: the code is not
@@ -66,5 +76,29 @@ func CodeDigest(ctx context.Context, ref string, opts ClientOptions) (*DeployedC
 		return nil, fmt.Errorf("%s: CodeSha256 %q from the API is not a base64 sha256", what, out.CodeSha256)
 	}
 	out.SHA256 = sum
+	// Layers run with the code: their digests come from
+	// GetLayerVersionByArn, their zips are not downloaded either.
+	for _, l := range conf.Layers {
+		arn := awssdk.ToString(l.Arn)
+		sha, err := layerDigest(ctx, s, c, arn)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out.Layers = append(out.Layers, DeployedLayer{ARN: arn, SHA256: sha})
+	}
 	return out, nil
+}
+
+// layerDigest is a layer version's hex sha256, from its CodeSha256.
+func layerDigest(ctx context.Context, s *session, c *lambda.Client, arn string) (string, error) {
+	out, _, err := getLayer(ctx, s, c, arn)
+	if err != nil {
+		return "", err
+	}
+	sha := awssdk.ToString(out.Content.CodeSha256)
+	sum, err := base64.StdEncoding.DecodeString(sha)
+	if err != nil || len(sum) != sha256.Size {
+		return "", fmt.Errorf("layer %s: CodeSha256 %q from the API is not a base64 sha256", arn, sha)
+	}
+	return hex.EncodeToString(sum), nil
 }

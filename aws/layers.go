@@ -56,26 +56,36 @@ func (lc *layerCache) get(ctx context.Context, s *session, c *lambda.Client, arn
 
 var layerARN = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):\d{12}:layer:([a-zA-Z0-9_-]+):(\d+)$`)
 
-func (lc *layerCache) fetch(ctx context.Context, s *session, c *lambda.Client, arn string) (string, string, error) {
+// getLayer asks GetLayerVersionByArn, in the layer's own region; it also
+// returns the ARN's layer name and version.
+func getLayer(ctx context.Context, s *session, c *lambda.Client, arn string) (*lambda.GetLayerVersionByArnOutput, []string, error) {
 	m := layerARN.FindStringSubmatch(arn)
 	if m == nil {
-		return "", "", fmt.Errorf("layer %s: not a layer version ARN", arn)
+		return nil, nil, fmt.Errorf("layer %s: not a layer version ARN", arn)
 	}
 	if m[1] != regionOf(c) {
 		// A layer lives in the function's region, but be exact.
 		var err error
 		if c, err = s.client(ctx, m[1]); err != nil {
-			return "", "", fmt.Errorf("layer %s: %w", arn, err)
+			return nil, nil, fmt.Errorf("layer %s: %w", arn, err)
 		}
 	}
+	out, err := c.GetLayerVersionByArn(ctx, &lambda.GetLayerVersionByArnInput{Arn: awssdk.String(arn)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("layer %s: %w", arn, apiError(err))
+	}
+	if out.Content == nil {
+		return nil, nil, fmt.Errorf("layer %s: GetLayerVersionByArn response has no Content", arn)
+	}
+	return out, m[2:], nil
+}
+
+func (lc *layerCache) fetch(ctx context.Context, s *session, c *lambda.Client, arn string) (string, string, error) {
 	what := "layer " + arn
 	for try := 1; ; try++ {
-		out, err := c.GetLayerVersionByArn(ctx, &lambda.GetLayerVersionByArnInput{Arn: awssdk.String(arn)})
+		out, m, err := getLayer(ctx, s, c, arn)
 		if err != nil {
-			return "", "", fmt.Errorf("%s: %w", what, apiError(err))
-		}
-		if out.Content == nil {
-			return "", "", fmt.Errorf("%s: GetLayerVersionByArn response has no Content", what)
+			return "", "", err
 		}
 		sha := awssdk.ToString(out.Content.CodeSha256)
 		// Two ARNs with the same bytes may be fetched at once before either
@@ -91,7 +101,7 @@ func (lc *layerCache) fetch(ctx context.Context, s *session, c *lambda.Client, a
 			return "", "", err
 		}
 		// The file's name is the layer's name in findings: this ARN's.
-		path := filepath.Join(sub, m[2]+"-"+m[3]+".zip")
+		path := filepath.Join(sub, m[0]+"-"+m[1]+".zip")
 		if ok {
 			if err := linkOrCopy(have, path); err != nil {
 				return "", "", fmt.Errorf("%s: %w", what, err)

@@ -461,11 +461,26 @@ func VerifyImage(ctx context.Context, ref string, p Policy) (*Verified, error) {
 		if pt != PredicateCycloneDX && pt != PredicateVerdict && !slices.Contains(p.PredicateTypes, pt) {
 			continue
 		}
-		va, err := verifyAttestation(v, e, subj, p)
+		// Attestations accumulate on an image (every scan adds one, and
+		// nothing removes them): the newest of each type is the one the
+		// policy holds, so last week's failed or aged verdict does not
+		// outvote today's.
+		va, err := verifyAttestation(v, e, subj, Policy{Key: p.Key, PredicateTypes: p.PredicateTypes})
 		if err != nil {
 			return nil, err
 		}
-		out.Attestations = append(out.Attestations, *va)
+		i := slices.IndexFunc(out.Attestations, func(o VerifiedAttestation) bool { return o.PredicateType == va.PredicateType })
+		switch {
+		case i < 0:
+			out.Attestations = append(out.Attestations, *va)
+		case va.Time.After(out.Attestations[i].Time):
+			out.Attestations[i] = *va
+		}
+	}
+	for i := range out.Attestations {
+		if err := policyChecks(&out.Attestations[i], p); err != nil {
+			return nil, err
+		}
 	}
 	if !signed {
 		why := "nothing"

@@ -34,6 +34,7 @@ const (
 	CheckPredicateType = "predicate type" // unexpected, missing or malformed predicate
 	CheckVerdict       = "verdict"        // the verdict is not a pass under RequireVerdictPass
 	CheckAge           = "age"            // the attestation is older than MaxAge
+	CheckLayerSet      = "layers"         // a function runs other layers than its verdict's scan
 )
 
 // CheckError is a verification check that failed: the evidence was read
@@ -271,12 +272,21 @@ func verifyAttestation(v *verify.Verifier, a Evidence, subj Subject, p Policy) (
 			return nil, &CheckError{CheckPredicateType, a.Name, fmt.Sprintf("unexpected predicate type %q", out.PredicateType)}
 		}
 	}
-	if p.RequireVerdictPass && out.Verdict != nil && !out.Verdict.Pass {
+	if err := policyChecks(out, p); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// policyChecks are what p asks of one attestation that verified: a pass
+// from a verdict, an age from anything.
+func policyChecks(a *VerifiedAttestation, p Policy) error {
+	if p.RequireVerdictPass && a.Verdict != nil && !a.Verdict.Pass {
 		reason := "the gate failed"
-		if len(out.Verdict.Reasons) > 0 {
-			reason += ": " + strings.Join(out.Verdict.Reasons, "; ")
+		if len(a.Verdict.Reasons) > 0 {
+			reason += ": " + strings.Join(a.Verdict.Reasons, "; ")
 		}
-		return nil, &CheckError{CheckVerdict, a.Name, reason}
+		return &CheckError{CheckVerdict, a.Name, reason}
 	}
 	if p.MaxAge > 0 {
 		now := p.Now
@@ -284,15 +294,54 @@ func verifyAttestation(v *verify.Verifier, a Evidence, subj Subject, p Policy) (
 			now = time.Now()
 		}
 		switch {
-		case out.Time.IsZero():
-			return nil, &CheckError{CheckAge, a.Name, "the attestation carries no time to measure its age by"}
-		case out.Time.After(now.Add(5 * time.Minute)):
-			return nil, &CheckError{CheckAge, a.Name, "its time " + out.Time.UTC().Format(time.RFC3339) + " is in the future"}
-		case now.Sub(out.Time) > p.MaxAge:
-			return nil, &CheckError{CheckAge, a.Name, fmt.Sprintf("made %s, %s ago, older than %s", out.Time.UTC().Format(time.RFC3339), now.Sub(out.Time).Round(time.Second), p.MaxAge)}
+		case a.Time.IsZero():
+			return &CheckError{CheckAge, a.Name, "the attestation carries no time to measure its age by"}
+		case a.Time.After(now.Add(5 * time.Minute)):
+			return &CheckError{CheckAge, a.Name, "its time " + a.Time.UTC().Format(time.RFC3339) + " is in the future"}
+		case now.Sub(a.Time) > p.MaxAge:
+			return &CheckError{CheckAge, a.Name, fmt.Sprintf("made %s, %s ago, older than %s", a.Time.UTC().Format(time.RFC3339), now.Sub(a.Time).Round(time.Second), p.MaxAge)}
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// CheckLayers holds the layers a function runs (in order, hex sha256 and
+// name) to those every verified verdict says were scanned with its code:
+// the same zips in the same order, since a layer's files overlay those of
+// the layers before it in /opt. A signature covers the function's own zip
+// only, so layers with no verdict to vouch for them fail too.
+func CheckLayers(v *Verified, where string, deployed []VerdictTarget) error {
+	shas := func(ls []VerdictTarget) []string {
+		out := make([]string, len(ls))
+		for i, l := range ls {
+			out[i] = l.SHA256
+		}
+		return out
+	}
+	show := func(ls []VerdictTarget) string {
+		if len(ls) == 0 {
+			return "none"
+		}
+		var parts []string
+		for _, l := range ls {
+			parts = append(parts, fmt.Sprintf("%s (sha256 %.12s)", l.Name, l.SHA256))
+		}
+		return strings.Join(parts, ", ")
+	}
+	verdicts := 0
+	for _, a := range v.Attestations {
+		if a.Verdict == nil {
+			continue
+		}
+		verdicts++
+		if !slices.Equal(shas(a.Verdict.Layers), shas(deployed)) {
+			return &CheckError{CheckLayerSet, a.Name, fmt.Sprintf("%s runs layers %s; the verdict's scan had %s", where, show(deployed), show(a.Verdict.Layers))}
+		}
+	}
+	if verdicts == 0 && len(deployed) > 0 {
+		return &CheckError{CheckLayerSet, where, fmt.Sprintf("runs layers %s, and no verdict attestation says they were scanned (a signature covers the function's own zip only): give the verdict", show(deployed))}
+	}
+	return nil
 }
 
 func codeSHA256(sum []byte) string { return base64.StdEncoding.EncodeToString(sum) }

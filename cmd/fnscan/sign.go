@@ -389,7 +389,15 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return &codeError{code: exitError, err: fmt.Errorf("verify: could not check: %w", err)}
 		}
-		res, err := sign.VerifyDigest("lambda:"+cmp.Or(code.ARN, lambdaRef), code.SHA256, sig, evs, pol)
+		where := "lambda:" + cmp.Or(code.ARN, lambdaRef)
+		res, err := sign.VerifyDigest(where, code.SHA256, sig, evs, pol)
+		if err == nil {
+			var layers []sign.VerdictTarget
+			for _, l := range code.Layers {
+				layers = append(layers, sign.VerdictTarget{Name: l.ARN, SHA256: l.SHA256})
+			}
+			err = sign.CheckLayers(res, where, layers)
+		}
 		return verified(res, err, stdout, stderr)
 	}
 	res, err := sign.VerifyFile(art, sig, evs, pol)

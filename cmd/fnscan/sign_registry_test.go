@@ -187,3 +187,46 @@ func TestSignOCILayout(t *testing.T) {
 	cosignRun(t, bin, dir, false, "verify", "--key", p("other.pub"), "--insecure-ignore-tlog", "--local-image", lay)
 	cosignRun(t, bin, dir, true, "verify-attestation", "--key", p("k.pub"), "--insecure-ignore-tlog", "--type", "cyclonedx", "--local-image", lay)
 }
+
+// Attestations accumulate on an image and nothing removes them: the newest
+// of each type decides, so an older failed or aged verdict does not block
+// a fresh pass, and a newer failure is not hidden by an older pass.
+func TestImageNewestAttestationDecides(t *testing.T) {
+	t.Setenv("FNSCAN_PASSWORD", "pw")
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	lay := p("img.oci")
+	if err := os.CopyFS(lay, os.DirFS("../../testdata/images/test.oci")); err != nil {
+		t.Fatal(err)
+	}
+	signRun(t, 0, "keygen", "--output-key-prefix", p("k"))
+	_, e := signRun(t, 0, "sign", "--key", p("k.key"), "oci-dir:"+lay)
+	i := strings.Index(e, "sha256:")
+	if i < 0 {
+		t.Fatalf("sign: %s", e)
+	}
+	digest := strings.TrimSuffix(strings.TrimSpace(e[i+len("sha256:"):]), ")")
+	attest := func(name string, pass bool, at time.Time) {
+		t.Helper()
+		v, _ := json.Marshal(map[string]any{"pass": pass, "reasons": []string{}, "counts": map[string]int{}, "fnscanVersion": "test",
+			"scanTime": at.UTC().Format(time.RFC3339), "target": map[string]string{"name": "img", "sha256": digest}})
+		os.WriteFile(p(name), v, 0o644)
+		signRun(t, 0, "attest", "--key", p("k.key"), "--type", "verdict", "--predicate", p(name), "oci-dir:"+lay)
+	}
+	verify := func(want int, check string) {
+		t.Helper()
+		_, e := signRun(t, want, "verify", "--key", p("k.pub"), "--require-verdict", "pass", "--max-age", "7d", "oci-dir:"+lay)
+		if !strings.Contains(e, check) {
+			t.Errorf("want %q: %s", check, e)
+		}
+	}
+	now := time.Now()
+	attest("old-pass.json", true, now.Add(-10*24*time.Hour))
+	verify(1, "age check failed")
+	attest("pass.json", true, now.Add(-time.Hour))
+	verify(0, "")
+	attest("older-fail.json", false, now.Add(-2*time.Hour))
+	verify(0, "")
+	attest("new-fail.json", false, now)
+	verify(1, "verdict check failed")
+}

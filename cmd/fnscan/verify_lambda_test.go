@@ -127,3 +127,61 @@ func TestVerifyLambdaCLI(t *testing.T) {
 		}
 	}
 }
+
+// Layers run with the function's code: verify lambda: holds the deployed
+// layers (their CodeSha256 from GetLayerVersionByArn, never downloaded) to
+// those the verdict says were scanned, in order; layers with only a
+// signature to vouch for the code fail; a layer that cannot be read exits 2.
+func TestVerifyLambdaLayers(t *testing.T) {
+	awsEnv(t)
+	defer aws.Register(aws.DefaultClientOptions())
+	t.Setenv("FNSCAN_PASSWORD", "gate")
+	s := fakelambda.New()
+	defer s.Close()
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	signRun(t, 0, "keygen", "--output-key-prefix", p("k"))
+	db := importDB(t, repoTestdata("osv", "ghsa-npm.zip"))
+	fnPath := zipFile(t, "fn.zip", map[string][]byte{"index.js": []byte("exports.handler = async () => 'ok';\n")})
+	layerPath := zipFile(t, "util.zip", map[string][]byte{"nodejs/util.js": []byte("module.exports = 1;\n")})
+	otherPath := zipFile(t, "util.zip", map[string][]byte{"nodejs/util.js": []byte("module.exports = 2;\n")})
+	signCopy(t, fnPath, p("fn.zip"))
+	signCopy(t, layerPath, p("util.zip"))
+	out := p("att")
+	os.Mkdir(out, 0o755)
+	signRun(t, 0, "scan", p("fn.zip"), "--layer", p("util.zip"), "--db", db, "--sign-key", p("k.key"), "--attest-dir", out, "-o", "json="+p("r.json"))
+	sig, verdict := filepath.Join(out, "fn.zip.sigstore.json"), filepath.Join(out, "fn.zip.verdict.sigstore.json")
+
+	util := s.AddLayer(fakelambda.Layer{Name: "util", Zip: signRead(t, layerPath)})
+	other := s.AddLayer(fakelambda.Layer{Name: "other", Zip: signRead(t, otherPath)})
+	denied := s.AddLayer(fakelambda.Layer{Name: "private", Zip: signRead(t, otherPath), Denied: true})
+	fn := signRead(t, fnPath)
+	deploy := func(layers ...string) {
+		s.AddFunction(fakelambda.Function{Name: "fn", Runtime: "nodejs24.x", Handler: "index.handler", Zip: fn, Layers: layers})
+	}
+	verify := func(want int, more ...string) string {
+		t.Helper()
+		_, stderr := signRun(t, want, append([]string{"verify", "lambda:fn", "--key", p("k.pub"), "--bundle", sig, "--endpoint-url", s.URL, "--region", s.Region}, more...)...)
+		return stderr
+	}
+	deploy(util)
+	verify(0, "--attestation", verdict, "--require-verdict", "pass")
+	if stderr := verify(1); !strings.Contains(stderr, "layers check failed") || !strings.Contains(stderr, util) || !strings.Contains(stderr, "no verdict attestation") {
+		t.Errorf("signature only, with a layer: %q", stderr)
+	}
+	for _, layers := range [][]string{{other}, {util, other}, {other, util}, nil} {
+		deploy(layers...)
+		if stderr := verify(1, "--attestation", verdict); !strings.Contains(stderr, "layers check failed") || !strings.Contains(stderr, "util.zip (sha256 ") {
+			t.Errorf("deployed %v: %q", layers, stderr)
+		}
+	}
+	deploy(denied)
+	if stderr := verify(2, "--attestation", verdict); !strings.Contains(stderr, "AccessDeniedException") || !strings.Contains(stderr, denied) {
+		t.Errorf("denied layer: %q", stderr)
+	}
+	for _, l := range []string{util, other, denied} {
+		if n := s.Calls("download:layer:" + l); n != 0 {
+			t.Errorf("layer %s downloaded %d times", l, n)
+		}
+	}
+}
