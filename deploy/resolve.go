@@ -200,28 +200,89 @@ func (r *resolver) intrinsic(fn string, arg *node, line int) *node {
 		}
 		return out
 	case "Fn::FindInMap":
-		a := arg.items()
-		if len(a) < 3 {
-			return unknown("!FindInMap (malformed)", line, "")
-		}
-		cur := r.mappings
-		var names []string
-		for _, k := range a[:3] {
-			s, ok := r.resolve(k).scalar()
-			if !ok {
-				return unknown("!FindInMap (unresolved key)", line, "")
-			}
-			names = append(names, s)
-			cur = cur.get(s)
-		}
-		if cur == nil {
-			return unknown("!FindInMap "+strings.Join(names, "."), line, "")
-		}
-		return r.resolve(cur)
+		return r.findInMap(arg.items(), line)
 	}
 	// Fn::ImportValue, Fn::GetAZs, Fn::Base64, Fn::Cidr, Fn::Transform,
 	// Fn::ToJsonString, ...: deploy-time values.
 	return unknown("!"+strings.TrimPrefix(fn, "Fn::"), line, "")
+}
+
+// findInMap looks a value up in Mappings. A key decided at deploy (a
+// pseudo parameter such as ${AWS::Region}, a parameter without default)
+// may be any key of its level: the value is Unknown with every value the
+// map holds there as its alternatives, judged like Fn::If's branches. The
+// LanguageExtensions DefaultValue is what a missing key gives.
+func (r *resolver) findInMap(a []*node, line int) *node {
+	if len(a) < 3 {
+		return unknown("!FindInMap (malformed)", line, "")
+	}
+	var def *node
+	if len(a) > 3 {
+		def = a[3].get("DefaultValue")
+	}
+	cur := []*node{r.mappings}
+	var names []string
+	decided := true
+	for _, k := range a[:3] {
+		kn := r.resolve(k)
+		var keys []string
+		open := false
+		for _, c := range kn.choices() {
+			s, ok := c.scalar()
+			if !ok || strings.Contains(s, "${AWS::") {
+				open = true
+				break
+			}
+			keys = append(keys, s)
+		}
+		if open || len(keys) > 1 {
+			decided = false
+		}
+		if s, ok := kn.scalar(); ok {
+			names = append(names, s)
+		} else {
+			names = append(names, "${"+kn.value().Text+"}")
+		}
+		var next []*node
+		for _, c := range cur {
+			if open {
+				if c.kind == nMap {
+					next = append(next, c.vals...)
+				}
+				continue
+			}
+			for _, s := range keys {
+				if v := c.get(s); v != nil {
+					next = append(next, v)
+				}
+			}
+		}
+		cur = next
+	}
+	expr := "!FindInMap " + strings.Join(names, ".")
+	if decided {
+		switch {
+		case len(cur) == 1:
+			return r.resolve(cur[0])
+		case def != nil:
+			return r.resolve(def)
+		}
+		return unknown(expr, line, "")
+	}
+	u := unknown(expr, line, "")
+	if def != nil {
+		cur = append(cur, def)
+	}
+	for _, c := range cur {
+		switch b := r.resolve(c); {
+		case b == nil || b == noValue || b.kind == nNull:
+		case b.kind == nUnknown:
+			u.alts = append(u.alts, b.alts...)
+		default:
+			u.alts = append(u.alts, b)
+		}
+	}
+	return u
 }
 
 func refOf(n *node) string {

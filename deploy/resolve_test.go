@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -155,5 +156,70 @@ func TestParseFileNotConfig(t *testing.T) {
 	_, err = ParseFile("template.yaml", []byte("Transform: AWS::Serverless-2016-10-31\nResources: [\n"))
 	if err == nil || !strings.Contains(err.Error(), "template.yaml") {
 		t.Errorf("error should name the file: %v", err)
+	}
+}
+
+// A FindInMap key decided at deploy (the region, a parameter without
+// default) may give any value of its level: each is judged, like Fn::If's
+// branches; a missing key gives the DefaultValue.
+func TestFindInMapEitherValue(t *testing.T) {
+	fs := checkText(t, "template.yaml", `AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::LanguageExtensions
+Parameters:
+  Tier: {Type: String}
+Mappings:
+  RegionRuntime:
+    us-east-1: {rt: nodejs14.x}
+    eu-west-1: {rt: python3.12}
+  TierPolicy:
+    gold: {arn: arn:aws:iam::aws:policy/AdministratorAccess}
+    free: {arn: arn:aws:iam::aws:policy/ReadOnlyAccess}
+  TierAuth:
+    gold: {auth: AWS_IAM}
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {}
+      ManagedPolicyArns:
+        - !FindInMap [TierPolicy, !Ref Tier, arn]
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Handler: index.handler
+      Role: !GetAtt Role.Arn
+      Code: {ZipFile: x}
+      Runtime: !FindInMap [RegionRuntime, !Ref 'AWS::Region', rt]
+  Url:
+    Type: AWS::Lambda::Url
+    Properties:
+      TargetFunctionArn: !GetAtt Fn.Arn
+      AuthType: !FindInMap [TierAuth, !Ref Tier, auth, {DefaultValue: NONE}]
+  Fixed:
+    Type: AWS::Lambda::Function
+    Properties:
+      Handler: index.handler
+      Role: !GetAtt Role.Arn
+      Code: {ZipFile: x}
+      Runtime: !FindInMap [RegionRuntime, us-east-1, rt]
+`)
+	var got []string
+	for _, f := range fs {
+		switch f.RuleID {
+		case "FNS-CFG-031", "FNS-CFG-005", "FNS-CFG-012":
+			got = append(got, f.RuleID+" "+f.Resource+" "+f.Evidence)
+		}
+	}
+	want := []string{
+		"FNS-CFG-005 Fn managed policy AdministratorAccess",
+		"FNS-CFG-005 Fixed managed policy AdministratorAccess",
+		"FNS-CFG-031 Fn runtime nodejs14.x where !FindInMap RegionRuntime.${AWS::Region}.rt chooses it, deprecated since 2023-12-04",
+		"FNS-CFG-031 Fixed runtime nodejs14.x, deprecated since 2023-12-04",
+		"FNS-CFG-012 Fn function URL AuthType NONE where !FindInMap TierAuth.${!Ref Tier (parameter without default)}.auth chooses it",
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("findings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
