@@ -239,7 +239,7 @@ func checkKnownPredicate(predicateType string, predicate []byte, subjectSHA256 s
 			return fmt.Errorf("not a verdict predicate: %w", jsonerr.Plain(err, ""))
 		}
 		if vp.ScanTime.IsZero() || vp.Target.SHA256 == "" {
-			return errors.New("a verdict predicate needs scanTime and target.sha256 (fnscan scan -o json writes one under verdict; --sign-key attests it)")
+			return errors.New("a verdict predicate needs scanTime and target.sha256 (the JSON report's verdict is not one: fnscan scan --sign-key attests the verdict of a file target)")
 		}
 		if !strings.EqualFold(vp.Target.SHA256, subjectSHA256) {
 			return fmt.Errorf("the verdict is about sha256:%s, the artifact has sha256:%s", vp.Target.SHA256, subjectSHA256)

@@ -157,6 +157,17 @@ func cmdKeygen(_ context.Context, args []string, _, stderr io.Writer) error {
 }
 
 // isImage: images are signed in place, in a registry or an OCI layout.
+// signTarget is the one TARGET of sign, attest and verify: a file as scan
+// names it (zip:fn.zip is fn.zip, which scan --sign-key signed), an image
+// or a function.
+func signTarget(args []string, cmd string) (string, error) {
+	t, err := target(args, cmd)
+	if err != nil || isImage(t) {
+		return t, err
+	}
+	return signablePath(t), nil
+}
+
 func isImage(target string) bool {
 	return strings.HasPrefix(target, "registry:") || strings.HasPrefix(target, "oci-dir:")
 }
@@ -188,7 +199,7 @@ func cmdSign(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return usageErr(err)
 	}
-	art, err := target(pos, "sign")
+	art, err := signTarget(pos, "sign")
 	if err != nil {
 		return err
 	}
@@ -240,7 +251,7 @@ func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return usageErr(err)
 	}
-	art, err := target(pos, "attest")
+	art, err := signTarget(pos, "attest")
 	if err != nil {
 		return err
 	}
@@ -325,7 +336,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return usageErr(err)
 	}
-	art, err := target(pos, "verify")
+	art, err := signTarget(pos, "verify")
 	if err != nil {
 		return err
 	}

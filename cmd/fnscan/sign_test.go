@@ -196,6 +196,10 @@ func TestAttestVerifyCLI(t *testing.T) {
 	if !strings.Contains(out, "attestations: cyclonedx, verdict: pass") {
 		t.Fatalf("verify: %q", out)
 	}
+	// The target as scan names it: zip:fn.zip is the file scan --sign-key signed.
+	if out, _ := signRun(t, 0, "verify", "--key", p("k.pub"), "--bundle", sig, "zip:"+art); !strings.Contains(out, "verified") {
+		t.Errorf("verify zip:%s: %q", art, out)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
