@@ -23,6 +23,18 @@ type cfnTemplate struct {
 }
 
 func parseCloudFormation(file string, root *node) *Model {
+	t := newCFNTemplate(file, root)
+	if tr := root.get("Transform"); tr != nil {
+		for _, it := range tr.items() {
+			if s, _ := it.scalar(); strings.HasPrefix(s, "AWS::Serverless") {
+				t.model.Format = "SAM"
+			}
+		}
+	}
+	return t.read()
+}
+
+func newCFNTemplate(file string, root *node) *cfnTemplate {
 	warnings := expandLoops(root)
 	t := &cfnTemplate{
 		file:      file,
@@ -44,19 +56,21 @@ func parseCloudFormation(file string, root *node) *Model {
 			t.byType[typ] = append(t.byType[typ], id)
 		}
 	}
-	if tr := root.get("Transform"); tr != nil {
-		for _, it := range tr.items() {
-			if s, _ := it.scalar(); strings.HasPrefix(s, "AWS::Serverless") {
-				t.model.Format = "SAM"
-			}
-		}
-	}
+	return t
+}
+
+// read reads the template's resources into t.model. Functions already in
+// fnByID (a serverless.yml's, under their logical ids) are linked to, not
+// read.
+func (t *cfnTemplate) read() *Model {
 	ids := t.ids()
 	// Functions first: permissions, URLs, log groups and APIs attach to them.
 	for _, id := range ids {
 		switch t.typ(id) {
 		case "AWS::Serverless::Function", "AWS::Lambda::Function":
-			t.function(id)
+			if t.fnByID[id] == nil {
+				t.function(id)
+			}
 		}
 	}
 	for _, id := range ids {

@@ -23,6 +23,12 @@ func parseServerlessFile(file string, data []byte) (*Model, error) {
 			r.resources[id] = typ
 		}
 	}
+	// resources: CloudFormation merged into the generated stack, read by
+	// the CloudFormation reader, with the functions under their logical ids.
+	var cfn *cfnTemplate
+	if res := slsResources(root.get("resources")); res != nil {
+		cfn = newCFNTemplate(file, res)
+	}
 	root = slsVars(r.resolve(root))
 	m := &Model{File: file, Format: "serverless.yml"}
 	prov := root.get("provider")
@@ -46,9 +52,13 @@ func parseServerlessFile(file string, data []byte) (*Model, error) {
 	}
 	sharedRole := prov.path("iam", "role")
 	if sharedRole != nil && sharedRole.kind != nMap {
-		shared = []*Policy{{Kind: "role", Name: sharedRole.value().Text, Line: sharedRole.line}}
+		shared = cfn.slsRole(sharedRole)
 	} else if r := prov.get("role"); r != nil {
-		shared = []*Policy{{Kind: "role", Name: r.value().Text, Line: r.line}}
+		shared = cfn.slsRole(r)
+	} else if cfn != nil {
+		// Policy resources may name the generated role.
+		name, _ := sharedRole.get("name").scalar()
+		shared = append(shared, cfn.attached(slsRoleID, name)...)
 	}
 	rest := &API{ID: "ApiGatewayRestApi", Type: "serverless.yml http events", Kind: "REST"}
 	httpAPI := &API{ID: "HttpApi", Type: "serverless.yml httpApi events", Kind: "HTTP"}
@@ -76,7 +86,7 @@ func parseServerlessFile(file string, data []byte) (*Model, error) {
 			f.Tracing = slsTracing(fn.get("tracing"), prov.path("tracing", "lambda"))
 			if role := fn.get("role"); role != nil {
 				f.Role = role.value()
-				f.Policies = []*Policy{{Kind: "role", Name: f.Role.Text, Line: role.line}}
+				f.Policies = cfn.slsRole(role)
 			}
 			if u := fn.get("url"); u != nil {
 				f.URL = slsURL(name, u)
@@ -85,7 +95,21 @@ func parseServerlessFile(file string, data []byte) (*Model, error) {
 				slsEvent(ev, rest, httpAPI)
 			}
 			m.Functions = append(m.Functions, f)
+			if cfn != nil {
+				cfn.fnByID[slsLogicalID(name)] = f
+				if f.Name.IsKnown() {
+					cfn.fnByName[f.Name.Text] = f
+				}
+			}
 		}
+	}
+	if cfn != nil {
+		cm := cfn.read()
+		m.Functions = append(m.Functions, cm.Functions...)
+		m.APIs = append(m.APIs, cm.APIs...)
+		m.Domains = append(m.Domains, cm.Domains...)
+		m.Permissions = append(m.Permissions, cm.Permissions...)
+		m.Warnings = append(m.Warnings, cm.Warnings...)
 	}
 	if len(rest.Routes) > 0 {
 		rest.Line = rest.Routes[0].Line
@@ -115,6 +139,90 @@ func parseServerlessFile(file string, data []byte) (*Model, error) {
 		m.APIs = append(m.APIs, httpAPI)
 	}
 	return m, nil
+}
+
+// slsRoleID is the logical id of the role the Framework generates.
+const slsRoleID = "IamRoleLambdaExecution"
+
+// slsLogicalID is the logical id the Framework gives a function's
+// AWS::Lambda::Function (lib/plugins/aws/lib/naming.js,
+// getLambdaLogicalId): "-" becomes "Dash", "_" "Underscore", the first
+// letter is upper-cased and "LambdaFunction" appended, so my-fn is
+// MyDashfnLambdaFunction.
+func slsLogicalID(name string) string {
+	name = strings.NewReplacer("-", "Dash", "_", "Underscore").Replace(name)
+	if name != "" {
+		name = strings.ToUpper(name[:1]) + name[1:]
+	}
+	return name + "LambdaFunction"
+}
+
+// slsResources returns resources (a map, or a list of maps as
+// ${file(...)} includes give) as one template: Resources, Conditions,
+// Mappings, Parameters. Serverless variables outside !Sub are Unknown.
+func slsResources(res *node) *node {
+	if res == nil {
+		return nil
+	}
+	out := &node{kind: nMap, line: res.line}
+	for _, part := range res.items() {
+		for _, sec := range []string{"Resources", "Conditions", "Mappings", "Parameters"} {
+			v := part.get(sec)
+			if v == nil || v.kind != nMap {
+				continue
+			}
+			dst := out.get(sec)
+			if dst == nil {
+				dst = &node{kind: nMap, line: v.line}
+				out.set(sec, dst)
+			}
+			for i, k := range v.keys {
+				dst.set(k, slsVarsRaw(v.vals[i]))
+			}
+		}
+	}
+	if out.get("Resources") == nil {
+		return nil
+	}
+	return out
+}
+
+// slsVarsRaw is slsVars over an unresolved tree: a !Sub string's ${...}
+// are CloudFormation's, left to the resolver.
+func slsVarsRaw(n *node) *node {
+	if n == nil {
+		return nil
+	}
+	switch n.kind {
+	case nScalar:
+		return slsVars(n)
+	case nMap, nList:
+		if n.kind == nMap && len(n.keys) == 1 && n.keys[0] == "Fn::Sub" {
+			return n
+		}
+		c := *n
+		c.vals = make([]*node, len(n.vals))
+		for i, v := range n.vals {
+			c.vals[i] = slsVarsRaw(v)
+		}
+		return &c
+	}
+	return n
+}
+
+// slsRole reads a function's or the provider's role: the logical id of
+// an AWS::IAM::Role in resources (AdminRole, !GetAtt AdminRole.Arn) is
+// expanded; an ARN or a role from elsewhere is not.
+func (t *cfnTemplate) slsRole(role *node) []*Policy {
+	id := role.ref
+	if s, ok := role.scalar(); ok {
+		id = s
+	}
+	if t != nil && id != "" && t.typ(id) == "AWS::IAM::Role" {
+		return t.roleResource(id)
+	}
+	v := role.value()
+	return []*Policy{{Kind: "role", Name: v.Text, Line: role.line}}
 }
 
 // slsVars turns scalars holding a Serverless variable into Unknown values.
