@@ -213,10 +213,15 @@ func nameKind(name string) kind {
 	return nameOther
 }
 
+const fetchedRef = `^arn:aws[\w-]*:(?:secretsmanager|ssm|kms):|^/aws/reference/`
+
 var (
-	urlPassword    = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+:([^\s/@]+)@`)
-	paramPassword  = regexp.MustCompile(`(?i)(?:^|;)\s*(?:password|pwd)\s*=\s*([^;]+)`)
-	referenceRe    = regexp.MustCompile(`\{\{resolve:|\$\{|^arn:aws[\w-]*:(?:secretsmanager|ssm|kms):|^/aws/reference/|^(?:ssm|secretsmanager|vault):|^\$[A-Za-z_]\w*$`)
+	urlPassword   = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+:([^\s/@]+)@`)
+	paramPassword = regexp.MustCompile(`(?i)(?:^|;)\s*(?:password|pwd)\s*=\s*([^;]+)`)
+	// fetchedRefRe: values the function fetches the secret with at run
+	// time; referenceRe adds those resolved at deploy or from a variable.
+	fetchedRefRe   = regexp.MustCompile(fetchedRef)
+	referenceRe    = regexp.MustCompile(`\{\{resolve:|\$\{|` + fetchedRef + `|^(?:ssm|secretsmanager|vault):|^\$[A-Za-z_]\w*$`)
 	ssmPathRe      = regexp.MustCompile(`^/[\w.\-]+(?:/[\w.\-]+)+/?$`)
 	numberOrBoolRe = regexp.MustCompile(`(?i)^(?:true|false|yes|no|on|off|null|none|[-+]?[0-9]+(?:\.[0-9]+)?)$`)
 )

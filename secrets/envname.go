@@ -1,7 +1,5 @@
 package secrets
 
-import "regexp"
-
 // Exported views of the deployment-config heuristics, for the deploy
 // package, which judges the same environment variables as part of a
 // function's configuration. Neither returns a secret in full.
@@ -33,5 +31,3 @@ func SecretName(name string) bool {
 func EnvReference(value string) bool {
 	return fetchedRefRe.MatchString(value) || ssmPathRe.MatchString(value)
 }
-
-var fetchedRefRe = regexp.MustCompile(`^arn:aws[\w-]*:(?:secretsmanager|ssm|kms):|^/aws/reference/`)
