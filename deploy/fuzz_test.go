@@ -44,6 +44,8 @@ func FuzzParseFile(f *testing.F) {
 		}
 		return nil
 	})
+	// A resource block without a name label (role policies once panicked).
+	f.Add("main.tf", []byte(`resource"aws_lambda_function"""{role=aws_iam_role.api}resource"aws_iam_role""api"{}resource"aws_iam_role_policy"{0=""}`))
 	f.Fuzz(func(t *testing.T, name string, data []byte) {
 		for _, n := range []string{name, "template.yaml", "serverless.yml", "main.tf", "fn.json"} {
 			m, err := ParseFile(n, data)

@@ -318,3 +318,100 @@ Resources:
 		t.Errorf("IAM findings:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// A Terraform policy document merges its source_policy_documents and
+// override_policy_documents (a statement of the same Sid replaced), and
+// aws_iam_policy_attachment and aws_iam_role_policy_attachments_exclusive
+// attach to a role as aws_iam_role_policy_attachment does.
+func TestTerraformMergedDocumentsAndAttachments(t *testing.T) {
+	fs := checkText(t, "main.tf", `
+data "aws_iam_policy_document" "base" {
+  statement {
+    actions   = ["s3:*"]
+    resources = ["*"]
+  }
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:*"]
+    resources = ["*"]
+  }
+}
+
+data "aws_iam_policy_document" "combined" {
+  source_policy_documents = [data.aws_iam_policy_document.base.json]
+  override_policy_documents = [<<JSON
+{"Statement": [
+  {"Sid": "Tables", "Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/t"},
+  {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}
+]}
+JSON
+  ]
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream"]
+    resources = ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/fn:*"]
+  }
+  statement {
+    sid       = "Tables"
+    actions   = ["dynamodb:*"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role" "fn" {
+  name               = "fn-role"
+  assume_role_policy = "{}"
+}
+
+resource "aws_iam_role_policy" "p" {
+  role   = aws_iam_role.fn.id
+  policy = data.aws_iam_policy_document.combined.json
+}
+
+resource "aws_iam_policy_attachment" "admin" {
+  name       = "admin"
+  roles      = [aws_iam_role.fn.name]
+  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+}
+
+resource "aws_iam_role_policy_attachments_exclusive" "x" {
+  role_name   = "fn-role"
+  policy_arns = ["arn:aws:iam::aws:policy/PowerUserAccess"]
+}
+
+resource "aws_iam_policy_attachment" "other" {
+  name       = "other"
+  roles      = ["someone-else"]
+  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+}
+
+resource "aws_lambda_function" "fn" {
+  function_name = "fn"
+  role          = aws_iam_role.fn.arn
+  handler       = "index.handler"
+  runtime       = "python3.12"
+  filename      = "fn.zip"
+}
+`)
+	got := iamFindings(fs)
+	for _, want := range []string{
+		"FNS-CFG-002 aws_lambda_function.fn s3:* on * (inline policy aws_iam_role_policy.p)",
+		"FNS-CFG-004 aws_lambda_function.fn iam:PassRole on * (inline policy aws_iam_role_policy.p)",
+		"FNS-CFG-005 aws_lambda_function.fn managed policy AdministratorAccess",
+		"FNS-CFG-005 aws_lambda_function.fn managed policy PowerUserAccess",
+	} {
+		if !strings.Contains(got, want+"\n") {
+			t.Errorf("missing %q in\n%s", want, got)
+		}
+	}
+	// The source's logs:* and the document's dynamodb:* are replaced by
+	// statements of their Sid.
+	for _, not := range []string{"logs:*", "dynamodb:*"} {
+		if strings.Contains(got, not) {
+			t.Errorf("%s replaced by its Sid still reported:\n%s", not, got)
+		}
+	}
+	if n := strings.Count(got, "AdministratorAccess"); n != 1 {
+		t.Errorf("AdministratorAccess %d times (the other role's attachment counted?):\n%s", n, got)
+	}
+}

@@ -115,6 +115,8 @@ type Policy struct {
 
 // Statement is one IAM policy statement.
 type Statement struct {
+	// Sid is the statement id, where given.
+	Sid         string
 	Effect      Value
 	Actions     []Value
 	NotAction   bool

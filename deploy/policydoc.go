@@ -36,6 +36,7 @@ func statements(doc *node) ([]Statement, bool) {
 
 func statement(s *node) Statement {
 	st := Statement{Effect: s.get("Effect").value(), Line: s.line}
+	st.Sid, _ = s.get("Sid").scalar()
 	acts := s.get("Action")
 	if acts == nil {
 		if acts = s.get("NotAction"); acts != nil {

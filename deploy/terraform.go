@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -108,8 +109,10 @@ func (t *tfFile) function(name string) {
 }
 
 // rolePolicies collects what an aws_iam_role of this file grants: inline
-// policies, managed_policy_arns, aws_iam_role_policy and
-// aws_iam_role_policy_attachment resources naming it.
+// policies, managed_policy_arns, and the aws_iam_role_policy,
+// aws_iam_role_policy_attachment, aws_iam_policy_attachment and
+// aws_iam_role_policy_attachments_exclusive resources naming it, by
+// reference or by its literal name.
 func (t *tfFile) rolePolicies(role *node) []*Policy {
 	if role == nil || role.kind != nUnknown || !strings.HasPrefix(role.ref, "aws_iam_role.") {
 		v := role.value()
@@ -119,6 +122,14 @@ func (t *tfFile) rolePolicies(role *node) []*Policy {
 	rb := t.body("aws_iam_role", rname)
 	if rb == nil {
 		return []*Policy{{Kind: "role", Name: role.ref, Line: role.line}}
+	}
+	literal, _ := rb.get("name").scalar()
+	names := func(r *node) bool {
+		if r == nil {
+			return false
+		}
+		s, ok := r.scalar()
+		return r.ref == role.ref || (ok && literal != "" && s == literal)
 	}
 	var out []*Policy
 	for _, ip := range rb.get("inline_policy").items() {
@@ -130,14 +141,28 @@ func (t *tfFile) rolePolicies(role *node) []*Policy {
 	}
 	for _, name := range t.names("aws_iam_role_policy") {
 		b := t.body("aws_iam_role_policy", name)
-		if b.get("role").ref == role.ref {
+		if names(b.get("role")) {
 			out = append(out, t.policy("aws_iam_role_policy."+name, b.get("policy"), b.line))
 		}
 	}
 	for _, name := range t.names("aws_iam_role_policy_attachment") {
 		b := t.body("aws_iam_role_policy_attachment", name)
-		if b.get("role").ref == role.ref {
+		if names(b.get("role")) {
 			out = append(out, t.policyArn(b.get("policy_arn")))
+		}
+	}
+	for _, name := range t.names("aws_iam_policy_attachment") {
+		b := t.body("aws_iam_policy_attachment", name)
+		if slices.ContainsFunc(b.get("roles").items(), names) {
+			out = append(out, t.policyArn(b.get("policy_arn")))
+		}
+	}
+	for _, name := range t.names("aws_iam_role_policy_attachments_exclusive") {
+		b := t.body("aws_iam_role_policy_attachments_exclusive", name)
+		if names(b.get("role_name")) {
+			for _, arn := range b.get("policy_arns").items() {
+				out = append(out, t.policyArn(arn))
+			}
 		}
 	}
 	return out
@@ -168,11 +193,53 @@ func (t *tfFile) policy(name string, v *node, line int) *Policy {
 			p.Statements, p.Expanded = statements(tfPolicyText(doc))
 		}
 	case v.kind == nUnknown && strings.HasPrefix(v.ref, "data.aws_iam_policy_document."):
-		if d := t.data.get("aws_iam_policy_document").get(strings.TrimPrefix(v.ref, "data.aws_iam_policy_document.")); d != nil {
-			p.Statements, p.Expanded = tfPolicyDocument(d), true
-		}
+		p.Statements, p.Expanded = t.policyDocument(v.ref, 0)
 	}
 	return p
+}
+
+// policyDocument reads a data "aws_iam_policy_document" with the documents
+// it merges, as the provider does: source_policy_documents' statements
+// first, replaced by the document's own of the same Sid, then
+// override_policy_documents' replacing those of their Sid and adding the
+// rest. A document that cannot be read leaves the result not Expanded.
+func (t *tfFile) policyDocument(ref string, depth int) ([]Statement, bool) {
+	d := t.data.get("aws_iam_policy_document").get(strings.TrimPrefix(ref, "data.aws_iam_policy_document."))
+	if d == nil || depth > 10 {
+		return nil, false
+	}
+	var out []Statement
+	ok := true
+	merge := func(sts []Statement) {
+		for _, st := range sts {
+			i := slices.IndexFunc(out, func(o Statement) bool { return st.Sid != "" && o.Sid == st.Sid })
+			if i >= 0 {
+				out[i] = st
+			} else {
+				out = append(out, st)
+			}
+		}
+	}
+	doc := func(v *node) []Statement {
+		var sts []Statement
+		var expanded bool
+		if v.kind == nUnknown && strings.HasPrefix(v.ref, "data.aws_iam_policy_document.") {
+			sts, expanded = t.policyDocument(v.ref, depth+1)
+		} else {
+			p := t.policy("", v, v.line)
+			sts, expanded = p.Statements, p.Expanded
+		}
+		ok = ok && expanded
+		return sts
+	}
+	for _, v := range d.get("source_policy_documents").items() {
+		out = append(out, doc(v)...)
+	}
+	merge(tfPolicyDocument(d))
+	for _, v := range d.get("override_policy_documents").items() {
+		merge(doc(v))
+	}
+	return out, ok
 }
 
 // jsonTemplate makes a JSON policy with Terraform interpolations parse:
@@ -282,6 +349,7 @@ func tfPolicyDocument(d *node) []Statement {
 	for _, s := range d.get("statement").items() {
 		s = tfPolicyText(s)
 		st := Statement{Effect: s.get("effect").value(), Line: s.line}
+		st.Sid, _ = s.get("sid").scalar()
 		if st.Effect.IsAbsent() {
 			st.Effect = known("Allow", s.line)
 		}
