@@ -71,6 +71,25 @@ type checker struct {
 	now  time.Time
 	out  []Finding
 	seen map[string]bool
+	red  *secrets.Redactor
+	// noRules: the secret rules did not load; knownFormat finds nothing.
+	noRules bool
+}
+
+// knownFormat reports a value holding a secret of a known format (a
+// Stripe or GitHub token) whatever its variable is called, found by the
+// secrets stage's rules, and returns the value with the secret redacted.
+// A name such as STRIPE or GITHUB says nothing, so EnvSecret misses it.
+func (c *checker) knownFormat(v string) (string, bool) {
+	if c.red == nil {
+		c.red = secrets.StartRedactor()
+		c.noRules = c.red.Ready() != nil
+	}
+	if c.noRules || secrets.EnvReference(v) {
+		return "", false
+	}
+	red := c.red.Redact(v)
+	return red, red != v
 }
 
 func line(ls ...int) int {
@@ -119,7 +138,11 @@ func (c *checker) function(f *Function) {
 		if !e.Value.IsKnown() {
 			continue
 		}
-		if red, ok := secrets.EnvSecret(e.Name, e.Value.Text); ok {
+		red, ok := secrets.EnvSecret(e.Name, e.Value.Text)
+		if !ok {
+			red, ok = c.knownFormat(e.Value.Text)
+		}
+		if ok {
 			if secretNamed == "" {
 				secretNamed = e.Name
 			}

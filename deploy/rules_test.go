@@ -221,3 +221,32 @@ func TestEnvReferenceNeedsNoKMS(t *testing.T) {
 		}
 	}
 }
+
+// A token of a known format is a literal secret whatever its variable is
+// called; the evidence holds it redacted.
+func TestEnvSecretByFormat(t *testing.T) {
+	fs := checkText(t, "template.yaml", `AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      Role: arn:aws:iam::123456789012:role/fn
+      Code: {ZipFile: x}
+      Environment:
+        Variables:
+          GITHUB: ghp_R2d9kX7mQ4vL8nT1pZ6sW3yB5cF0hJ2eK9aU
+          TABLE: orders
+`)
+	var got []string
+	for _, f := range fs {
+		if f.RuleID == "FNS-CFG-020" || f.RuleID == "FNS-CFG-021" {
+			got = append(got, f.RuleID+" "+f.Evidence)
+		}
+	}
+	want := []string{"FNS-CFG-021 environment has GITHUB; no KmsKeyArn", "FNS-CFG-020 GITHUB = ghp_…(40 chars)"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
