@@ -120,5 +120,6 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// ParseAge reads a maximum database age: "30d" or a Go duration ("720h").
+// ParseAge reads a maximum age (of the database, of an attestation):
+// "30d" or a Go duration ("720h").
 func ParseAge(s string) (time.Duration, error) { return policy.ParseAge(s) }

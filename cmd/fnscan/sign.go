@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/fnscan/fnscan/aws"
-	"github.com/fnscan/fnscan/policy"
+	"github.com/fnscan/fnscan/scan"
 	"github.com/fnscan/fnscan/sign"
 
 	// KMS keys (--key awskms://…, gcpkms://…, hashivault://…), as cosign
@@ -299,7 +299,7 @@ func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // parseAge reads a Go duration, or whole days as "7d".
 func parseAge(s string) (time.Duration, error) {
-	d, err := policy.ParseAge(s)
+	d, err := scan.ParseAge(s)
 	if err != nil {
 		return 0, fmt.Errorf("--max-age %w", err)
 	}
