@@ -96,6 +96,12 @@ func cdxVulnerabilities(r *result.Result) []cyclonedx.Vulnerability {
 	return out
 }
 
+// labelled: the severity is a rating's label (GHSA's, Ubuntu's priority),
+// not a CVSS score.
+func labelled(v result.Vulnerability) bool {
+	return v.SeveritySource != "" && !strings.HasPrefix(v.SeveritySource, "CVSS:")
+}
+
 func cdxVulnerability(v result.Vulnerability) cyclonedx.Vulnerability {
 	cv := cyclonedx.Vulnerability{
 		BOMRef: v.ID + "/" + v.Package.PURL, ID: v.ID, Description: v.Summary,
@@ -108,7 +114,7 @@ func cdxVulnerability(v result.Vulnerability) cyclonedx.Vulnerability {
 		score := c.Score
 		ratings = append(ratings, cyclonedx.VulnerabilityRating{Score: &score, Severity: cdxSeverity(vuln.Level(c.Version, c.Score)), Method: cdxMethod(c.Version), Vector: c.Vector})
 	}
-	if len(ratings) == 0 || v.SeveritySource == "ghsa" {
+	if len(ratings) == 0 || labelled(v) {
 		ratings = append(ratings, cyclonedx.VulnerabilityRating{Severity: cdxSeverity(v.Severity), Method: cyclonedx.ScoringMethodOther})
 	}
 	cv.Ratings = &ratings

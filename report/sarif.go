@@ -284,9 +284,10 @@ func (sarifFormat) Write(w io.Writer, r *result.Result) error {
 }
 
 // vulnScore is the CVSS score behind the severity, or, for a severity
-// from the GHSA rating alone, its level's score (0.0 would read as low).
+// from a label alone (GHSA, Ubuntu), its level's score (0.0 would read as
+// low).
 func vulnScore(v result.Vulnerability) string {
-	if v.SeverityScore > 0 && v.SeveritySource != "ghsa" {
+	if v.SeverityScore > 0 && !labelled(v) {
 		return fmt.Sprintf("%.1f", v.SeverityScore)
 	}
 	return configScore(v.Severity)

@@ -72,11 +72,8 @@ func OnlineMatch(ctx context.Context, baseURL string, pkgs []Package, client *ht
 	}
 	groups := groupPackages(pkgs)
 	ids := make([][]string, len(groups))
-	for start := 0; start < len(groups); start += queryBatchSize {
-		end := min(start+queryBatchSize, len(groups))
-		if err := queryGroups(ctx, client, baseURL, groups[start:end], ids[start:end]); err != nil {
-			return nil, err
-		}
+	if err := queryGroups(ctx, client, baseURL, groups, ids); err != nil {
+		return nil, err
 	}
 	entries, err := fetchVulns(ctx, client, baseURL, ids)
 	if err != nil {
@@ -100,44 +97,64 @@ func OnlineMatch(ctx context.Context, baseURL string, pkgs []Package, client *ht
 	return out, nil
 }
 
-// queryGroups fills ids[i] for groups[i], following next_page_token.
+// queryGroups fills ids[i] for groups[i], following next_page_token. A
+// package is asked for by each of its names: distro records name the
+// source package (openssl), not the binary one installed (libssl3).
 func queryGroups(ctx context.Context, client *http.Client, baseURL string, groups []*pkgGroup, ids [][]string) error {
-	pending := make([]int, len(groups))
-	tokens := make([]string, len(groups))
-	for i := range groups {
-		pending[i] = i
+	type query struct {
+		group       int
+		name, token string
 	}
+	var pending []query
+	for i, g := range groups {
+		// The name as found (the API normalises where the ecosystem
+		// does), then the source package's.
+		pending = append(pending, query{group: i, name: g.r.name})
+		for _, name := range g.r.names[1:] {
+			pending = append(pending, query{group: i, name: name})
+		}
+	}
+	seen := make([]map[string]bool, len(groups))
 	for page := 0; len(pending) > 0; page++ {
 		if page == maxPages {
 			return fmt.Errorf("osv querybatch: more than %d pages of results", maxPages)
 		}
-		var req struct {
-			Queries []apiQuery `json:"queries"`
-		}
-		for _, i := range pending {
-			r := groups[i].r
-			req.Queries = append(req.Queries, apiQuery{
-				Package:   apiPackage{Name: r.name, Ecosystem: r.eco},
-				Version:   r.version,
-				PageToken: tokens[i],
-			})
-		}
-		var resp apiBatchResponse
-		if err := postJSON(ctx, client, baseURL+"/v1/querybatch", req, &resp); err != nil {
-			return err
-		}
-		if len(resp.Results) != len(pending) {
-			return fmt.Errorf("osv querybatch: %d results for %d queries", len(resp.Results), len(pending))
-		}
-		var next []int
-		for k, res := range resp.Results {
-			i := pending[k]
-			for _, v := range res.Vulns {
-				ids[i] = append(ids[i], v.ID)
+		var next []query
+		for start := 0; start < len(pending); start += queryBatchSize {
+			batch := pending[start:min(start+queryBatchSize, len(pending))]
+			var req struct {
+				Queries []apiQuery `json:"queries"`
 			}
-			if res.NextPageToken != "" {
-				tokens[i] = res.NextPageToken
-				next = append(next, i)
+			for _, q := range batch {
+				r := groups[q.group].r
+				req.Queries = append(req.Queries, apiQuery{
+					Package:   apiPackage{Name: q.name, Ecosystem: r.eco},
+					Version:   r.version,
+					PageToken: q.token,
+				})
+			}
+			var resp apiBatchResponse
+			if err := postJSON(ctx, client, baseURL+"/v1/querybatch", req, &resp); err != nil {
+				return err
+			}
+			if len(resp.Results) != len(batch) {
+				return fmt.Errorf("osv querybatch: %d results for %d queries", len(resp.Results), len(batch))
+			}
+			for k, res := range resp.Results {
+				q := batch[k]
+				if seen[q.group] == nil {
+					seen[q.group] = map[string]bool{}
+				}
+				for _, v := range res.Vulns {
+					if !seen[q.group][v.ID] {
+						seen[q.group][v.ID] = true
+						ids[q.group] = append(ids[q.group], v.ID)
+					}
+				}
+				if res.NextPageToken != "" {
+					q.token = res.NextPageToken
+					next = append(next, q)
+				}
 			}
 		}
 		pending = next

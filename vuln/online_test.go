@@ -19,6 +19,7 @@ import (
 type fakeOSVAPI struct {
 	mu      sync.Mutex
 	answers map[string][]string // "ecosystem/name@version" -> ids
+	records map[string]string   // id -> record, beside testdata's
 	queries []apiQuery
 }
 
@@ -63,6 +64,10 @@ func (f *fakeOSVAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(resp)
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/vulns/"):
 		id := strings.TrimPrefix(r.URL.Path, "/v1/vulns/")
+		if rec, ok := f.records[id]; ok {
+			w.Write([]byte(rec))
+			return
+		}
 		matches, _ := filepath.Glob(filepath.Join("testdata", "osv", "*", id+".json"))
 		if len(matches) != 1 {
 			http.Error(w, `{"code":5,"message":"Bug not found."}`, http.StatusNotFound)
@@ -118,5 +123,29 @@ func TestOnlineMatch(t *testing.T) {
 	api.answers["npm/left-pad@1.0.0"] = []string{"GHSA-none-none-none"}
 	if _, err := OnlineMatch(context.Background(), srv.URL, pkgs, srv.Client()); err == nil || !strings.Contains(err.Error(), "GHSA-none-none-none") {
 		t.Errorf("missing record: %v, want an error naming it", err)
+	}
+}
+
+// Distro records name the source package: a binary package is asked for
+// by its own name and its source's, as the local database matches it.
+func TestOnlineMatchSourcePackage(t *testing.T) {
+	api := &fakeOSVAPI{
+		answers: map[string][]string{"Alpine:v3.10/openssl@1.1.1d-r2": {"ALPINE-CVE-2020-1967"}},
+		records: map[string]string{"ALPINE-CVE-2020-1967": `{"schema_version": "1.6.0", "id": "ALPINE-CVE-2020-1967", "modified": "2024-01-01T00:00:00Z",
+			"affected": [{"package": {"ecosystem": "Alpine:v3.10", "name": "openssl"},
+			"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.1.1g-r0"}]}]}]}`},
+	}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	pkgs := []Package{
+		{PURL: "pkg:apk/alpine/libssl1.1@1.1.1d-r2?arch=x86_64&distro=alpine-3.10.4&upstream=openssl", Source: "openssl"},
+		{PURL: "pkg:apk/alpine/libcrypto1.1@1.1.1d-r2?arch=x86_64&distro=alpine-3.10.4&upstream=openssl", Source: "openssl"},
+	}
+	fs, err := OnlineMatch(context.Background(), srv.URL, pkgs, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 2 || fs[0].ID != "ALPINE-CVE-2020-1967" || fs[1].ID != "ALPINE-CVE-2020-1967" || !reflect.DeepEqual(fs[0].FixedVersions, []string{"1.1.1g-r0"}) {
+		t.Errorf("findings %+v", fs)
 	}
 }

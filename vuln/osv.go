@@ -81,4 +81,7 @@ const (
 	SeverityCVSSV2 = "CVSS_V2"
 	SeverityCVSSV3 = "CVSS_V3"
 	SeverityCVSSV4 = "CVSS_V4"
+	// SeverityUbuntu is Canonical's priority (negligible, low, medium,
+	// high, critical, untriaged), the only severity of many UBUNTU- records.
+	SeverityUbuntu = "Ubuntu"
 )

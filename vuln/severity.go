@@ -25,7 +25,7 @@ const (
 type Severity struct {
 	Level  string  // one of the Level constants
 	Score  float64 // base score; 0 when Source is "ghsa" or empty
-	Source string  // "CVSS:2.0", "CVSS:3.0", "CVSS:3.1", "CVSS:4.0", "ghsa" or "" for UNKNOWN
+	Source string  // "CVSS:2.0", "CVSS:3.0", "CVSS:3.1", "CVSS:4.0", "ghsa", "ubuntu" or "" for UNKNOWN
 }
 
 // CVSS is one scored vector from a record.
@@ -165,12 +165,37 @@ func recordSeverity(e *brief, affected []int) (Severity, []CVSS) {
 			best = sev
 		}
 	}
-	// GitHub's reviewed rating counts like a score: the highest level
-	// wins, and on a tie the CVSS score, which says more, is kept.
+	// GitHub's reviewed rating and Ubuntu's priority count like a score:
+	// the highest level wins, and on a tie the CVSS score, which says
+	// more, is kept.
 	if l := ghsaLevel(e.GHSASeverity); l != "" && Rank(l) > Rank(best.Level) {
-		return Severity{Level: l, Source: "ghsa"}, scored
+		best = Severity{Level: l, Source: "ghsa"}
+	}
+	for _, s := range entries {
+		if l := ubuntuLevel(s); l != "" && Rank(l) > Rank(best.Level) {
+			best = Severity{Level: l, Source: "ubuntu"}
+		}
 	}
 	return best, scored
+}
+
+// ubuntuLevel reads an Ubuntu priority; "negligible" is LOW, the lowest
+// level there is, and "untriaged" no level.
+func ubuntuLevel(s SeverityEntry) string {
+	if s.Type != SeverityUbuntu {
+		return ""
+	}
+	switch strings.ToLower(strings.TrimSpace(s.Score)) {
+	case "critical":
+		return LevelCritical
+	case "high":
+		return LevelHigh
+	case "medium":
+		return LevelMedium
+	case "low", "negligible":
+		return LevelLow
+	}
+	return ""
 }
 
 func databaseSeverity(raw json.RawMessage) string {

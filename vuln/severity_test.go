@@ -91,6 +91,11 @@ func TestRecordSeverity(t *testing.T) {
 		{"tie keeps the cvss score", brief{Severity: []SeverityEntry{v31}, GHSASeverity: "HIGH"}, nil, Severity{LevelHigh, 7.5, "CVSS:3.1"}, 1},
 		{"ghsa critical", brief{GHSASeverity: "CRITICAL"}, nil, Severity{LevelCritical, 0, "ghsa"}, 0},
 		{"unknown", brief{GHSASeverity: "whatever"}, nil, Severity{Level: LevelUnknown}, 0},
+		{"ubuntu priority alone", brief{Severity: []SeverityEntry{{Type: SeverityUbuntu, Score: "high"}}}, nil, Severity{LevelHigh, 0, "ubuntu"}, 0},
+		{"ubuntu negligible is low", brief{Severity: []SeverityEntry{{Type: SeverityUbuntu, Score: "negligible"}}}, nil, Severity{LevelLow, 0, "ubuntu"}, 0},
+		{"ubuntu untriaged", brief{Severity: []SeverityEntry{{Type: SeverityUbuntu, Score: "untriaged"}}}, nil, Severity{Level: LevelUnknown}, 0},
+		{"ubuntu below cvss", brief{Severity: []SeverityEntry{v31, {Type: SeverityUbuntu, Score: "medium"}}}, nil, Severity{LevelHigh, 7.5, "CVSS:3.1"}, 1},
+		{"ubuntu above cvss", brief{Severity: []SeverityEntry{v2, {Type: SeverityUbuntu, Score: "critical"}}}, nil, Severity{LevelCritical, 0, "ubuntu"}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
