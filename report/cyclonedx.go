@@ -99,7 +99,7 @@ func cdxVulnerabilities(r *result.Result) []cyclonedx.Vulnerability {
 // labelled: the severity is a rating's label (GHSA's, Ubuntu's priority),
 // not a CVSS score.
 func labelled(v result.Vulnerability) bool {
-	return v.SeveritySource != "" && !strings.HasPrefix(v.SeveritySource, "CVSS:")
+	return v.SeveritySource == "ghsa" || v.SeveritySource == "ubuntu"
 }
 
 func cdxVulnerability(v result.Vulnerability) cyclonedx.Vulnerability {
