@@ -31,7 +31,7 @@ func (c Config) Validate() error {
 	case "", "NONE", "UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL":
 		return nil
 	}
-	return fmt.Errorf("--fail-on %q: want none, low, medium, high or critical", c.FailOn)
+	return fmt.Errorf("--fail-on %q: want none, low, medium, high, critical or unknown", c.FailOn)
 }
 
 // Verdict is the decision and why.
@@ -54,7 +54,7 @@ func Evaluate(res *result.Result, cfg Config) Verdict {
 		}
 		seen[f.Package][f.ID] = true
 		v.Counts[f.Severity]++
-		if fails(f.Severity, v.FailOn) {
+		if Fails(f.Severity, v.FailOn) {
 			failing[f.Severity]++
 		}
 	}
@@ -65,7 +65,7 @@ func Evaluate(res *result.Result, cfg Config) Verdict {
 			v.ConfigCounts = map[string]int{}
 		}
 		v.ConfigCounts[m.Severity]++
-		if fails(m.Severity, v.FailOn) {
+		if Fails(m.Severity, v.FailOn) {
 			failingConfig[m.Severity]++
 		}
 	}
@@ -75,7 +75,11 @@ func Evaluate(res *result.Result, cfg Config) Verdict {
 	}
 	sort.Slice(levelsFailing, func(i, j int) bool { return vuln.Rank(levelsFailing[i]) > vuln.Rank(levelsFailing[j]) })
 	for _, l := range levelsFailing {
-		v.Reasons = append(v.Reasons, fmt.Sprintf("%s (fail-on %s)", plural(failing[l], l+" vulnerability", l+" vulnerabilities"), v.FailOn))
+		why := "fail-on " + v.FailOn
+		if l == vuln.LevelUnknown && v.FailOn != vuln.LevelUnknown {
+			why += ": unrated, not known to be below it"
+		}
+		v.Reasons = append(v.Reasons, fmt.Sprintf("%s (%s)", plural(failing[l], l+" vulnerability", l+" vulnerabilities"), why))
 	}
 	levelsFailing = levelsFailing[:0]
 	for l := range failingConfig {
@@ -103,16 +107,19 @@ func Evaluate(res *result.Result, cfg Config) Verdict {
 	return v
 }
 
-// fails: a finding at or above the threshold; UNKNOWN fails only a gate
-// set to UNKNOWN (everything), "" and NONE fail nothing.
-func fails(severity, failOn string) bool {
+// Fails says whether a finding of this severity fails a gate set to
+// failOn: at or above the threshold, and unrated (UNKNOWN: the record has
+// no severity, as no Go vulndb record and most PyPI ones do) at any
+// threshold, since it is not known to be below it; "" and NONE fail
+// nothing. failOn UNKNOWN fails everything.
+func Fails(severity, failOn string) bool {
 	switch failOn {
 	case "", "NONE":
 		return false
 	case vuln.LevelUnknown:
 		return true
 	}
-	return severity != vuln.LevelUnknown && vuln.Rank(severity) >= vuln.Rank(failOn)
+	return severity == vuln.LevelUnknown || vuln.Rank(severity) >= vuln.Rank(failOn)
 }
 
 func plural(n int, one, many string) string {

@@ -6,9 +6,9 @@ import (
 	"io"
 	"strings"
 
+	"github.com/fnscan/fnscan/policy"
 	"github.com/fnscan/fnscan/result"
 	"github.com/fnscan/fnscan/secrets"
-	"github.com/fnscan/fnscan/vuln"
 )
 
 // junitFormat writes JUnit XML for CI systems that read only test reports
@@ -118,7 +118,7 @@ func (junitFormat) Write(w io.Writer, r *result.Result) error {
 		s := junitSuite{Name: junitSuiteVulns}
 		for _, v := range r.Vulnerabilities {
 			c := vulnCase(v, target, p)
-			if gateCounts(v.Severity, failOn) {
+			if policy.Fails(v.Severity, failOn) {
 				c.Failure = &junitMessage{Message: vulnMessage(v, p), Type: v.Severity, Text: string(c.SystemOut)}
 				c.SystemOut = ""
 			}
@@ -163,7 +163,7 @@ func (junitFormat) Write(w io.Writer, r *result.Result) error {
 		s := junitSuite{Name: junitSuiteConfig}
 		for _, m := range r.Misconfigurations {
 			c := misconfigCase(m, p)
-			if gateCounts(m.Severity, failOn) {
+			if policy.Fails(m.Severity, failOn) {
 				msg := p(m.Resource) + ": " + p(m.Title)
 				if m.Evidence != "" {
 					msg += " (" + p(m.Evidence) + ")"
@@ -364,19 +364,6 @@ func suppressedMessage(s *result.Suppression, details string, p func(string) str
 		details += "suppressed by: " + p(s.Source) + "\n"
 	}
 	return &junitMessage{Message: "suppressed: " + p(s.String()), Text: details}
-}
-
-// gateCounts: a finding counts against the gate at or above the
-// threshold; UNKNOWN counts only under fail-on UNKNOWN, nothing under
-// none (policy.Evaluate's rule).
-func gateCounts(severity, failOn string) bool {
-	switch failOn {
-	case "", "NONE":
-		return false
-	case vuln.LevelUnknown:
-		return true
-	}
-	return severity != vuln.LevelUnknown && vuln.Rank(severity) >= vuln.Rank(failOn)
 }
 
 // secretsCount: secrets count against the gate when the verdict names

@@ -51,7 +51,7 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 	var sf scanFlags
 	sf.register(fs)
 	if cmd == "scan" {
-		fs.StringVar(&sf.failOn, "fail-on", "", "exit 1 on a vulnerability or misconfiguration at or above this severity (low, medium, high, critical; default high, or the policy file's) and on any secret; none only reports")
+		fs.StringVar(&sf.failOn, "fail-on", "", "exit 1 on a vulnerability or misconfiguration at or above this severity (low, medium, high, critical; default high, or the policy file's), on an unrated vulnerability and on any secret; none only reports")
 	}
 	fs.StringVar(&sf.baseline, "baseline", "", "previous JSON report: secrets with fingerprints in it are suppressed")
 	fs.StringVar(&sf.policy, "policy", "", "policy file (YAML): failOn, ignores with reason and expiry, VEX documents (see docs/policy.md)")
