@@ -224,10 +224,17 @@ func TestVEX(t *testing.T) {
 	}
 
 	for _, bad := range []string{
-		`{"statements": [{"vulnerability": {"name": "X"}, "status": "maybe"}]}`,
-		`{"statements": [{"vulnerability": {"name": "X"}, "products": [{"@id": "pkg:npm/a"}], "status": "not_affected"}]}`,
-		`{"statements": [{"vulnerability": {"name": "X"}, "products": [{"@id": "pkg:npm/a"}], "status": "not_affected", "justification": "because"}]}`,
-		`{"statements": [{"vulnerability": {"name": "X"}, "products": 5, "status": "fixed"}]}`,
+		// Which statement is newest decides: a time that does not read is
+		// an error, and OpenVEX requires the document's.
+		`{"statements": [{"vulnerability": {"name": "X"}, "products": [{"@id": "pkg:npm/a"}], "status": "fixed"}]}`,
+		`{"timestamp": "2026-06-01", "statements": [{"vulnerability": {"name": "X"}, "products": [{"@id": "pkg:npm/a"}], "status": "fixed"}]}`,
+		`{"timestamp": "2026-01-01T00:00:00Z", "statements": [{"vulnerability": {"name": "X"}, "products": [{"@id": "pkg:npm/a"}], "status": "fixed", "timestamp": "June"}]}`,
+		`{"bomFormat": "CycloneDX", "vulnerabilities": [{"id": "X", "analysis": {"state": "resolved", "lastUpdated": "2026-06-01"}, "affects": [{"ref": "pkg:npm/a"}]}]}`,
+		`{"bomFormat": "CycloneDX", "metadata": {"timestamp": "yesterday"}, "vulnerabilities": [{"id": "X", "analysis": {"state": "resolved"}, "affects": [{"ref": "pkg:npm/a"}]}]}`,
+		`{"timestamp": "2026-01-01T00:00:00Z", "statements": [{"vulnerability": {"name": "X"}, "status": "maybe"}]}`,
+		`{"timestamp": "2026-01-01T00:00:00Z", "statements": [{"vulnerability": {"name": "X"}, "products": [{"@id": "pkg:npm/a"}], "status": "not_affected"}]}`,
+		`{"timestamp": "2026-01-01T00:00:00Z", "statements": [{"vulnerability": {"name": "X"}, "products": [{"@id": "pkg:npm/a"}], "status": "not_affected", "justification": "because"}]}`,
+		`{"timestamp": "2026-01-01T00:00:00Z", "statements": [{"vulnerability": {"name": "X"}, "products": 5, "status": "fixed"}]}`,
 		`{"bomFormat": "CycloneDX", "components": []}`,
 		`{"bomFormat": "CycloneDX", "vulnerabilities": [{"id": "X", "analysis": {"state": "not_affected", "justification": "because"}, "affects": [{"ref": "pkg:npm/a"}]}]}`,
 		`{"bomFormat": "CycloneDX", "vulnerabilities": [{"id": "X", "analysis": {"state": "nope"}, "affects": [{"ref": "pkg:npm/a"}]}]}`,
@@ -284,7 +291,7 @@ func TestGlob(t *testing.T) {
 // group:artifact in an ignore.
 func TestVEXNamesAndPackages(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "vex.json")
-	os.WriteFile(p, []byte(`{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [
+	os.WriteFile(p, []byte(`{"@context": "https://openvex.dev/ns/v0.2.0", "timestamp": "2026-01-01T00:00:00Z", "statements": [
   {"vulnerability": {"name": "OSV-NOT-USED", "aliases": ["CVE-2020-14343"]},
    "products": [{"@id": "https://example.com/pyyaml", "identifiers": {"purl": "pkg:pypi/PyYAML@5.3.1"}}],
    "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"},
@@ -346,5 +353,39 @@ ignore:
 	}
 	if want := []string{"FNS-CFG-030@Worker", "FNS-CFG-001@Worker"}; !slices.Equal(kept, want) || len(res.SuppressedMisconfigurations) != 3 {
 		t.Errorf("kept %v (want %v), suppressed %d", kept, want, len(res.SuppressedMisconfigurations))
+	}
+}
+
+// CycloneDX affects: a ref with a version is the component analysed,
+// whatever versions the vulnerability affects in general; a ref without
+// one is narrowed to the versions listed whose status agrees with the
+// analysis; a vers range covers nothing here.
+func TestCycloneDXAffectsVersions(t *testing.T) {
+	load := func(affects string) []Statement {
+		t.Helper()
+		p := filepath.Join(t.TempDir(), "vex.json")
+		os.WriteFile(p, []byte(`{"bomFormat": "CycloneDX", "specVersion": "1.6", "vulnerabilities": [{"id": "GHSA-xvch-5gv4-984h",
+			"analysis": {"state": "not_affected", "justification": "code_not_reachable"}, "affects": [`+affects+`]}]}`), 0o644)
+		stmts, err := LoadVEX(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stmts
+	}
+	for _, tc := range []struct {
+		affects    string
+		suppressed bool
+	}{
+		{`{"ref": "pkg:npm/minimist"}`, true},
+		{`{"ref": "pkg:npm/minimist", "versions": [{"version": "1.2.8", "status": "unaffected"}]}`, false},
+		{`{"ref": "pkg:npm/minimist", "versions": [{"version": "1.2.5", "status": "unaffected"}]}`, true},
+		{`{"ref": "pkg:npm/minimist", "versions": [{"version": "1.2.5", "status": "affected"}]}`, false},
+		{`{"ref": "pkg:npm/minimist", "versions": [{"range": "vers:npm/>=1.2.0", "status": "unaffected"}]}`, false},
+		{`{"ref": "pkg:npm/minimist@1.2.5", "versions": [{"range": "vers:npm/<1.2.6", "status": "affected"}]}`, true},
+	} {
+		out := apply(Rules{VEX: load(tc.affects)}, []vuln.Finding{minimist}, nil)
+		if got := len(out.Vulns) == 0; got != tc.suppressed {
+			t.Errorf("%s: suppressed %v, want %v", tc.affects, got, tc.suppressed)
+		}
 	}
 }

@@ -78,13 +78,26 @@ func LoadVEX(p string) ([]Statement, error) {
 	var out []Statement
 	switch {
 	case probe.Statements != nil:
-		out, err = openVEX(probe.Statements, parseTime(probe.Timestamp))
+		// OpenVEX requires the document's time: a statement without one
+		// of its own would otherwise rank oldest of all.
+		if probe.Timestamp == "" {
+			return nil, fmt.Errorf("%s: OpenVEX document without its timestamp", p)
+		}
+		t, terr := parseTime(probe.Timestamp, "OpenVEX timestamp")
+		if terr != nil {
+			return nil, fmt.Errorf("%s: %w", p, terr)
+		}
+		out, err = openVEX(probe.Statements, t)
 	case probe.BOMFormat == "CycloneDX" && probe.Vulnerables != nil:
 		comps := probe.Components
 		if probe.Metadata.Component != nil {
 			comps = append(comps, *probe.Metadata.Component)
 		}
-		out, err = cyclonedxVEX(probe.Vulnerables, comps, parseTime(probe.Metadata.Timestamp))
+		t, terr := parseTime(probe.Metadata.Timestamp, "metadata.timestamp")
+		if terr != nil {
+			return nil, fmt.Errorf("%s: %w", p, terr)
+		}
+		out, err = cyclonedxVEX(probe.Vulnerables, comps, t)
 	case probe.BOMFormat == "CycloneDX":
 		return nil, fmt.Errorf("%s: a CycloneDX BOM without vulnerabilities is not VEX", p)
 	default:
@@ -99,9 +112,17 @@ func LoadVEX(p string) ([]Statement, error) {
 	return out, nil
 }
 
-func parseTime(s string) time.Time {
-	t, _ := time.Parse(time.RFC3339, s)
-	return t
+// parseTime reads a VEX time: which statement is newest decides, so one
+// that does not read is an error, not the oldest time there is.
+func parseTime(s, what string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s %q is not an RFC 3339 date-time", what, s)
+	}
+	return t, nil
 }
 
 // openVEX reads statements; v0.0.x wrote vulnerability and products as
@@ -123,7 +144,11 @@ func openVEX(raw json.RawMessage, docTime time.Time) ([]Statement, error) {
 	var out []Statement
 	for i, s := range stmts {
 		st := Statement{Time: docTime}
-		if t := parseTime(s.Timestamp); !t.IsZero() {
+		t, err := parseTime(s.Timestamp, fmt.Sprintf("OpenVEX statement %d: timestamp", i+1))
+		if err != nil {
+			return nil, err
+		}
+		if !t.IsZero() {
 			st.Time = t
 		}
 		if json.Unmarshal(s.Vulnerability, &st.Vulnerability) != nil {
@@ -266,7 +291,12 @@ func cyclonedxVEX(raw json.RawMessage, comps []cdxComponent, docTime time.Time) 
 			FirstIssued   string `json:"firstIssued"`
 		} `json:"analysis"`
 		Affects []struct {
-			Ref string `json:"ref"`
+			Ref      string `json:"ref"`
+			Versions []struct {
+				Version string `json:"version"`
+				Range   string `json:"range"`
+				Status  string `json:"status"`
+			} `json:"versions"`
 		} `json:"affects"`
 	}
 	if err := json.Unmarshal(raw, &vulns); err != nil {
@@ -290,8 +320,12 @@ func cyclonedxVEX(raw json.RawMessage, comps []cdxComponent, docTime time.Time) 
 		for _, r := range v.References {
 			st.Aliases = append(st.Aliases, r.ID)
 		}
-		for _, s := range []string{v.Analysis.FirstIssued, v.Analysis.LastUpdated} {
-			if t := parseTime(s); !t.IsZero() {
+		for _, f := range []struct{ name, v string }{{"firstIssued", v.Analysis.FirstIssued}, {"lastUpdated", v.Analysis.LastUpdated}} {
+			t, err := parseTime(f.v, where+": analysis."+f.name)
+			if err != nil {
+				return nil, err
+			}
+			if !t.IsZero() {
 				st.Time = t
 			}
 		}
@@ -304,7 +338,24 @@ func cyclonedxVEX(raw json.RawMessage, comps []cdxComponent, docTime time.Time) 
 			if p, ok := byRef[ref]; ok {
 				ref = p
 			}
-			st.Products = append(st.Products, Product{ID: ref})
+			// A ref naming a version is the component the analysis is
+			// about, whatever versions of it the vulnerability affects in
+			// general (the spec's own example). A ref without one covers
+			// every version unless versions are listed: then those listed
+			// with a status that agrees with the analysis; a vers range is
+			// not read here, so it covers nothing (the finding stays in the
+			// gate).
+			base, version := splitPURL(ref)
+			if len(a.Versions) == 0 || version != "" {
+				st.Products = append(st.Products, Product{ID: ref})
+				continue
+			}
+			for _, ver := range a.Versions {
+				agrees := ver.Status == "" || (ver.Status == "unaffected") == st.suppresses()
+				if base != "" && ver.Version != "" && agrees {
+					st.Products = append(st.Products, Product{ID: base + "@" + ver.Version})
+				}
+			}
 		}
 		out = append(out, st)
 	}
