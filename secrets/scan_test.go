@@ -421,3 +421,30 @@ func TestDecodedSecrets(t *testing.T) {
 		t.Errorf("want the password behind the percent-encoded key")
 	}
 }
+
+// A binary is judged by its head, as looksBinary judges it, and not read
+// on: a 24 MB native binary in a Lambda zip took a 24 MB buffer. Text is
+// read whole, and a secret past the head is found.
+func TestReadLimitedStopsAtBinaryHead(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "tsc")
+	big := make([]byte, 16<<20)
+	copy(big, "\x7fELF\x02\x01\x01\x00")
+	os.WriteFile(bin, big, 0o755)
+	var buf []byte
+	content, binary, err := readLimited(artifact.File{Virtual: "tsc", Path: "tsc", Real: bin}, int64(len(big)), 1<<30, &buf)
+	if err != nil || !binary || content != nil || cap(buf) > 8<<20 {
+		t.Errorf("binary: err %v, binary %v, %d bytes, buffer cap %d", err, binary, len(content), cap(buf))
+	}
+	txt := filepath.Join(dir, "app.js")
+	text := strings.Repeat("// padding line\n", 4096) + "const k = \"ghp_R2d9vXq3LmT7pZk1Nw8Yb4Hc6Jf0Ue5Gs2Ai\";\n"
+	os.WriteFile(txt, []byte(text), 0o644)
+	content, binary, err = readLimited(artifact.File{Virtual: "app.js", Path: "app.js", Real: txt}, int64(len(text)), 1<<30, &buf)
+	if err != nil || binary || string(content) != text {
+		t.Errorf("text: err %v, binary %v, %d of %d bytes", err, binary, len(content), len(text))
+	}
+	res := scan(t, []artifact.File{{Virtual: "app.js", Path: "app.js", Real: txt, Size: int64(len(text))}}, DefaultConfig())
+	if len(res.Findings) != 1 || res.Findings[0].RuleID != "github-pat" {
+		t.Errorf("findings %+v", res.Findings)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/fnscan/fnscan/artifact"
@@ -235,13 +236,13 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64, buf *[]byte) fi
 		fr.hits = finish(hits)
 		return fr
 	}
-	content, err := readLimited(f, size, s.cfg.MaxFileSize, buf)
+	content, binary, err := readLimited(f, size, s.cfg.MaxFileSize, buf)
 	if err != nil {
 		warn("cannot read file: "+err.Error(), true)
 		fr.hits = finish(hits)
 		return fr
 	}
-	if looksBinary(content) {
+	if binary || looksBinary(content) {
 		fr.hits = finish(hits)
 		return fr
 	}
@@ -289,28 +290,56 @@ func keep(hits []hit) []hit {
 
 // readLimited reads a file whose size is known in one allocation (io.ReadAll
 // grows and copies, which showed in profiles), tolerating a file that
-// changed size since it was stat'ed.
-func readLimited(f artifact.File, size, limit int64, buf *[]byte) ([]byte, error) {
+// changed size since it was stat'ed. Its head is read first: a binary
+// (looksBinary judges the head alone) is not read on, nor given a buffer
+// of its size (a 24 MB native binary in a Lambda zip, every ELF file of an
+// image); binary says so.
+func readLimited(f artifact.File, size, limit int64, buf *[]byte) (content []byte, binary bool, err error) {
 	fh, err := f.Open()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer fh.Close()
 	n := min(size, limit) + 1
+	h := min(n, int64(binaryHead))
 	b := *buf
+	if int64(cap(b)) < h {
+		b = make([]byte, h, max(h, min(n, maxReused)))
+		*buf = b
+	}
+	got, err := io.ReadFull(fh, b[:h])
+	if err == io.ErrUnexpectedEOF || err == io.EOF || (err == nil && h == n) {
+		return b[:got], false, ignoreEOF(err)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if looksBinary(b[:got]) {
+		return nil, true, nil
+	}
 	if int64(cap(b)) < n {
-		b = make([]byte, n)
+		nb := make([]byte, n)
+		copy(nb, b[:got])
+		b = nb
 		if n <= maxReused {
 			*buf = b
 		}
 	}
 	b = b[:n]
-	got, err := io.ReadFull(fh, b)
-	if err == io.ErrUnexpectedEOF || err == io.EOF {
-		err = nil
-	}
-	return b[:got], err
+	more, err := io.ReadFull(fh, b[got:])
+	return b[:got+more], false, ignoreEOF(err)
 }
+
+func ignoreEOF(err error) error {
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		return nil
+	}
+	return err
+}
+
+// binaryHead is what looksBinary reads of a file, and a rune's worth more
+// so that a rune cut at its end is known to be cut.
+const binaryHead = 8<<10 + utf8.UTFMax
 
 // maxReused bounds the read buffer a worker keeps between files.
 const maxReused = 8 << 20
