@@ -100,6 +100,7 @@ type Result struct {
 	appComps []cyclonedx.Component
 	// redact is applied to every text of the documents (see Redact).
 	redact func(string) string
+	learn  func([]string)
 }
 
 // Config chooses what cataloging does.

@@ -11,6 +11,7 @@ import (
 	cyclonedx "github.com/CycloneDX/cyclonedx-go"
 	syftart "github.com/anchore/syft/syft/artifact"
 	"github.com/anchore/syft/syft/format/common/cyclonedxhelpers"
+	"github.com/fnscan/fnscan/internal/redact"
 )
 
 // Property names fnscan adds to components.
@@ -185,7 +186,10 @@ func (res *Result) CycloneDX(m Meta) *cyclonedx.BOM {
 		bom.Metadata = &meta
 	}
 	if res.redact != nil {
-		redactValue(reflect.ValueOf(&bom), res.redact)
+		if res.learn != nil {
+			res.learn(redact.Strings(reflect.ValueOf(&bom)))
+		}
+		redact.Value(reflect.ValueOf(&bom), res.redact)
 	}
 	return &bom
 }

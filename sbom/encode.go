@@ -14,6 +14,7 @@ import (
 	syftart "github.com/anchore/syft/syft/artifact"
 	"github.com/anchore/syft/syft/format/spdxjson"
 	"github.com/anchore/syft/syft/sbom"
+	"github.com/fnscan/fnscan/internal/redact"
 )
 
 // Formats lists the SBOM formats fnscan writes.
@@ -112,7 +113,10 @@ func encodeSPDX(w io.Writer, enc sbom.FormatEncoder, s sbom.SBOM, res *Result, m
 		}
 	}
 	if res.redact != nil {
-		redactValue(reflect.ValueOf(doc), res.redact)
+		if res.learn != nil {
+			res.learn(redact.Strings(reflect.ValueOf(doc)))
+		}
+		redact.Value(reflect.ValueOf(doc), res.redact)
 	}
 	doc["documentNamespace"] = "https://github.com/fnscan/fnscan/spdx/" + strings.TrimPrefix(serial(res, m.Reproducible), "urn:uuid:")
 	if ci, ok := doc["creationInfo"].(map[string]any); ok && m.Reproducible {

@@ -24,7 +24,7 @@ func TestRedactDocuments(t *testing.T) {
 	if !strings.Contains(res.Components[0].Locations[0].Path, name) {
 		t.Fatalf("location %+v", res.Components[0].Locations)
 	}
-	res.Redact(func(s string) string { return strings.ReplaceAll(s, name, "[hidden]") })
+	res.Redact(func(s string) string { return strings.ReplaceAll(s, name, "[hidden]") }, nil)
 	if got := res.Components[0].Locations[0].Path; got != "fn.zip![hidden]/node_modules/lodash/package.json" {
 		t.Errorf("location %q", got)
 	}

@@ -1,14 +1,18 @@
 package scan
 
 import (
+	"reflect"
+
+	"github.com/fnscan/fnscan/internal/redact"
 	"github.com/fnscan/fnscan/result"
 	"github.com/fnscan/fnscan/sbom"
 	"github.com/fnscan/fnscan/secrets"
 )
 
-// redactResult hides, in every text of res that names a place, the secrets
-// found in the target's names: a path is printed in every format, beside
-// the redacted value it would otherwise give away.
+// redactResult hides, in every text of res, the secrets found: those of the
+// target's names in every text that names a place (a path is printed in
+// every format, beside the redacted value it would otherwise give away),
+// and every secret known in every text.
 func redactResult(res *Result, red *secrets.Redactor) {
 	f := red.Redact
 	res.Target.Name = f(res.Target.Name)
@@ -47,9 +51,19 @@ func redactResult(res *Result, red *secrets.Redactor) {
 			ms[i].Remediation = f(ms[i].Remediation)
 		}
 	}
+	// Then every other text of the result, with every secret known by now
+	// (names, file contents) and those the rules for names find in the
+	// texts themselves: a component's name, version or purl, an allow
+	// comment's reason, a directory target's path. The SBOM is redacted as
+	// it is written.
+	sb := res.SBOM
+	res.SBOM = nil
+	red.LearnTexts(redact.Strings(reflect.ValueOf(res)))
+	redact.Value(reflect.ValueOf(res), red.RedactKnown)
+	res.SBOM = sb
 	if res.SBOM != nil {
 		// Same function as the locations above, so the SBOM's components
 		// still match the result's (CycloneDX vulnerabilities refer to them).
-		res.SBOM.Redact(red.RedactKnown)
+		res.SBOM.Redact(red.RedactKnown, red.LearnTexts)
 	}
 }

@@ -273,6 +273,7 @@ func run(ctx context.Context, cfg Config, red *secrets.Redactor) (*Result, error
 		if sec, err = secWait(); err != nil {
 			return nil, err
 		}
+		red.Learn(sec)
 		sec.Merge(inNames, scfg.Baseline)
 		for _, w := range sec.Warnings {
 			h.Warning(w)

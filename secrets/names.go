@@ -3,6 +3,7 @@ package secrets
 import (
 	"cmp"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -142,9 +143,57 @@ func (r *Redactor) learn(hits []hit) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, h := range hits {
-		r.known[h.secret] = true
+		r.know(h.secret)
 	}
 }
+
+// know adds a secret, and the forms catalogers and formats rewrite names
+// into (lower case in a purl, "-" for "_" in a CPE, an SPDX ID's character
+// set) when it is long enough for those to be as rare. r.mu is held.
+func (r *Redactor) know(s string) {
+	r.known[s] = true
+	if len([]rune(s)) < minLearnt {
+		return
+	}
+	dash := strings.ReplaceAll(s, "_", "-")
+	for _, v := range []string{strings.ToLower(s), dash, strings.ToLower(dash), spdxIDChars.ReplaceAllString(s, "-")} {
+		r.known[v] = true
+	}
+}
+
+// Learn makes the secrets a scan found in files known to RedactKnown and
+// Redact: a package's name, version or description, an allow comment's
+// reason, can hold the same token. Short values (a generic rule's
+// "password=hunter2") are not learnt: hiding every "hunter2" in a report
+// would hide more than secrets.
+func (r *Redactor) Learn(res Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if res.found == nil {
+		return
+	}
+	for _, s := range res.found.list {
+		if len([]rune(s)) >= minLearnt {
+			r.know(s)
+		}
+	}
+}
+
+const minLearnt = 12
+
+// LearnTexts runs the rules that names get (specific ones, no generic
+// assignments) over texts and learns what they find, for RedactKnown: the
+// texts of a report or an SBOM document, scanned at once before they are
+// written.
+func (r *Redactor) LearnTexts(texts []string) {
+	e, err := nameEngine()
+	if err != nil || len(texts) == 0 {
+		return
+	}
+	r.learn(e.nameHits(nil, texts))
+}
+
+var spdxIDChars = regexp.MustCompile(`[^A-Za-z0-9.-]`)
 
 // replacer returns the replacer of the known secrets. Without force it is
 // rebuilt only when the known set doubled: hostile input can name

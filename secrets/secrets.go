@@ -76,7 +76,14 @@ type Result struct {
 	Suppressed   []Finding
 	Warnings     []artifact.Warning
 	BytesScanned int64
+	// found holds the secrets themselves, for a Redactor to learn (Learn):
+	// package metadata, reasons and names can repeat them. Behind a
+	// pointer, which fmt prints as an address: a Result printed with %+v
+	// shows no secret.
+	found *foundSecrets
 }
+
+type foundSecrets struct{ list []string }
 
 // Scanner finds secrets in files. It is safe for concurrent use.
 type Scanner struct {
@@ -154,6 +161,10 @@ feed:
 		res.Warnings = append(res.Warnings, fr.warnings...)
 		res.BytesScanned += fr.bytes
 		for _, h := range fr.hits {
+			if res.found == nil {
+				res.found = &foundSecrets{}
+			}
+			res.found.list = append(res.found.list, h.secret)
 			out := Finding{
 				RuleID:      h.ruleID,
 				Description: h.description,

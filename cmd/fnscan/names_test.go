@@ -215,3 +215,65 @@ func TestSecretsInNames(t *testing.T) {
 		}
 	}
 }
+
+// A secret found in a file's content is hidden wherever else it appears:
+// in package metadata (a version, a description, an author: components,
+// purls, CPEs, SPDX IDs, in every format), in an allow comment's reason,
+// in a variable name, and in a directory target's own path. `fnscan sbom`,
+// which scans no contents, hides what the rules for names find in its
+// documents.
+func TestContentSecretsHiddenEverywhere(t *testing.T) {
+	ghp := "ghp_" + randomString(t, alnum, 36)
+	slack := "xoxb-" + randomString(t, "0123456789", 12) + "-" + randomString(t, "0123456789", 13) + "-" + randomString(t, alnum, 24)
+	dir := filepath.Join(t.TempDir(), ghp)
+	os.MkdirAll(filepath.Join(dir, "node_modules", "leftpad_"+ghp), 0o755)
+	files := map[string]string{
+		"package.json": `{"name": "fn", "version": "1.0.0"}`,
+		"node_modules/lodash/package.json": `{"name": "lodash", "version": "4.17.0-` + ghp + `", "description": "uses ` + slack + `",
+			"author": "bob ` + slack + `", "license": "MIT"}`,
+		"node_modules/leftpad_" + ghp + "/package.json": `{"name": "leftpad_` + ghp + `", "version": "1.0.0"}`,
+		"config.json": `{"_comment": "fnscan:allow rotated 2024", "github_token": "` + ghp + `"}`,
+		".env":        "API_TOKEN_" + ghp + "=Xq7Wv3Lm9Rt5Kp2N\n",
+	}
+	for name, body := range files {
+		os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644)
+	}
+	db := importDB(t, repoTestdata("osv", "ghsa-npm.zip"))
+	outDir := t.TempDir()
+	var texts []string
+	for _, cmd := range []string{"scan", "secrets", "sbom"} {
+		args := []string{cmd, "dir:" + dir}
+		formats := report.Names()
+		switch cmd {
+		case "scan":
+			args = append(args, "--db", db, "--fail-on", "none")
+		case "sbom":
+			formats = sbom.Formats
+		}
+		for _, f := range formats {
+			args = append(args, "-o", f+"="+filepath.Join(outDir, cmd+"."+f))
+		}
+		out, stderr, code := fnscan(t, args...)
+		if code == 2 {
+			t.Fatalf("%v: exit 2: %s", args, stderr)
+		}
+		texts = append(texts, out, stderr)
+	}
+	written, _ := os.ReadDir(outDir)
+	for _, e := range written {
+		b, _ := os.ReadFile(filepath.Join(outDir, e.Name()))
+		texts = append(texts, string(b))
+	}
+	for _, secret := range []string{ghp, slack} {
+		random := secret[len(secret)-20:]
+		for i, text := range texts {
+			if strings.Contains(strings.ToLower(text), strings.ToLower(random)) {
+				at := strings.Index(strings.ToLower(text), strings.ToLower(random))
+				t.Errorf("output %d holds %s: …%s…", i, secret[:4], text[max(0, at-60):min(len(text), at+30)])
+			}
+		}
+	}
+	if len(texts) < 10 {
+		t.Errorf("only %d outputs", len(texts))
+	}
+}

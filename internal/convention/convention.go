@@ -21,9 +21,10 @@ const Module = "github.com/fnscan/fnscan"
 // (sbom, secrets, deploy) → vuln → result → policy → report/sign → scan →
 // aws → cmd. A package imports only packages of a lower rank; packages of
 // one rank do not import each other. deploy reads secrets' redaction, so it
-// ranks after it. internal/jsonerr is a leaf helper any stage may use.
+// ranks after it. internal/jsonerr and internal/redact are leaf helpers any stage may use.
 var Stages = map[string]int{
 	"internal/jsonerr": -1,
+	"internal/redact":  -1,
 	"artifact":         0,
 	"sbom":             1,
 	"secrets":          1,

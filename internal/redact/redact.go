@@ -1,0 +1,78 @@
+// Package redact passes every string of a value through a function: how
+// fnscan keeps a secret it found out of everything it writes.
+package redact
+
+import "reflect"
+
+// Value applies f to every settable string reachable from v (a pointer):
+// reports and SBOM models are deep, and a field missed by a list of fields
+// would print a secret.
+func Value(v reflect.Value, f func(string) string) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			e := v.Elem()
+			if v.Kind() == reflect.Interface && e.Kind() == reflect.String {
+				v.Set(reflect.ValueOf(f(e.String())).Convert(e.Type()))
+				return
+			}
+			Value(e, f)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				Value(v.Field(i), f)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			Value(v.Index(i), f)
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(v.MapIndex(k))
+			Value(e, f)
+			v.SetMapIndex(k, e)
+		}
+	case reflect.String:
+		if v.CanSet() {
+			v.SetString(f(v.String()))
+		}
+	}
+}
+
+// Strings lists the strings reachable from v, as Value would pass them:
+// for a scan of them all at once before they are replaced.
+func Strings(v reflect.Value) []string {
+	var out []string
+	collect(v, &out)
+	return out
+}
+
+func collect(v reflect.Value, out *[]string) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			collect(v.Elem(), out)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				collect(v.Field(i), out)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			collect(v.Index(i), out)
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			collect(v.MapIndex(k), out)
+		}
+	case reflect.String:
+		if s := v.String(); s != "" {
+			*out = append(*out, s)
+		}
+	}
+}
