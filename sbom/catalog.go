@@ -9,7 +9,6 @@ import (
 
 	"fmt"
 	"path"
-	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -327,7 +326,7 @@ func mergeRoot(res *Result, merged, s *syftsbom.SBOM, m *mount) {
 			switch {
 			case appDir != "" && manifest == path.Join(appDir, "package.json"):
 				isApp = true
-			case !installedManifest.MatchString(manifest):
+			case !installedManifest(manifest):
 				// A package's test fixture or a layer's own manifest:
 				// not something npm installed.
 				dropped[old] = true
@@ -482,9 +481,42 @@ func installedNodeDirs(s *syftsbom.SBOM) map[string]bool {
 	return dirs
 }
 
-// installedManifest matches the package.json of a package npm installed:
-// node_modules/<name> or node_modules/@scope/<name>, at any nesting.
-var installedManifest = regexp.MustCompile(`(^|/)node_modules/(@[^/]+/)?[^/@.][^/]*/package\.json$`)
+// installedManifest says whether a package.json is that of a package npm
+// (or pnpm) installed: from the first node_modules on, the path is only
+// node_modules/<name> or node_modules/@scope/<name>, nested in each other
+// (or in pnpm's store, node_modules/.pnpm/<id>/node_modules/...). A
+// node_modules under a package's own test/fixtures is not one.
+func installedManifest(manifest string) bool {
+	segs := strings.Split(manifest, "/")
+	if len(segs) < 3 || segs[len(segs)-1] != "package.json" {
+		return false
+	}
+	i := slices.Index(segs, "node_modules")
+	if i < 0 {
+		return false
+	}
+	segs = segs[i : len(segs)-1]
+	for len(segs) > 0 {
+		if segs[0] != "node_modules" || len(segs) < 2 {
+			return false
+		}
+		rest := segs[1:]
+		switch {
+		case rest[0] == ".pnpm" && len(rest) >= 3:
+			segs = rest[2:] // the store entry's own node_modules follows
+			continue
+		case strings.HasPrefix(rest[0], "@") && len(rest) >= 2 && npmName(rest[1]):
+			segs = rest[2:]
+		case npmName(rest[0]):
+			segs = rest[1:]
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func npmName(s string) bool { return s != "" && s[0] != '.' && s[0] != '@' }
 
 // functionDir is where a root holds the function's own code, whose manifest
 // and binaries are the application: the top of a function zip or directory

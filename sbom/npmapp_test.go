@@ -371,3 +371,28 @@ func TestImageWorkingDirApplication(t *testing.T) {
 		t.Errorf("applications %+v", res.Applications)
 	}
 }
+
+// From the first node_modules on, an installed package's path is nothing
+// but node_modules/<name> (or @scope/<name>, or pnpm's store) nested.
+func TestInstalledManifest(t *testing.T) {
+	for m, want := range map[string]bool{
+		"node_modules/a/package.json":                                           true,
+		"node_modules/@s/a/package.json":                                        true,
+		"node_modules/a/node_modules/@s/b/package.json":                         true,
+		"nodejs/node_modules/a/package.json":                                    true,
+		"app/node_modules/a/node_modules/b/package.json":                        true,
+		"node_modules/.pnpm/lodash@4.17.20/node_modules/lodash/package.json":    true,
+		"node_modules/.pnpm/@s+x@1.0.0/node_modules/@s/x/package.json":          true,
+		"node_modules/b/test/fixtures/node_modules/evil/package.json":           false,
+		"node_modules/resolve/test/resolver/nested_symlinks/mylib/package.json": false,
+		"node_modules/a/lib/package.json":                                       false,
+		"node_modules/.bin/package.json":                                        false,
+		"node_modules/@s/package.json":                                          false,
+		"package.json":                                                          false,
+		"node_modules/.pnpm/node_modules/a/package.json":                        false,
+	} {
+		if got := installedManifest(m); got != want {
+			t.Errorf("%s: %v, want %v", m, got, want)
+		}
+	}
+}
