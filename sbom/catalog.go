@@ -100,6 +100,10 @@ type Result struct {
 	// redact is applied to every text of the documents (see Redact).
 	redact func(string) string
 	learn  func([]string)
+	// serials are the serial numbers of the result's documents, random
+	// and reproducible, made once (serial).
+	serialMu sync.Mutex
+	serials  map[bool]string
 }
 
 // Config chooses what cataloging does.

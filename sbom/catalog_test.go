@@ -547,3 +547,22 @@ func TestDotnetDeps(t *testing.T) {
 		t.Errorf("layer: applications %v", names(res.Applications))
 	}
 }
+
+// One serial number per result, whatever documents are written of it; a
+// reproducible one changes with a part's digest (a layer replaced by
+// another of the same name is another SBOM).
+func TestSerialNumbers(t *testing.T) {
+	res := &Result{Subject: Subject{Name: "fn.zip", SHA256: "aa"}, Parts: []artifact.Origin{{Kind: artifact.OriginLayer, Name: "l.zip", SHA256: "bb", Index: 1}}}
+	if a, b := serial(res, false), serial(res, false); a != b {
+		t.Errorf("two documents of one result: %s and %s", a, b)
+	}
+	r1 := serial(res, true)
+	other := &Result{Subject: res.Subject, Parts: []artifact.Origin{{Kind: artifact.OriginLayer, Name: "l.zip", SHA256: "cc", Index: 1}}}
+	if r2 := serial(other, true); r1 == r2 {
+		t.Errorf("another layer of the same name, the same serial %s", r1)
+	}
+	same := &Result{Subject: res.Subject, Parts: res.Parts}
+	if r3 := serial(same, true); r3 != r1 {
+		t.Errorf("the same content, serials %s and %s", r1, r3)
+	}
+}

@@ -194,19 +194,38 @@ func (res *Result) CycloneDX(m Meta) *cyclonedx.BOM {
 	return &bom
 }
 
-// serial derives a stable URN from the target digest and component refs when
-// reproducible output is asked for.
+// serial is the result's serial number, one for every document written of
+// it (a JSON and an XML BOM of one run are one BOM). Reproducible, it is
+// derived from what the SBOM says: the target's and every part's digest
+// (a layer replaced by another of the same name is another SBOM), and each
+// component with where it was found and in which part.
 func serial(res *Result, reproducible bool) string {
-	h := sha256.New()
-	if !reproducible {
-		return "urn:uuid:" + randomUUID()
+	res.serialMu.Lock()
+	defer res.serialMu.Unlock()
+	if s := res.serials[reproducible]; s != "" {
+		return s
 	}
+	if res.serials == nil {
+		res.serials = map[bool]string{}
+	}
+	if !reproducible {
+		res.serials[false] = "urn:uuid:" + randomUUID()
+		return res.serials[false]
+	}
+	h := sha256.New()
 	fmt.Fprintln(h, res.Subject.Name, res.Subject.SHA256)
+	for _, p := range res.Parts {
+		fmt.Fprintln(h, p.Kind, p.Name, p.SHA256, p.Index)
+	}
 	for _, c := range res.Components {
 		fmt.Fprintln(h, c.Ref)
+		for _, l := range c.Locations {
+			fmt.Fprintln(h, " ", l.Path, l.Origin.SHA256)
+		}
 	}
 	b := h.Sum(nil)[:16]
 	b[6] = b[6]&0x0f | 0x50 // version 5 style: name-based
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	res.serials[true] = fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return res.serials[true]
 }
