@@ -43,6 +43,17 @@ func fnscanRules() []*rule {
 	wordValue := &config.Allowlist{
 		Regexes: []*regexp.Regexp{regexp.MustCompile(`^[A-Za-z_.-]+$|^[a-z]+(?:[A-Z][a-z]+)+$`)},
 	}
+	// A sentence about the password is a message (a validation error, a
+	// form label, a translation), not the password: "Password is required",
+	// "Password must contain a digit".
+	messageValue := &config.Allowlist{
+		Regexes: []*regexp.Regexp{regexp.MustCompile(`(?i)\s(?:is|are|must|should|required|invalid|please|enter|at least|characters?|match(?:es)?|cannot|can't|empty|missing|wrong|incorrect|too|not|does|doesn't|contain|confirm)\b`)},
+	}
+	// A field's name or type, or a placeholder: { password: "password" },
+	// { password: "missing" } in an error body.
+	fieldValue := &config.Allowlist{
+		Regexes: []*regexp.Regexp{regexp.MustCompile(`(?i)^(?:password|passwd|pass|pwd|text|hidden|string|missing|required|null|none|undefined|empty)$`)},
+	}
 	passwordKeywords := []string{"pass", "pwd"}
 	secretKeywords := []string{"pass", "pwd", "secret", "auth", "token", "api_key", "apikey", "accesskey", "access_key", "private_key", "privatekey", "credential", "salt"}
 	return []*rule{
@@ -51,7 +62,7 @@ func fnscanRules() []*rule {
 			description: "Literal password assigned to a password-named key",
 			re:          regexp.MustCompile(`(?i)` + passwordKey + op + quoted),
 			keywords:    passwordKeywords,
-			allowlists:  []*config.Allowlist{codeValue},
+			allowlists:  []*config.Allowlist{codeValue, messageValue, fieldValue},
 			low:         true,
 		},
 		{
@@ -60,7 +71,7 @@ func fnscanRules() []*rule {
 			re:          regexp.MustCompile(`(?i)` + secretKey + op + quoted),
 			keywords:    secretKeywords,
 			entropy:     3,
-			allowlists:  []*config.Allowlist{codeValue, wordValue},
+			allowlists:  []*config.Allowlist{codeValue, wordValue, messageValue},
 			low:         true,
 		},
 		{

@@ -448,3 +448,32 @@ func TestReadLimitedStopsAtBinaryHead(t *testing.T) {
 		t.Errorf("findings %+v", res.Findings)
 	}
 }
+
+// A sentence about a password (a validation message, a translation), a
+// field's type or a placeholder is not a password; a literal one still is.
+func TestPasswordMessagesNotSecrets(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) artifact.File {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(text), 0o644)
+		return artifact.File{Virtual: name, Path: name, Real: p, Size: int64(len(text))}
+	}
+	files := []artifact.File{
+		write("src/validate.js", `const messages = { email: "Email is required", password: "Password is required" };
+errors.password = 'Password must contain a digit';
+if (!body.password) return { statusCode: 400, body: JSON.stringify({ password: "missing" }) };
+const fields = { username: "text", password: "password" };
+`),
+		write("locales/en.json", `{"password": "Password must be at least 8 characters", "confirm_password": "Passwords do not match"}`),
+	}
+	if res := scan(t, files, DefaultConfig()); len(res.Findings) != 0 {
+		logFindings(t, res.Findings)
+		t.Errorf("%d findings in messages and field types", len(res.Findings))
+	}
+	real := write("src/db.js", `const db = connect({ user: "app", password: "Tr0ub4dor&3x" });`+"\n")
+	if res := scan(t, []artifact.File{real}, DefaultConfig()); len(res.Findings) != 1 || res.Findings[0].RuleID != "password-assignment" {
+		logFindings(t, res.Findings)
+		t.Errorf("a literal password: %d findings", len(res.Findings))
+	}
+}
