@@ -208,8 +208,10 @@ func (t *cfnTemplate) events(id string) {
 
 func (t *cfnTemplate) restMethod(id string) {
 	p := t.props(id)
-	api := p.get("RestApiId")
-	apiID := api.ref
+	apiID := ""
+	if api := p.get("RestApiId"); api != nil {
+		apiID = api.ref
+	}
 	if apiID == "" {
 		apiID = "(external)"
 	}
@@ -235,7 +237,10 @@ func (t *cfnTemplate) restMethod(id string) {
 
 func (t *cfnTemplate) v2Route(id string) {
 	p := t.props(id)
-	apiID := p.get("ApiId").ref
+	apiID := ""
+	if api := p.get("ApiId"); api != nil {
+		apiID = api.ref
+	}
 	if apiID == "" {
 		apiID = "(external)"
 	}
@@ -262,14 +267,14 @@ func (t *cfnTemplate) stage(id string) {
 	var apiID, kind string
 	switch typ {
 	case "AWS::ApiGateway::Stage":
-		apiID, kind = p.get("RestApiId").ref, "REST"
+		apiID, kind = p.get("RestApiId").refName(), "REST"
 		st.AccessLog = p.path("AccessLogSetting", "DestinationArn").value()
 		st.DataTrace = methodDataTrace(p.get("MethodSettings"))
 	case "AWS::ApiGateway::Deployment":
 		if st.Name.IsAbsent() {
 			return // a deployment without StageName creates no stage
 		}
-		apiID, kind = p.get("RestApiId").ref, "REST"
+		apiID, kind = p.get("RestApiId").refName(), "REST"
 		sd := p.get("StageDescription")
 		st.AccessLog = sd.path("AccessLogSetting", "DestinationArn").value()
 		st.DataTrace = sd.get("DataTraceEnabled").value()
@@ -277,7 +282,7 @@ func (t *cfnTemplate) stage(id string) {
 			st.DataTrace = methodDataTrace(sd.get("MethodSettings"))
 		}
 	case "AWS::ApiGatewayV2::Stage":
-		apiID, kind = p.get("ApiId").ref, "HTTP"
+		apiID, kind = p.get("ApiId").refName(), "HTTP"
 		st.AccessLog = p.path("AccessLogSettings", "DestinationArn").value()
 		st.DataTrace = p.path("DefaultRouteSettings", "DataTraceEnabled").value()
 	}

@@ -88,8 +88,7 @@ func (c *checker) knownFormat(v string) (string, bool) {
 	if c.noRules || secrets.EnvReference(v) {
 		return "", false
 	}
-	red := c.red.Redact(v)
-	return red, red != v
+	return c.red.KnownFormat(v)
 }
 
 func line(ls ...int) int {

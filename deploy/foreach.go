@@ -24,8 +24,16 @@ const forEachPrefix = "Fn::ForEach::"
 type loopExpander struct {
 	r        *resolver
 	budget   int
+	keys     int // keys the loops made
 	warnings []string
 }
+
+// maxLoopKeys bounds the keys loops make (CloudFormation processes at most
+// 500 resources), and maxLoopNodes the nodes they copy.
+const (
+	maxLoopKeys  = 2000
+	maxLoopNodes = 200_000
+)
 
 // expandLoops expands the loops of a template's Resources in place and
 // returns what could not be expanded.
@@ -34,7 +42,7 @@ func expandLoops(root *node) []string {
 	if res == nil || res.kind != nMap || !hasLoop(res) {
 		return nil
 	}
-	e := &loopExpander{r: newResolver(root), budget: maxNodes}
+	e := &loopExpander{r: newResolver(root), budget: maxLoopNodes}
 	root.set("Resources", e.expand(res, nil))
 	if e.budget < 0 {
 		e.warn(res.line, "Fn::ForEach loops expand to too many nodes: resources past the limit were not checked")
@@ -91,6 +99,12 @@ func (e *loopExpander) expand(n *node, vars map[string]string) *node {
 		for i, k := range n.keys {
 			if strings.HasPrefix(k, forEachPrefix) {
 				for _, kv := range e.loop(k, n.vals[i], vars) {
+					// A template holds at most 500 resources once
+					// processed: far past that a loop is a bomb.
+					if e.keys++; e.keys > maxLoopKeys {
+						e.budget = -1
+						break
+					}
 					c.set(kv.key, kv.val)
 				}
 				continue

@@ -55,11 +55,13 @@ var passRoleCombos = []string{"lambda:CreateFunction", "ec2:RunInstances", "clou
 // of Checkov #1173 and cloudsplaining #190). The Service Authorization
 // Reference (docs.aws.amazon.com/service-authorization/latest/reference/)
 // lists no resource types for cloudwatch:PutMetricData, X-Ray's trace
-// and sampling actions and kms:GenerateRandom. Lambda manages a VPC
-// function's network interfaces with its execution role on "*" (Lambda
-// Developer Guide, configuration-vpc: ec2:DescribeNetworkInterfaces only
-// works on "*"), as AWSLambdaVPCAccessExecutionRole and SAM's
-// VPCAccessPolicy grant them.
+// and sampling actions and kms:GenerateRandom. The ENI actions are not all
+// of that kind (Delete, Detach and Assign take network-interface ARNs),
+// but Lambda manages a VPC function's interfaces with its execution role,
+// and AWS's own grants of them (AWSLambdaVPCAccessExecutionRole, SAM's
+// VPCAccessPolicy, the Lambda Developer Guide's configuration-vpc) are on
+// "*": reporting them would fail every VPC function; on a function outside
+// a VPC they are a grant it does not use, left unreported.
 var starOnlyActions = []string{
 	"cloudwatch:PutMetricData",
 	"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:PutEncryptionConfig",

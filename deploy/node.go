@@ -60,6 +60,15 @@ func (n *node) path(keys ...string) *node {
 	return n
 }
 
+// refName is what an unresolved reference names, "" for anything else,
+// a missing node included.
+func (n *node) refName() string {
+	if n == nil {
+		return ""
+	}
+	return n.ref
+}
+
 func (n *node) scalar() (string, bool) {
 	if n == nil || n.kind != nScalar {
 		return "", false

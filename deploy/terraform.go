@@ -17,6 +17,7 @@ type tfFile struct {
 	data *node
 	m    *Model
 	fns  map[string]*Function // "aws_lambda_function.x"
+	docs map[string]mergedDoc // policy documents merged (policyDocument)
 }
 
 func parseTerraformFile(file string, data []byte) (*Model, error) {
@@ -169,6 +170,9 @@ func (t *tfFile) rolePolicies(role *node) []*Policy {
 }
 
 func (t *tfFile) policyArn(arn *node) *Policy {
+	if arn == nil {
+		return &Policy{Kind: "managed"}
+	}
 	if arn.kind == nUnknown && strings.HasPrefix(arn.ref, "aws_iam_policy.") {
 		b := t.body("aws_iam_policy", strings.TrimPrefix(arn.ref, "aws_iam_policy."))
 		if b != nil {
@@ -186,16 +190,35 @@ func (t *tfFile) policy(name string, v *node, line int) *Policy {
 	case v == nil:
 	case v.kind == nMap:
 		p.Statements, p.Expanded = statements(tfPolicyText(v))
+	case policyDocRef(v) != "":
+		// "${data.aws_iam_policy_document.p.json}" is Terraform 0.11's
+		// way of writing the reference.
+		p.Statements, p.Expanded = t.policyDocument(policyDocRef(v), 0, map[string]bool{})
 	case v.kind == nScalar || v.tmpl:
 		doc, err := parseYAMLTree([]byte(jsonTemplate(v.str)))
 		if err == nil {
 			shiftLines(doc, v.line-1)
 			p.Statements, p.Expanded = statements(tfPolicyText(doc))
 		}
-	case v.kind == nUnknown && strings.HasPrefix(v.ref, "data.aws_iam_policy_document."):
-		p.Statements, p.Expanded = t.policyDocument(v.ref, 0)
 	}
 	return p
+}
+
+// policyDocRef is the data.aws_iam_policy_document a value refers to,
+// bare or as a template of that one reference.
+func policyDocRef(v *node) string {
+	const prefix = "data.aws_iam_policy_document."
+	if v.kind == nUnknown && strings.HasPrefix(v.ref, prefix) {
+		return v.ref
+	}
+	if v.tmpl {
+		if inner, ok := strings.CutPrefix(v.str, "${"); ok {
+			if ref, ok := strings.CutSuffix(inner, "}"); ok && strings.HasPrefix(ref, prefix) && !strings.ContainsAny(ref, "${} ") {
+				return strings.TrimSuffix(ref, ".json")
+			}
+		}
+	}
+	return ""
 }
 
 // policyDocument reads a data "aws_iam_policy_document" with the documents
@@ -203,11 +226,37 @@ func (t *tfFile) policy(name string, v *node, line int) *Policy {
 // first, replaced by the document's own of the same Sid, then
 // override_policy_documents' replacing those of their Sid and adding the
 // rest. A document that cannot be read leaves the result not Expanded.
-func (t *tfFile) policyDocument(ref string, depth int) ([]Statement, bool) {
+func (t *tfFile) policyDocument(ref string, depth int, open map[string]bool) ([]Statement, bool) {
 	d := t.data.get("aws_iam_policy_document").get(strings.TrimPrefix(ref, "data.aws_iam_policy_document."))
-	if d == nil || depth > 10 {
+	if d == nil || depth > 10 || open[ref] {
 		return nil, false
 	}
+	if m, ok := t.docs[ref]; ok {
+		return m.statements, m.expanded
+	}
+	// A cycle is not expanded, and each document once: a chain of
+	// documents each listing the next many times grew exponentially.
+	open[ref] = true
+	defer delete(open, ref)
+	sts, ok := t.mergeDocument(d, depth, open)
+	if len(sts) > maxMergedStatements {
+		sts, ok = sts[:maxMergedStatements], false
+	}
+	if t.docs == nil {
+		t.docs = map[string]mergedDoc{}
+	}
+	t.docs[ref] = mergedDoc{sts, ok}
+	return sts, ok
+}
+
+type mergedDoc struct {
+	statements []Statement
+	expanded   bool
+}
+
+const maxMergedStatements = 10_000
+
+func (t *tfFile) mergeDocument(d *node, depth int, open map[string]bool) ([]Statement, bool) {
 	var out []Statement
 	ok := true
 	merge := func(sts []Statement) {
@@ -223,8 +272,8 @@ func (t *tfFile) policyDocument(ref string, depth int) ([]Statement, bool) {
 	doc := func(v *node) []Statement {
 		var sts []Statement
 		var expanded bool
-		if v.kind == nUnknown && strings.HasPrefix(v.ref, "data.aws_iam_policy_document.") {
-			sts, expanded = t.policyDocument(v.ref, depth+1)
+		if ref := policyDocRef(v); ref != "" {
+			sts, expanded = t.policyDocument(ref, depth+1, open)
 		} else {
 			p := t.policy("", v, v.line)
 			sts, expanded = p.Statements, p.Expanded
@@ -449,7 +498,7 @@ func (t *tfFile) api(ref string, kind, typ string, line int) *API {
 
 func (t *tfFile) apis() {
 	t.each("aws_api_gateway_method", func(addr string, b *node) {
-		a := t.api(b.get("rest_api_id").ref, "REST", "aws_api_gateway_rest_api", b.line)
+		a := t.api(b.get("rest_api_id").refName(), "REST", "aws_api_gateway_rest_api", b.line)
 		auth := b.get("authorization").value()
 		if v := b.get("api_key_required").value(); authNone(auth) && isTrue(v) {
 			auth = known("API_KEY", v.Line)
@@ -467,7 +516,7 @@ func (t *tfFile) apis() {
 		a.Routes = append(a.Routes, &Route{Method: strings.ToUpper(method), Path: path, Line: b.line, Auth: auth})
 	})
 	t.each("aws_apigatewayv2_route", func(addr string, b *node) {
-		a := t.api(b.get("api_id").ref, "HTTP", "aws_apigatewayv2_api", b.line)
+		a := t.api(b.get("api_id").refName(), "HTTP", "aws_apigatewayv2_api", b.line)
 		key, _ := b.get("route_key").scalar()
 		if api := t.body("aws_apigatewayv2_api", strings.TrimPrefix(a.ID, "aws_apigatewayv2_api.")); api != nil {
 			if proto, _ := api.get("protocol_type").scalar(); proto == "WEBSOCKET" && key != "$connect" {
@@ -485,7 +534,7 @@ func (t *tfFile) apis() {
 		a.Routes = append(a.Routes, &Route{Method: method, Path: path, Line: b.line, Auth: auth})
 	})
 	t.each("aws_api_gateway_stage", func(addr string, b *node) {
-		a := t.api(b.get("rest_api_id").ref, "REST", "aws_api_gateway_rest_api", b.line)
+		a := t.api(b.get("rest_api_id").refName(), "REST", "aws_api_gateway_rest_api", b.line)
 		st := &Stage{ID: addr, Name: b.get("stage_name").value(), Line: b.line,
 			AccessLog: block(b, "access_log_settings").get("destination_arn").value()}
 		// aws_api_gateway_method_settings for this stage.
@@ -501,7 +550,7 @@ func (t *tfFile) apis() {
 		a.Stages = append(a.Stages, st)
 	})
 	t.each("aws_apigatewayv2_stage", func(addr string, b *node) {
-		a := t.api(b.get("api_id").ref, "HTTP", "aws_apigatewayv2_api", b.line)
+		a := t.api(b.get("api_id").refName(), "HTTP", "aws_apigatewayv2_api", b.line)
 		a.Stages = append(a.Stages, &Stage{ID: addr, Name: b.get("name").value(), Line: b.line,
 			AccessLog: block(b, "access_log_settings").get("destination_arn").value(),
 			DataTrace: block(b, "default_route_settings").get("data_trace_enabled").value()})

@@ -190,7 +190,29 @@ func (r *Redactor) LearnTexts(texts []string) {
 	if err != nil || len(texts) == 0 {
 		return
 	}
-	r.learn(e.nameHits(nil, texts))
+	r.learn(byRule(e.nameHits(nil, texts)))
+}
+
+// KnownFormat hides the tokens of a known format the rules find in s and
+// says whether there were any: for a value whose variable's name says
+// nothing (STRIPE_KEY: sk_live_…). What is only shaped like an AWS secret
+// key is a guess for names, not found here.
+func (r *Redactor) KnownFormat(s string) (string, bool) {
+	e, err := nameEngine()
+	if err != nil {
+		return unredactable, true
+	}
+	hits := byRule(e.nameHits(nil, []string{s}))
+	if len(hits) == 0 {
+		return s, false
+	}
+	r.learn(hits)
+	return replacer(hits).Replace(s), true
+}
+
+// byRule drops the hits of awsSecretShapes, found by shape alone.
+func byRule(hits []hit) []hit {
+	return slices.DeleteFunc(hits, func(h hit) bool { return h.description == awsSecretDesc })
 }
 
 var spdxIDChars = regexp.MustCompile(`[^A-Za-z0-9.-]`)
