@@ -230,6 +230,7 @@ func TestVEX(t *testing.T) {
 		`{"timestamp": "2026-06-01", "statements": [{"vulnerability": {"name": "X"}, "products": [{"@id": "pkg:npm/a"}], "status": "fixed"}]}`,
 		`{"timestamp": "2026-01-01T00:00:00Z", "statements": [{"vulnerability": {"name": "X"}, "products": [{"@id": "pkg:npm/a"}], "status": "fixed", "timestamp": "June"}]}`,
 		`{"bomFormat": "CycloneDX", "vulnerabilities": [{"id": "X", "analysis": {"state": "resolved", "lastUpdated": "2026-06-01"}, "affects": [{"ref": "pkg:npm/a"}]}]}`,
+		`{"bomFormat": "CycloneDX", "vulnerabilities": [{"id": "X", "analysis": {"state": "resolved"}, "affects": [{"ref": "pkg:npm/a", "versions": [{"version": "1", "status": "fine"}]}]}]}`,
 		`{"bomFormat": "CycloneDX", "metadata": {"timestamp": "yesterday"}, "vulnerabilities": [{"id": "X", "analysis": {"state": "resolved"}, "affects": [{"ref": "pkg:npm/a"}]}]}`,
 		`{"timestamp": "2026-01-01T00:00:00Z", "statements": [{"vulnerability": {"name": "X"}, "status": "maybe"}]}`,
 		`{"timestamp": "2026-01-01T00:00:00Z", "statements": [{"vulnerability": {"name": "X"}, "products": [{"@id": "pkg:npm/a"}], "status": "not_affected"}]}`,
@@ -381,6 +382,7 @@ func TestCycloneDXAffectsVersions(t *testing.T) {
 		{`{"ref": "pkg:npm/minimist", "versions": [{"version": "1.2.5", "status": "unaffected"}]}`, true},
 		{`{"ref": "pkg:npm/minimist", "versions": [{"version": "1.2.5", "status": "affected"}]}`, false},
 		{`{"ref": "pkg:npm/minimist", "versions": [{"range": "vers:npm/>=1.2.0", "status": "unaffected"}]}`, false},
+		{`{"ref": "pkg:npm/minimist", "versions": [{"version": "1.2.5"}]}`, false}, // status defaults to affected
 		{`{"ref": "pkg:npm/minimist@1.2.5", "versions": [{"range": "vers:npm/<1.2.6", "status": "affected"}]}`, true},
 	} {
 		out := apply(Rules{VEX: load(tc.affects)}, []vuln.Finding{minimist}, nil)

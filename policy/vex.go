@@ -351,7 +351,11 @@ func cyclonedxVEX(raw json.RawMessage, comps []cdxComponent, docTime time.Time) 
 				continue
 			}
 			for _, ver := range a.Versions {
-				agrees := ver.Status == "" || (ver.Status == "unaffected") == st.suppresses()
+				status := cmp.Or(ver.Status, "affected") // the schema's default
+				if !slices.Contains([]string{"affected", "unaffected", "unknown"}, status) {
+					return nil, fmt.Errorf("%s: version status %q is not a CycloneDX status", where, ver.Status)
+				}
+				agrees := (status == "unaffected") == st.suppresses()
 				if base != "" && ver.Version != "" && agrees {
 					st.Products = append(st.Products, Product{ID: base + "@" + ver.Version})
 				}

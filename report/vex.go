@@ -21,7 +21,7 @@ func init() { register(vexFormat{}) }
 func (vexFormat) Name() string { return "cyclonedx-vex" }
 
 func (vexFormat) Write(w io.Writer, r *result.Result) error {
-	m := sbom.Meta{ToolVersion: r.Tool.Version, Reproducible: r.Reproducible}
+	m := sbom.Meta{ToolVersion: r.Tool.Version, Reproducible: r.Reproducible, SerialNumber: r.SBOM.VEXSerial(r.Reproducible)}
 	if !m.Reproducible {
 		m.Timestamp = time.Now().UTC().Format(time.RFC3339)
 	}

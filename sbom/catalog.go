@@ -103,7 +103,7 @@ type Result struct {
 	// serials are the serial numbers of the result's documents, random
 	// and reproducible, made once (serial).
 	serialMu sync.Mutex
-	serials  map[bool]string
+	serials  map[serialKey]string
 }
 
 // Config chooses what cataloging does.

@@ -199,20 +199,30 @@ func (res *Result) CycloneDX(m Meta) *cyclonedx.BOM {
 // derived from what the SBOM says: the target's and every part's digest
 // (a layer replaced by another of the same name is another SBOM), and each
 // component with where it was found and in which part.
-func serial(res *Result, reproducible bool) string {
+func serial(res *Result, reproducible bool) string { return res.serial("bom", reproducible) }
+
+// VEXSerial is the serial number of a VEX document of the result: another
+// document than its BOM, so another number.
+func (res *Result) VEXSerial(reproducible bool) string { return res.serial("vex", reproducible) }
+
+func (res *Result) serial(kind string, reproducible bool) string {
 	res.serialMu.Lock()
 	defer res.serialMu.Unlock()
-	if s := res.serials[reproducible]; s != "" {
+	key := serialKey{kind, reproducible}
+	if s := res.serials[key]; s != "" {
 		return s
 	}
 	if res.serials == nil {
-		res.serials = map[bool]string{}
+		res.serials = map[serialKey]string{}
 	}
 	if !reproducible {
-		res.serials[false] = "urn:uuid:" + randomUUID()
-		return res.serials[false]
+		res.serials[key] = "urn:uuid:" + randomUUID()
+		return res.serials[key]
 	}
 	h := sha256.New()
+	if kind != "bom" {
+		fmt.Fprintln(h, kind)
+	}
 	fmt.Fprintln(h, res.Subject.Name, res.Subject.SHA256)
 	for _, p := range res.Parts {
 		fmt.Fprintln(h, p.Kind, p.Name, p.SHA256, p.Index)
@@ -226,6 +236,11 @@ func serial(res *Result, reproducible bool) string {
 	b := h.Sum(nil)[:16]
 	b[6] = b[6]&0x0f | 0x50 // version 5 style: name-based
 	b[8] = b[8]&0x3f | 0x80
-	res.serials[true] = fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-	return res.serials[true]
+	res.serials[key] = fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return res.serials[key]
+}
+
+type serialKey struct {
+	kind         string
+	reproducible bool
 }

@@ -18,8 +18,16 @@ func (res *Result) Redact(f func(string) string, learn func([]string)) {
 		ws[i].Path, ws[i].Message = f(w.Path), f(w.Message)
 	}
 	res.Warnings = ws
-	for _, c := range res.Components {
+	for i := range res.Components {
+		c := &res.Components[i]
 		redactLocations(c.Locations, f)
+		// A package's own fields can hold a secret too; the report's
+		// findings are redacted by the same f, and are matched to the
+		// components by them (CycloneDX affects).
+		c.Ref, c.Name, c.Version, c.PURL = f(c.Ref), f(c.Name), f(c.Version), f(c.PURL)
+		for j := range c.Licenses {
+			c.Licenses[j] = f(c.Licenses[j])
+		}
 	}
 	for _, locs := range res.origins {
 		redactLocations(locs, f)

@@ -46,8 +46,10 @@ func fnscanRules() []*rule {
 	// A sentence about the password is a message (a validation error, a
 	// form label, a translation), not the password: "Password is required",
 	// "Password must contain a digit".
+	// It speaks of the password (its first words name it) and goes on
+	// like a sentence: a passphrase ("my horse is purple 7!") does not.
 	messageValue := &config.Allowlist{
-		Regexes: []*regexp.Regexp{regexp.MustCompile(`(?i)\s(?:is|are|must|should|required|invalid|please|enter|at least|characters?|match(?:es)?|cannot|can't|empty|missing|wrong|incorrect|too|not|does|doesn't|contain|confirm)\b`)},
+		Regexes: []*regexp.Regexp{regexp.MustCompile(`(?i)^(?:(?:the|your|new|current|old|confirm(?:ed)?)\s+)?pass(?:word|phrase|wd)?s?\b\s+(?:is|are|must|should|do|does|did|has|have|can|cannot|can't|doesn't|don't|was|were|will|not|too|required|invalid|mismatch|reset|changed|updated)\b`)},
 	}
 	// A field's name or type, or a placeholder: { password: "password" },
 	// { password: "missing" } in an error body.

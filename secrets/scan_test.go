@@ -477,3 +477,18 @@ const fields = { username: "text", password: "password" };
 		t.Errorf("a literal password: %d findings", len(res.Findings))
 	}
 }
+
+// A passphrase that happens to hold a common word is still a password.
+func TestPassphraseStillSecret(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "db.js")
+	text := `const a = { password: "my horse is purple 7!" };
+const b = { password: "Summer 2024 too hot!" };
+`
+	os.WriteFile(p, []byte(text), 0o644)
+	res := scan(t, []artifact.File{{Virtual: "db.js", Path: "db.js", Real: p, Size: int64(len(text))}}, DefaultConfig())
+	if len(res.Findings) != 2 {
+		logFindings(t, res.Findings)
+		t.Errorf("%d findings, want both passphrases", len(res.Findings))
+	}
+}

@@ -161,10 +161,14 @@ feed:
 		res.Warnings = append(res.Warnings, fr.warnings...)
 		res.BytesScanned += fr.bytes
 		for _, h := range fr.hits {
-			if res.found == nil {
-				res.found = &foundSecrets{}
+			// Only what specific rules found is learnt: a generic rule's
+			// value ("lambda-layer-nodejs18") would be hidden everywhere.
+			if !h.low {
+				if res.found == nil {
+					res.found = &foundSecrets{}
+				}
+				res.found.list = append(res.found.list, h.secret)
 			}
-			res.found.list = append(res.found.list, h.secret)
 			out := Finding{
 				RuleID:      h.ruleID,
 				Description: h.description,

@@ -11,6 +11,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -473,7 +474,7 @@ func VerifyImage(ctx context.Context, ref string, p Policy) (*Verified, error) {
 		switch {
 		case i < 0:
 			out.Attestations = append(out.Attestations, *va)
-		case va.Time.After(out.Attestations[i].Time):
+		case newer(*va, out.Attestations[i], p):
 			out.Attestations[i] = *va
 		}
 	}
@@ -493,6 +494,25 @@ func VerifyImage(ctx context.Context, ref string, p Policy) (*Verified, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// newer says whether a should stand for its type instead of b. A time in
+// the future (a skewed clock) never outranks one that is not: it would
+// hide every later verdict. Of two of the same time the one the policy
+// fails stands: order in a registry decides nothing.
+func newer(a, b VerifiedAttestation, p Policy) bool {
+	now := p.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	limit := now.Add(5 * time.Minute)
+	if af, bf := a.Time.After(limit), b.Time.After(limit); af != bf {
+		return bf
+	}
+	if a.Time.Equal(b.Time) {
+		return policyChecks(&a, p) != nil && policyChecks(&b, p) == nil
+	}
+	return a.Time.After(b.Time)
 }
 
 func verifyPolicyDigest(subj Subject) verify.PolicyBuilder {

@@ -236,7 +236,11 @@ func TestContentSecretsHiddenEverywhere(t *testing.T) {
 		".env":        "API_TOKEN_" + ghp + "=Xq7Wv3Lm9Rt5Kp2N\n",
 	}
 	for name, body := range files {
-		os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644)
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	db := importDB(t, repoTestdata("osv", "ghsa-npm.zip"))
 	outDir := t.TempDir()
@@ -275,5 +279,23 @@ func TestContentSecretsHiddenEverywhere(t *testing.T) {
 	}
 	if len(texts) < 10 {
 		t.Errorf("only %d outputs", len(texts))
+	}
+	// Findings still name their (redacted) components.
+	for _, f := range []string{"scan.cyclonedx-json", "scan.cyclonedx-vex"} {
+		var bom struct {
+			Vulnerabilities []struct {
+				ID      string `json:"id"`
+				Affects []any  `json:"affects"`
+			} `json:"vulnerabilities"`
+		}
+		b, _ := os.ReadFile(filepath.Join(outDir, f))
+		if err := json.Unmarshal(b, &bom); err != nil || len(bom.Vulnerabilities) == 0 {
+			t.Fatalf("%s: %v, %d vulnerabilities", f, err, len(bom.Vulnerabilities))
+		}
+		for _, v := range bom.Vulnerabilities {
+			if len(v.Affects) == 0 {
+				t.Errorf("%s: %s affects nothing", f, v.ID)
+			}
+		}
 	}
 }

@@ -229,4 +229,13 @@ func TestImageNewestAttestationDecides(t *testing.T) {
 	verify(0, "")
 	attest("new-fail.json", false, now)
 	verify(1, "verdict check failed")
+	// A pass of the same time does not outvote the failure, nor does one
+	// dated in the future.
+	attest("same-pass.json", true, now)
+	verify(1, "verdict check failed")
+	attest("future-pass.json", true, now.Add(48*time.Hour))
+	_, e = signRun(t, 1, "verify", "--key", p("k.pub"), "--require-verdict", "pass", "oci-dir:"+lay)
+	if !strings.Contains(e, "verdict check failed") {
+		t.Errorf("a future pass outvoted a failure: %s", e)
+	}
 }
