@@ -162,15 +162,7 @@ func (r *resolver) intrinsic(fn string, arg *node, line int) *node {
 		// Decided at deploy: the literal branches (scalars, statements,
 		// lists) are what it may be; AWS::NoValue adds nothing.
 		u := unknown("!If "+name, line, "")
-		for _, b := range []*node{r.resolve(a[1]), r.resolve(a[2])} {
-			switch {
-			case b == nil || b == noValue || b.kind == nNull:
-			case b.kind == nUnknown:
-				u.alts = append(u.alts, b.alts...)
-			default:
-				u.alts = append(u.alts, b)
-			}
-		}
+		u.addAlts(r.resolve(a[1]), r.resolve(a[2]))
 		return u
 	case "Fn::Select":
 		a := arg.items()
@@ -274,7 +266,17 @@ func (r *resolver) findInMap(a []*node, line int) *node {
 		cur = append(cur, def)
 	}
 	for _, c := range cur {
-		switch b := r.resolve(c); {
+		u.addAlts(r.resolve(c))
+	}
+	return u
+}
+
+// addAlts adds what each resolved value may be to an unknown's
+// alternatives: itself, or an unknown's own alternatives; AWS::NoValue and
+// nothing add none.
+func (u *node) addAlts(vs ...*node) {
+	for _, b := range vs {
+		switch {
 		case b == nil || b == noValue || b.kind == nNull:
 		case b.kind == nUnknown:
 			u.alts = append(u.alts, b.alts...)
@@ -282,7 +284,6 @@ func (r *resolver) findInMap(a []*node, line int) *node {
 			u.alts = append(u.alts, b)
 		}
 	}
-	return u
 }
 
 func refOf(n *node) string {

@@ -42,37 +42,15 @@ func Value(v reflect.Value, f func(string) string) {
 	}
 }
 
-// Strings lists the strings reachable from v, as Value would pass them:
-// for a scan of them all at once before they are replaced.
+// Strings lists the strings Value would pass to f, for a scan of them all
+// at once before they are replaced.
 func Strings(v reflect.Value) []string {
 	var out []string
-	collect(v, &out)
+	Value(v, func(s string) string {
+		if s != "" {
+			out = append(out, s)
+		}
+		return s
+	})
 	return out
-}
-
-func collect(v reflect.Value, out *[]string) {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if !v.IsNil() {
-			collect(v.Elem(), out)
-		}
-	case reflect.Struct:
-		for i := range v.NumField() {
-			if v.Type().Field(i).IsExported() {
-				collect(v.Field(i), out)
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		for i := range v.Len() {
-			collect(v.Index(i), out)
-		}
-	case reflect.Map:
-		for _, k := range v.MapKeys() {
-			collect(v.MapIndex(k), out)
-		}
-	case reflect.String:
-		if s := v.String(); s != "" {
-			*out = append(*out, s)
-		}
-	}
 }
