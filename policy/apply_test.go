@@ -231,6 +231,8 @@ func TestVEX(t *testing.T) {
 		`{"timestamp": "2026-01-01T00:00:00Z", "statements": [{"vulnerability": {"name": "X"}, "products": [{"@id": "pkg:npm/a"}], "status": "fixed", "timestamp": "June"}]}`,
 		`{"bomFormat": "CycloneDX", "vulnerabilities": [{"id": "X", "analysis": {"state": "resolved", "lastUpdated": "2026-06-01"}, "affects": [{"ref": "pkg:npm/a"}]}]}`,
 		`{"bomFormat": "CycloneDX", "vulnerabilities": [{"id": "X", "analysis": {"state": "resolved"}, "affects": [{"ref": "pkg:npm/a", "versions": [{"version": "1", "status": "fine"}]}]}]}`,
+		`{"timestamp": "2026-01-01T00:00:00Z", "statements": [{"vulnerability": {"name": "X"}, "products": [{"@id": "pkg:npm/a"}], "status": "affected", "STATUS": "not_affected", "justification": "component_not_present"}]}`,
+		`{"bomFormat": "CycloneDX", "vulnerabilities": [{"id": "X", "analysis": {"state": "exploitable", "State": "not_affected"}, "affects": [{"ref": "pkg:npm/a"}]}]}`,
 		`{"bomFormat": "CycloneDX", "metadata": {"timestamp": "yesterday"}, "vulnerabilities": [{"id": "X", "analysis": {"state": "resolved"}, "affects": [{"ref": "pkg:npm/a"}]}]}`,
 		`{"timestamp": "2026-01-01T00:00:00Z", "statements": [{"vulnerability": {"name": "X"}, "status": "maybe"}]}`,
 		`{"timestamp": "2026-01-01T00:00:00Z", "statements": [{"vulnerability": {"name": "X"}, "products": [{"@id": "pkg:npm/a"}], "status": "not_affected"}]}`,

@@ -112,6 +112,33 @@ func LoadVEX(p string) ([]Statement, error) {
 	return out, nil
 }
 
+// exactKeys refuses, in a list of objects, a key that differs from one the
+// reader uses only by case: JSON keys are case-sensitive, Go's decoding is
+// not, and a "STATUS" beside "status" would decide the statement.
+func exactKeys(raw json.RawMessage, what string, keys ...string) error {
+	var objs []map[string]json.RawMessage
+	if json.Unmarshal(raw, &objs) != nil {
+		return nil // the typed decoding said what is wrong
+	}
+	for i, o := range objs {
+		for k := range o {
+			for _, want := range keys {
+				if k != want && strings.EqualFold(k, want) {
+					return fmt.Errorf("%s %d: key %q is not %q (keys are case-sensitive)", what, i+1, k, want)
+				}
+			}
+		}
+		for _, nested := range []string{"analysis"} {
+			if v, ok := o[nested]; ok && len(v) > 0 && v[0] == '{' {
+				if err := exactKeys(json.RawMessage("["+string(v)+"]"), what+fmt.Sprint(" ", i+1, " ", nested), "state", "justification", "detail", "lastUpdated", "firstIssued", "response"); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // parseTime reads a VEX time: which statement is newest decides, so one
 // that does not read is an error, not the oldest time there is.
 func parseTime(s, what string) (time.Time, error) {
@@ -140,6 +167,9 @@ func openVEX(raw json.RawMessage, docTime time.Time) ([]Statement, error) {
 	}
 	if err := json.Unmarshal(raw, &stmts); err != nil {
 		return nil, fmt.Errorf("OpenVEX: %w", jsonerr.Plain(err, "statements"))
+	}
+	if err := exactKeys(raw, "statement", "vulnerability", "products", "subcomponents", "status", "justification", "impact_statement", "status_notes", "timestamp", "action_statement"); err != nil {
+		return nil, fmt.Errorf("OpenVEX: %w", err)
 	}
 	var out []Statement
 	for i, s := range stmts {
@@ -301,6 +331,9 @@ func cyclonedxVEX(raw json.RawMessage, comps []cdxComponent, docTime time.Time) 
 	}
 	if err := json.Unmarshal(raw, &vulns); err != nil {
 		return nil, fmt.Errorf("CycloneDX: %w", jsonerr.Plain(err, "vulnerabilities"))
+	}
+	if err := exactKeys(raw, "vulnerability", "id", "references", "analysis", "affects"); err != nil {
+		return nil, fmt.Errorf("CycloneDX: %w", err)
 	}
 	var out []Statement
 	for i, v := range vulns {
