@@ -143,25 +143,14 @@ func TestSignRegistryImage(t *testing.T) {
 // attested in place, as `cosign save` lays signatures out, so that
 // `cosign verify --local-image` accepts it; fnscan verify reads it back.
 func TestSignOCILayout(t *testing.T) {
-	t.Setenv("FNSCAN_PASSWORD", "pw")
-	dir := t.TempDir()
-	p := func(n string) string { return filepath.Join(dir, n) }
-	lay := p("img.oci")
-	if err := os.CopyFS(lay, os.DirFS("../../testdata/images/test.oci")); err != nil {
-		t.Fatal(err)
-	}
-	signRun(t, 0, "keygen", "--output-key-prefix", p("k"))
+	p, lay := ociLayout(t)
 	signRun(t, 0, "keygen", "--output-key-prefix", p("other"))
 	_, e := signRun(t, 1, "verify", "--key", p("k.pub"), "oci-dir:"+lay)
 	if !strings.Contains(e, "signature check failed") {
 		t.Fatal(e)
 	}
 	_, e = signRun(t, 0, "sign", "--key", p("k.key"), "oci-dir:"+lay)
-	i := strings.Index(e, "sha256:")
-	if i < 0 {
-		t.Fatalf("sign: %s", e)
-	}
-	digest := strings.TrimSuffix(strings.TrimSpace(e[i+len("sha256:"):]), ")")
+	digest := signedDigest(t, e)
 	os.WriteFile(p("sbom.json"), []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[]}`), 0o644)
 	v, _ := json.Marshal(map[string]any{"pass": true, "reasons": []string{}, "db": map[string]any{"snapshot": time.Now().UTC().Format(time.RFC3339), "ageSeconds": 0},
 		"counts": map[string]int{}, "secrets": 0, "fnscanVersion": "test", "scanTime": time.Now().UTC().Format(time.RFC3339),
@@ -182,7 +171,7 @@ func TestSignOCILayout(t *testing.T) {
 			t.Skip("cosign not found: the layout was checked by fnscan only")
 		}
 	}
-	bin := cosignBin(t)
+	bin, dir := cosignBin(t), p("")
 	cosignRun(t, bin, dir, true, "verify", "--key", p("k.pub"), "--insecure-ignore-tlog", "--local-image", lay)
 	cosignRun(t, bin, dir, false, "verify", "--key", p("other.pub"), "--insecure-ignore-tlog", "--local-image", lay)
 	cosignRun(t, bin, dir, true, "verify-attestation", "--key", p("k.pub"), "--insecure-ignore-tlog", "--type", "cyclonedx", "--local-image", lay)
@@ -192,20 +181,9 @@ func TestSignOCILayout(t *testing.T) {
 // of each type decides, so an older failed or aged verdict does not block
 // a fresh pass, and a newer failure is not hidden by an older pass.
 func TestImageNewestAttestationDecides(t *testing.T) {
-	t.Setenv("FNSCAN_PASSWORD", "pw")
-	dir := t.TempDir()
-	p := func(n string) string { return filepath.Join(dir, n) }
-	lay := p("img.oci")
-	if err := os.CopyFS(lay, os.DirFS("../../testdata/images/test.oci")); err != nil {
-		t.Fatal(err)
-	}
-	signRun(t, 0, "keygen", "--output-key-prefix", p("k"))
+	p, lay := ociLayout(t)
 	_, e := signRun(t, 0, "sign", "--key", p("k.key"), "oci-dir:"+lay)
-	i := strings.Index(e, "sha256:")
-	if i < 0 {
-		t.Fatalf("sign: %s", e)
-	}
-	digest := strings.TrimSuffix(strings.TrimSpace(e[i+len("sha256:"):]), ")")
+	digest := signedDigest(t, e)
 	attest := func(name string, pass bool, at time.Time) {
 		t.Helper()
 		v, _ := json.Marshal(map[string]any{"pass": pass, "reasons": []string{}, "counts": map[string]int{}, "fnscanVersion": "test",
@@ -238,4 +216,28 @@ func TestImageNewestAttestationDecides(t *testing.T) {
 	if !strings.Contains(e, "verdict check failed") {
 		t.Errorf("a future pass outvoted a failure: %s", e)
 	}
+}
+
+// ociLayout is a copy of the test OCI layout beside key pair k (password
+// "pw"), and the path of a file beside them.
+func ociLayout(t *testing.T) (func(string) string, string) {
+	t.Setenv("FNSCAN_PASSWORD", "pw")
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	lay := p("img.oci")
+	if err := os.CopyFS(lay, os.DirFS("../../testdata/images/test.oci")); err != nil {
+		t.Fatal(err)
+	}
+	signRun(t, 0, "keygen", "--output-key-prefix", p("k"))
+	return p, lay
+}
+
+// signedDigest is the hex digest sign's stderr says it signed.
+func signedDigest(t *testing.T, stderr string) string {
+	t.Helper()
+	i := strings.Index(stderr, "sha256:")
+	if i < 0 {
+		t.Fatalf("sign: %s", stderr)
+	}
+	return strings.TrimSuffix(strings.TrimSpace(stderr[i+len("sha256:"):]), ")")
 }

@@ -18,14 +18,7 @@ import (
 // alone; other code under the same name fails the bytes check; what
 // cannot be checked exits 2.
 func TestVerifyLambdaCLI(t *testing.T) {
-	awsEnv(t)
-	defer aws.Register(aws.DefaultClientOptions())
-	t.Setenv("FNSCAN_PASSWORD", "gate")
-	s := fakelambda.New()
-	defer s.Close()
-	dir := t.TempDir()
-	p := func(n string) string { return filepath.Join(dir, n) }
-	signRun(t, 0, "keygen", "--output-key-prefix", p("k"))
+	s, p := lambdaGate(t)
 	signRun(t, 0, "keygen", "--output-key-prefix", p("k2"))
 	db := importDB(t, repoTestdata("osv", "ghsa-npm.zip"))
 
@@ -133,14 +126,7 @@ func TestVerifyLambdaCLI(t *testing.T) {
 // those the verdict says were scanned, in order; layers with only a
 // signature to vouch for the code fail; a layer that cannot be read exits 2.
 func TestVerifyLambdaLayers(t *testing.T) {
-	awsEnv(t)
-	defer aws.Register(aws.DefaultClientOptions())
-	t.Setenv("FNSCAN_PASSWORD", "gate")
-	s := fakelambda.New()
-	defer s.Close()
-	dir := t.TempDir()
-	p := func(n string) string { return filepath.Join(dir, n) }
-	signRun(t, 0, "keygen", "--output-key-prefix", p("k"))
+	s, p := lambdaGate(t)
 	db := importDB(t, repoTestdata("osv", "ghsa-npm.zip"))
 	fnPath := zipFile(t, "fn.zip", map[string][]byte{"index.js": []byte("exports.handler = async () => 'ok';\n")})
 	layerPath := zipFile(t, "util.zip", map[string][]byte{"nodejs/util.js": []byte("module.exports = 1;\n")})
@@ -184,4 +170,18 @@ func TestVerifyLambdaLayers(t *testing.T) {
 			t.Errorf("layer %s downloaded %d times", l, n)
 		}
 	}
+}
+
+// lambdaGate is a fake Lambda API the CLI talks to and key pair k
+// (password "gate"), and the path of a file beside the keys.
+func lambdaGate(t *testing.T) (*fakelambda.Server, func(string) string) {
+	awsEnv(t)
+	t.Cleanup(func() { aws.Register(aws.DefaultClientOptions()) })
+	t.Setenv("FNSCAN_PASSWORD", "gate")
+	s := fakelambda.New()
+	t.Cleanup(s.Close)
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	signRun(t, 0, "keygen", "--output-key-prefix", p("k"))
+	return s, p
 }
