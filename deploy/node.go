@@ -60,6 +60,16 @@ func (n *node) path(keys ...string) *node {
 	return n
 }
 
+// mapVals is a copy of a map or list node with f applied to each value.
+func (n *node) mapVals(f func(*node) *node) *node {
+	c := *n
+	c.vals = make([]*node, len(n.vals))
+	for i, v := range n.vals {
+		c.vals[i] = f(v)
+	}
+	return &c
+}
+
 // refName is what an unresolved reference names, "" for anything else,
 // a missing node included.
 func (n *node) refName() string {

@@ -200,12 +200,7 @@ func slsVarsRaw(n *node) *node {
 		if n.kind == nMap && len(n.keys) == 1 && n.keys[0] == "Fn::Sub" {
 			return n
 		}
-		c := *n
-		c.vals = make([]*node, len(n.vals))
-		for i, v := range n.vals {
-			c.vals[i] = slsVarsRaw(v)
-		}
-		return &c
+		return n.mapVals(slsVarsRaw)
 	}
 	return n
 }

@@ -372,12 +372,7 @@ func tfPolicyText(n *node) *node {
 			return u
 		}
 	case nMap, nList:
-		c := *n
-		c.vals = make([]*node, len(n.vals))
-		for i, v := range n.vals {
-			c.vals[i] = tfPolicyText(v)
-		}
-		return &c
+		return n.mapVals(tfPolicyText)
 	}
 	return n
 }
