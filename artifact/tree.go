@@ -42,7 +42,8 @@ type Entry struct {
 	raw  string // a symlink's target as the archive holds it
 	f    *zip.File
 	// A tar entry's data: Size bytes at off in ra (a tar is never
-	// compressed per entry).
+	// compressed per entry). A zip entry's data (compressed) is at off in
+	// its Tree's ra.
 	ra      io.ReaderAt
 	off     int64
 	dup     bool // the earlier copy of a tar entry replaced by a later one
@@ -107,6 +108,42 @@ func (t *Tree) Open(e *Entry) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("%s!%s: %w", t.archive, e.Path, err)
 	}
 	return &entryReader{rc: rc, name: t.archive + "!" + e.Path}, nil
+}
+
+// Head reads up to n first bytes of a file entry. A zip entry's head is
+// inflated alone, not the 32 KB a reader inflates before its first read
+// returns: sniffing every entry's magic cost as much as inflating most of
+// them. No checksum is verified here (Open's readers do).
+func (t *Tree) Head(e *Entry, n int) ([]byte, error) {
+	want := int(min(int64(n), e.Size))
+	if e.Type == EntryFile && e.f != nil && t.ra != nil {
+		switch e.f.Method {
+		case zip.Store:
+			b := make([]byte, want)
+			if k, _ := t.ra.ReadAt(b, e.off); k == want {
+				return b, nil
+			}
+		case zip.Deflate:
+			// A dynamic block's tables take at most ≈300 bytes.
+			src := make([]byte, min(int64(1024+2*n), int64(e.f.CompressedSize64)))
+			if k, _ := t.ra.ReadAt(src, e.off); k == len(src) {
+				if b, ok := inflateHead(src, want); ok && len(b) == want {
+					return b, nil
+				}
+			}
+		}
+	}
+	rc, err := t.Open(e)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b := make([]byte, want)
+	k, err := io.ReadFull(rc, b)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
+	}
+	return b[:k], err
 }
 
 // RandomAccess says whether Open gives a reader with ReadAt and Seek.
@@ -199,6 +236,7 @@ func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt,
 	}
 	var spans []span
 	names := make([]string, len(zr.File))
+	offs := make([]int64, len(zr.File))
 	last := map[string]int{}
 	var declared, deflated int64
 	for i, f := range zr.File {
@@ -223,6 +261,7 @@ func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt,
 			continue
 		}
 		off, err := f.DataOffset()
+		offs[i] = off
 		if err != nil {
 			return nil, fmt.Errorf("%s!%s: corrupt zip entry: %w", archive, shortName(f.Name), err)
 		}
@@ -306,7 +345,7 @@ func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt,
 			u.warn(Warning{Path: archive + "!" + f.Name, Message: fmt.Sprintf("duplicate entry: both copies scanned, the earlier as %s", dup)})
 			name = dup
 		}
-		e := &Entry{Path: name, Mode: mode, Size: int64(f.UncompressedSize64), ModTime: f.Modified, f: f}
+		e := &Entry{Path: name, Mode: mode, Size: int64(f.UncompressedSize64), ModTime: f.Modified, f: f, off: offs[i]}
 		// Only what reading needs is kept: a hostile extra field or comment
 		// would otherwise stay in memory for the whole scan.
 		f.Extra, f.Comment = nil, ""

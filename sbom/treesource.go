@@ -206,7 +206,7 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 		}
 	}
 	// The MIME type is sniffed from each file's head, as syft's directory
-	// indexer does, where it can matter (see sniff); the entries are
+	// indexer does, where it can matter (see executableMagic); the entries are
 	// independent, so all cores inflate.
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -223,12 +223,14 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 				if pd.tf.entry.Size == 0 {
 					continue
 				}
-				rc, err := pd.tf.tree.Open(pd.tf.entry)
-				if err != nil {
+				head, err := pd.tf.tree.Head(pd.tf.entry, 4)
+				if err != nil || !executableMagic(head) {
 					continue
 				}
-				pd.mime = sniff(rc)
-				rc.Close()
+				if rc, err := pd.tf.tree.Open(pd.tf.entry); err == nil {
+					pd.mime = stfile.MIMEType(rc)
+					rc.Close()
+				}
 			}
 		}()
 	}
@@ -465,19 +467,10 @@ type bytesFile struct{ *bytes.Reader }
 
 func (bytesFile) Close() error { return nil }
 
-// sniff gives a file's MIME type where a cataloger can ask for it. syft's
-// catalogers only ever query executable types (ELF, PE, Mach-O), each with
-// magic bytes of its own: a file without them is left untyped instead of
-// running every text detector over its head.
-func sniff(r io.Reader) string {
-	var head [4]byte
-	n, _ := io.ReadFull(r, head[:])
-	if !executableMagic(head[:n]) {
-		return ""
-	}
-	return stfile.MIMEType(io.MultiReader(bytes.NewReader(head[:n]), r))
-}
-
+// executableMagic says whether a file's head can be of a type a cataloger
+// asks for. syft's catalogers only ever query executable types (ELF, PE,
+// Mach-O), each with magic bytes of its own: a file without them is left
+// untyped instead of running every text detector over its head.
 func executableMagic(b []byte) bool {
 	if len(b) < 2 {
 		return false
