@@ -181,6 +181,7 @@ func TestLeadEqualsFindAll(t *testing.T) {
 	var pieces []string
 	leads := 0
 	for _, ru := range set.rules {
+		ru.analyze()
 		if ru.lead == nil {
 			continue
 		}
@@ -196,6 +197,7 @@ func TestLeadEqualsFindAll(t *testing.T) {
 	}
 	rnd := mrand.New(mrand.NewPCG(1, 2))
 	for _, ru := range set.rules {
+		ru.analyze()
 		if ru.lead == nil {
 			continue
 		}
@@ -225,6 +227,7 @@ func TestLeadEqualsFindAll(t *testing.T) {
 	// The corpus must exercise the rules, or equality proves little.
 	hit := 0
 	for _, ru := range set.rules {
+		ru.analyze()
 		if ru.lead != nil && matched[ru.id] > 0 {
 			hit++
 		}
@@ -298,6 +301,7 @@ func checkLeads(t *testing.T, set *ruleSet, text string, matched map[string]int)
 	t.Helper()
 	lower := asciiLower(text)
 	for _, ru := range set.rules {
+		ru.analyze()
 		if ru.lead == nil || !ru.lead.usable(text) {
 			continue
 		}
@@ -359,6 +363,7 @@ func TestLeadStartsSkip(t *testing.T) {
 			at = end
 		}
 		for _, ru := range set.rules {
+			ru.analyze()
 			if ru.lead == nil {
 				continue
 			}

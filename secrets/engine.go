@@ -196,6 +196,7 @@ func (e *engine) scan(path, text string, opt scanOptions) []hit {
 // on keyword windows, or on the whole text, whichever is exact and
 // cheapest. Starts inside vendored spans are skipped.
 func (e *engine) matches(r *rule, text string, lower []byte, ln *lines, hitsByKw [][]int, vendored []span) [][]int {
+	r.analyze()
 	if r.lead != nil && r.lead.usable(text) {
 		if starts, ok := r.lead.starts(text, lower, vendored); ok {
 			if ms, ok := r.lead.findAll(text, lower, starts); ok {

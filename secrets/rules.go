@@ -27,11 +27,26 @@ type rule struct {
 	low bool
 	// extra marks fnscan's own rules, which run after gitleaks' so that a
 	// gitleaks rule wins a tie.
-	extra  bool
-	window window
-	run    *runReq // a run every match holds; nil when none is useful
-	lead   *lead   // how every match begins; nil when unknown
-	kwIdx  []int   // indexes into ruleSet.keywords
+	extra bool
+	kwIdx []int // indexes into ruleSet.keywords
+	// What the regex tells about its matches, worked out the first time
+	// the rule runs: most rules' keywords never occur in a target, and
+	// the analysis of all of them took a tenth of a second every run.
+	analyzed sync.Once
+	window   window
+	run      *runReq // a run every match holds; nil when none is useful
+	lead     *lead   // how every match begins; nil when unknown
+}
+
+func (r *rule) analyze() {
+	r.analyzed.Do(func() {
+		if r.re == nil {
+			return
+		}
+		r.window = analyzeWindow(r.re.String(), r.keywords)
+		r.run = analyzeRun(r.re.String())
+		r.lead = analyzeLead(r.re.String())
+	})
 }
 
 // ruleSet is immutable after load and shared by every Scanner.
@@ -156,9 +171,6 @@ func buildRuleSet(cfg config.Config, extra []*rule) (*ruleSet, error) {
 			set.pathOnly = append(set.pathOnly, i)
 			continue
 		}
-		r.window = analyzeWindow(r.re.String(), r.keywords)
-		r.run = analyzeRun(r.re.String())
-		r.lead = analyzeLead(r.re.String())
 		if len(r.keywords) == 0 {
 			set.always = append(set.always, i)
 			continue
