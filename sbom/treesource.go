@@ -3,6 +3,7 @@ package sbom
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -98,7 +99,7 @@ type treeSource struct {
 func (s *treeSource) ID() syftart.ID                                   { return syftart.ID(s.desc.ID) }
 func (s *treeSource) Describe() source.Description                     { return s.desc }
 func (s *treeSource) FileResolver(source.Scope) (file.Resolver, error) { return s.res, nil }
-func (s *treeSource) Close() error                                     { return nil }
+func (s *treeSource) Close() error                                     { s.res.release(); return nil }
 
 // treeResolver answers syft's queries from a stereoscope file tree built from
 // the archives' indexes, the way syft's own directory resolver does from a
@@ -111,6 +112,7 @@ type treeResolver struct {
 	binMu    sync.Mutex
 	bins     map[*artifact.Entry]*cachedBinary
 	binBytes int64
+	closed   bool // release was called: no more binaries cached
 	failed   map[*artifact.Entry]bool
 	warn     func(artifact.Warning)
 }
@@ -251,7 +253,12 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 	if len(prefetch) > 0 {
 		go func() {
 			for _, tf := range prefetch {
-				if ctx.Err() != nil || r.cached(tf) == nil {
+				c, err := r.cached(tf)
+				if c == nil || err != nil {
+					return
+				}
+				c.unref()
+				if ctx.Err() != nil {
 					return
 				}
 			}
@@ -407,38 +414,50 @@ func (r *treeResolver) spillCopy(tf treeFile) (io.ReadCloser, error) {
 // (Go, Rust, .NET, ELF notes) each read every executable, and syft buffers
 // a plain reader whole for each: inflated once here, shared by all.
 func (r *treeResolver) binary(tf treeFile) (io.ReadCloser, error) {
-	c := r.cached(tf)
+	c, err := r.cached(tf)
+	if err != nil {
+		return nil, err
+	}
 	if c == nil {
 		// Past the cap: each reader gets its own copy in the temp dir.
 		return r.spillCopy(tf)
 	}
 	if c.err != nil {
+		c.unref()
 		return nil, c.err
 	}
-	return bytesFile{bytes.NewReader(c.b)}, nil
+	return newBinReader(c), nil
 }
 
+var errClosed = errors.New("read after the tree was closed")
+
 // cached inflates a binary once into the cache, or gives nil when it would
-// take the cache past its cap.
-func (r *treeResolver) cached(tf treeFile) *cachedBinary {
+// take the cache past its cap. The caller holds a reference to what it
+// gets, and gives it up with unref.
+func (r *treeResolver) cached(tf treeFile) (*cachedBinary, error) {
 	r.binMu.Lock()
+	if r.closed {
+		r.binMu.Unlock()
+		return nil, errClosed
+	}
 	c, ok := r.bins[tf.entry]
 	if !ok {
 		if r.binBytes+tf.entry.Size > binCacheCap {
 			r.binMu.Unlock()
-			return nil
+			return nil, nil
 		}
 		r.binBytes += tf.entry.Size
-		c = &cachedBinary{}
+		c = &cachedBinary{refs: 1} // the cache's own
 		r.bins[tf.entry] = c
 	}
+	c.ref()
 	r.binMu.Unlock()
 	c.once.Do(func() {
 		var rc io.ReadCloser
 		if rc, c.err = tf.tree.Open(tf.entry); c.err == nil {
 			// The declared size is exact (reads fail past it) and under
 			// spillAt: one allocation, not ReadAll's doublings.
-			c.b = make([]byte, tf.entry.Size)
+			c.b, c.free = bigBuffer(int(tf.entry.Size))
 			_, c.err = io.ReadFull(rc, c.b)
 			rc.Close()
 		}
@@ -446,7 +465,19 @@ func (r *treeResolver) cached(tf treeFile) *cachedBinary {
 			r.readFailed(tf, c.err)
 		}
 	})
-	return c
+	return c, nil
+}
+
+// release drops the cache's references: each binary's buffer goes when its
+// last reader is closed (or collected).
+func (r *treeResolver) release() {
+	r.binMu.Lock()
+	bins := r.bins
+	r.bins, r.closed = nil, true
+	r.binMu.Unlock()
+	for _, c := range bins {
+		c.unref()
+	}
 }
 
 // binCacheCap bounds the binaries held in memory for one target.
@@ -484,17 +515,102 @@ func (r *treeResolver) readFailed(tf treeFile, err error) {
 	}
 }
 
+// cachedBinary is one binary's bytes, counted: a buffer outside the heap
+// (bigBuffer) is unmapped only when nothing can read it.
 type cachedBinary struct {
 	once sync.Once
 	b    []byte
 	err  error
+	mu   sync.Mutex
+	refs int // the cache's, each caller of cached, each open reader
+	free func()
 }
 
-// bytesFile is a ReadCloser with ReadAt and Seek, which syft's binary
-// catalogers use in place instead of copying.
-type bytesFile struct{ *bytes.Reader }
+func (c *cachedBinary) ref() {
+	c.mu.Lock()
+	c.refs++
+	c.mu.Unlock()
+}
 
-func (bytesFile) Close() error { return nil }
+func (c *cachedBinary) unref() {
+	c.mu.Lock()
+	c.refs--
+	var free func()
+	if c.refs == 0 {
+		free, c.free, c.b = c.free, nil, nil
+	}
+	c.mu.Unlock()
+	if free != nil {
+		free()
+	}
+}
+
+// binReader reads a cached binary in place, with ReadAt and Seek, which
+// syft's binary catalogers use instead of copying. Reads after Close fail
+// rather than touch a buffer that may be gone; one never closed gives its
+// reference up when collected.
+type binReader struct {
+	mu     sync.RWMutex
+	r      *bytes.Reader
+	hold   *binHold
+	closed bool
+}
+
+type binHold struct {
+	c    *cachedBinary
+	done atomic.Bool
+}
+
+func (h *binHold) release() {
+	if h.done.CompareAndSwap(false, true) {
+		h.c.unref()
+	}
+}
+
+func newBinReader(c *cachedBinary) *binReader {
+	br := &binReader{r: bytes.NewReader(c.b), hold: &binHold{c: c}}
+	runtime.AddCleanup(br, (*binHold).release, br.hold)
+	return br
+}
+
+func (b *binReader) Read(p []byte) (int, error) {
+	b.mu.Lock() // a Read moves the offset
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, errClosed
+	}
+	return b.r.Read(p)
+}
+
+func (b *binReader) ReadAt(p []byte, off int64) (int, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return 0, errClosed
+	}
+	return b.r.ReadAt(p, off)
+}
+
+func (b *binReader) Seek(off int64, whence int) (int64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, errClosed
+	}
+	return b.r.Seek(off, whence)
+}
+
+func (b *binReader) Size() int64 { return b.r.Size() }
+
+func (b *binReader) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.closed = true
+		b.hold.release()
+	}
+	return nil
+}
 
 // executableMagic says whether a file's head can be of a type a cataloger
 // asks for. syft's catalogers only ever query executable types (ELF, PE,
