@@ -56,6 +56,20 @@ func TestTreeIndexMatchesStereoscope(t *testing.T) {
 	if len(ours.recs) < 100 {
 		t.Fatalf("only %d records: the image did not mount", len(ours.recs))
 	}
+	// AllLocations walks the index: it must list what the tree holds.
+	var fromIndex, fromTree []string
+	for l := range res.AllLocations(t.Context()) {
+		ref := l.Reference()
+		fromIndex = append(fromIndex, fmt.Sprint(ref.ID(), l.RealPath))
+	}
+	for _, ref := range res.tree.AllFiles(stfile.AllTypes()...) {
+		fromTree = append(fromTree, fmt.Sprint(ref.ID(), ref.RealPath))
+	}
+	slices.Sort(fromIndex)
+	slices.Sort(fromTree)
+	if !slices.Equal(fromIndex, fromTree) {
+		t.Fatalf("AllLocations lists %d, the tree holds %d", len(fromIndex), len(fromTree))
+	}
 	theirs := filetree.NewIndex()
 	for i := range ours.recs {
 		theirs.Add(ours.recs[i].ref, ours.recs[i].metadata())

@@ -656,7 +656,10 @@ func (r *treeResolver) AllLocations(ctx context.Context) <-chan file.Location {
 	out := make(chan file.Location)
 	go func() {
 		defer close(out)
-		for _, ref := range r.tree.AllFiles(stfile.AllTypes()...) {
+		// From the index, which holds every node of the tree: the tree's
+		// own AllFiles lists them all first (8 MB on a 1 GiB image).
+		for i := range r.index.recs {
+			ref := r.index.recs[i].ref
 			select {
 			case <-ctx.Done():
 				return
