@@ -134,6 +134,9 @@ type Root struct {
 	whole bool
 	// self is the whole root of a tree root's own archive, if any.
 	self *Root
+	// shadowed: paths of a Lambda layer a later layer also holds, with
+	// that layer's index (see shadowLayers).
+	shadowed map[string]int
 }
 
 // Locate gives the virtual path and origin of a slash path inside the root.
@@ -569,7 +572,44 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 			return err
 		}
 	}
+	t.shadowLayers()
 	return nil
+}
+
+// shadowLayers marks what Lambda does not keep of a layer: the layers are
+// extracted into /opt in order, so a path a later layer also holds is that
+// layer's. A package in both is installed once, from the later one.
+func (t *Target) shadowLayers() {
+	var layers []*Root
+	for _, r := range t.Roots {
+		if r.Origin.Kind == OriginLayer && r.parent == nil && r.Tree != nil && !r.whole {
+			layers = append(layers, r)
+		}
+	}
+	for i, r := range layers {
+		for _, e := range r.Tree.Entries() {
+			if e.Type == EntryDir {
+				continue
+			}
+			for _, later := range layers[i+1:] {
+				if later.Origin.Index > r.Origin.Index && later.Tree.Lookup(e.Path) != nil {
+					if r.shadowed == nil {
+						r.shadowed = map[string]int{}
+					}
+					r.shadowed[e.Path] = later.Origin.Index
+				}
+			}
+		}
+	}
+}
+
+// ShadowedBy gives the index of the later Lambda layer that replaces a path
+// of the root (a path in a nested archive counts as its archive's), or 0.
+func (r *Root) ShadowedBy(p string) int {
+	for r.parent != nil {
+		p, r = r.rel, r.parent
+	}
+	return r.shadowed[p]
 }
 
 // openFile opens a file trees will read from until the target is closed.

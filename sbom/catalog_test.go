@@ -566,3 +566,56 @@ func TestSerialNumbers(t *testing.T) {
 		t.Errorf("the same content, serials %s and %s", r1, r3)
 	}
 }
+
+// TestLayersStackAsLambdaExtractsThem: Lambda extracts layers into /opt in
+// order, so a package two layers hold at one path is the later layer's
+// (its jar too); a package only the earlier holds stays.
+func TestLayersStackAsLambdaExtractsThem(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	pkg := func(name, version string) []byte {
+		return []byte(`{"name":"` + name + `","version":"` + version + `","license":"MIT"}`)
+	}
+	jar := func(version string) []byte {
+		return fixture.Zip(map[string][]byte{
+			"META-INF/MANIFEST.MF": []byte("Manifest-Version: 1.0\n"),
+			"META-INF/maven/org.example/shared/pom.properties": []byte("groupId=org.example\nartifactId=shared\nversion=" + version + "\n"),
+		})
+	}
+	write := func(name string, files map[string][]byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, fixture.Zip(files), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	fn := write("fn.zip", map[string][]byte{"index.js": []byte("exports.handler = async () => 1;\n")})
+	old := write("old.zip", map[string][]byte{
+		"nodejs/node_modules/lodash/package.json": pkg("lodash", "4.17.4"),
+		"nodejs/node_modules/only-old/package.json": pkg("only-old", "1.0.0"),
+		"java/lib/shared.jar": jar("1.0.0"),
+	})
+	newer := write("new.zip", map[string][]byte{
+		"nodejs/node_modules/lodash/package.json": pkg("lodash", "4.17.21"),
+		"java/lib/shared.jar": jar("2.0.0"),
+	})
+	versions := func(res *Result) []string {
+		var out []string
+		for _, c := range res.Components {
+			out = append(out, c.Name+"@"+c.Version)
+		}
+		slices.Sort(out)
+		return out
+	}
+	got := versions(catalogSpec(t, fn, old, newer))
+	want := []string{"lodash@4.17.21", "only-old@1.0.0", "shared@2.0.0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("layers old, new: %v, want %v", got, want)
+	}
+	// The other order: the old layer replaces the new one's files.
+	got = versions(catalogSpec(t, fn, newer, old))
+	want = []string{"lodash@4.17.4", "only-old@1.0.0", "shared@1.0.0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("layers new, old: %v, want %v", got, want)
+	}
+}

@@ -200,7 +200,8 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 					return nil, err
 				}
 			case artifact.EntryFile:
-				if root.NotCataloged[e.Path] || e.Replaced() {
+				// A file a later Lambda layer replaces is not in /opt.
+				if root.NotCataloged[e.Path] || e.Replaced() || root.ShadowedBy(e.Path) > 0 {
 					continue
 				}
 				regular = append(regular, &pending{p: p, tf: treeFile{root.Tree, e, root}})
