@@ -578,7 +578,7 @@ func TestLayersStackAsLambdaExtractsThem(t *testing.T) {
 	}
 	jar := func(version string) []byte {
 		return fixture.Zip(map[string][]byte{
-			"META-INF/MANIFEST.MF": []byte("Manifest-Version: 1.0\n"),
+			"META-INF/MANIFEST.MF":                             []byte("Manifest-Version: 1.0\n"),
 			"META-INF/maven/org.example/shared/pom.properties": []byte("groupId=org.example\nartifactId=shared\nversion=" + version + "\n"),
 		})
 	}
@@ -591,13 +591,13 @@ func TestLayersStackAsLambdaExtractsThem(t *testing.T) {
 	}
 	fn := write("fn.zip", map[string][]byte{"index.js": []byte("exports.handler = async () => 1;\n")})
 	old := write("old.zip", map[string][]byte{
-		"nodejs/node_modules/lodash/package.json": pkg("lodash", "4.17.4"),
+		"nodejs/node_modules/lodash/package.json":   pkg("lodash", "4.17.4"),
 		"nodejs/node_modules/only-old/package.json": pkg("only-old", "1.0.0"),
-		"java/lib/shared.jar": jar("1.0.0"),
+		"java/lib/shared.jar":                       jar("1.0.0"),
 	})
 	newer := write("new.zip", map[string][]byte{
 		"nodejs/node_modules/lodash/package.json": pkg("lodash", "4.17.21"),
-		"java/lib/shared.jar": jar("2.0.0"),
+		"java/lib/shared.jar":                     jar("2.0.0"),
 	})
 	versions := func(res *Result) []string {
 		var out []string
