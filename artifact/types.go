@@ -170,3 +170,20 @@ func ReadFileBounded(p string, max int64) ([]byte, error) {
 	defer f.Close()
 	return readBounded(f, max)
 }
+
+// ExecutableMagic says whether a file's head is an executable's or a
+// library's: ELF, PE or Mach-O (a universal Mach-O shares its magic with a
+// Java class).
+func ExecutableMagic(head []byte) bool {
+	if len(head) >= 2 && head[0] == 'M' && head[1] == 'Z' {
+		return true
+	}
+	if len(head) < 4 {
+		return false
+	}
+	switch string(head[:4]) {
+	case "\x7fELF", "\xfe\xed\xfa\xce", "\xfe\xed\xfa\xcf", "\xce\xfa\xed\xfe", "\xcf\xfa\xed\xfe", "\xca\xfe\xba\xbe":
+		return true
+	}
+	return false
+}

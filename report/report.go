@@ -111,6 +111,8 @@ func secretRule(s secrets.Finding) string {
 		return s.RuleID + " (" + s.Variable + ")"
 	case s.Source == secrets.SourceName:
 		return s.RuleID + " (in name)"
+	case s.Source == secrets.SourceBinary:
+		return s.RuleID + " (in binary)"
 	}
 	return s.RuleID
 }

@@ -209,7 +209,9 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 		}
 	}
 	// The MIME type is sniffed from each file's head, as syft's directory
-	// indexer does, where it can matter (see executableMagic); the entries are
+	// indexer does, where it can matter: syft's catalogers only ever ask for
+	// executable types (ELF, PE, Mach-O), so a file without their magic is
+	// left untyped instead of running every text detector over it; the entries are
 	// independent, so all cores inflate.
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -227,7 +229,7 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 					continue
 				}
 				head, err := pd.tf.tree.Head(pd.tf.entry, 4)
-				if err != nil || !executableMagic(head) {
+				if err != nil || !artifact.ExecutableMagic(head) {
 					continue
 				}
 				if rc, err := pd.tf.tree.Open(pd.tf.entry); err == nil {
@@ -611,29 +613,6 @@ func (b *binReader) Close() error {
 		b.hold.release()
 	}
 	return nil
-}
-
-// executableMagic says whether a file's head can be of a type a cataloger
-// asks for. syft's catalogers only ever query executable types (ELF, PE,
-// Mach-O), each with magic bytes of its own: a file without them is left
-// untyped instead of running every text detector over its head.
-func executableMagic(b []byte) bool {
-	if len(b) < 2 {
-		return false
-	}
-	if b[0] == 'M' && b[1] == 'Z' { // PE
-		return true
-	}
-	if len(b) < 4 {
-		return false
-	}
-	switch string(b) {
-	case "\x7fELF",
-		"\xfe\xed\xfa\xce", "\xfe\xed\xfa\xcf", "\xce\xfa\xed\xfe", "\xcf\xfa\xed\xfe", // Mach-O
-		"\xca\xfe\xba\xbe": // a universal Mach-O (or a Java class)
-		return true
-	}
-	return false
 }
 
 func isBinaryMIME(m string) bool {

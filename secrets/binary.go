@@ -7,14 +7,15 @@ import (
 )
 
 // binaryExt are formats that never hold text secrets worth a regex pass.
-// Path-only rules (e.g. .p12 files) still see them.
+// Path-only rules (e.g. .p12 files) still see them. Executables and
+// libraries are not among them: their heads say so, and they are searched
+// for exact-shaped credentials (scanBinary).
 var binaryExt = map[string]bool{
 	".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".bmp": true, ".ico": true,
 	".webp": true, ".tif": true, ".tiff": true, ".woff": true, ".woff2": true, ".ttf": true,
 	".otf": true, ".eot": true, ".zip": true, ".gz": true, ".tgz": true, ".bz2": true,
 	".xz": true, ".zst": true, ".7z": true, ".rar": true, ".tar": true, ".jar": true,
-	".war": true, ".ear": true, ".class": true, ".so": true, ".dylib": true, ".dll": true,
-	".exe": true, ".o": true, ".a": true, ".node": true, ".wasm": true, ".pyc": true,
+	".war": true, ".ear": true, ".class": true, ".a": true, ".wasm": true, ".pyc": true,
 	".pyo": true, ".whl": true, ".egg": true, ".pdf": true, ".mp3": true, ".mp4": true,
 	".mov": true, ".avi": true, ".wav": true, ".ogg": true, ".sqlite": true, ".db": true,
 	".bin": true, ".dat": true, ".pak": true, ".deb": true, ".rpm": true, ".iso": true,

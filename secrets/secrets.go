@@ -179,7 +179,7 @@ feed:
 				Source:      h.source,
 				Variable:    h.variable,
 			}
-			if h.line > 0 {
+			if h.line > 0 || h.source == SourceBinary {
 				out.Redacted = redact(h.secret)
 				out.Length = len([]rune(h.secret))
 			}
@@ -247,6 +247,17 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64, buf *[]byte) fi
 		size = st.Size()
 	}
 	if size > s.cfg.MaxFileSize {
+		// An executable is searched as it streams by: no limit on memory
+		// to keep it from.
+		if executable(f) {
+			bin, n, err := s.engine.binaryHits(f, p)
+			if err != nil {
+				warn("cannot read file: "+err.Error(), true)
+			}
+			fr.bytes = n
+			fr.hits = keep(finish(append(hits, bin...)))
+			return fr
+		}
 		warn(fmt.Sprintf("skipped for secrets: %d bytes is over the per-file limit of %d", size, s.cfg.MaxFileSize), true)
 		fr.hits = finish(hits)
 		return fr
@@ -258,7 +269,15 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64, buf *[]byte) fi
 		return fr
 	}
 	if binary || looksBinary(content) {
-		fr.hits = finish(hits)
+		if artifact.ExecutableMagic(content) {
+			bin, n, err := s.engine.binaryHits(f, p)
+			if err != nil {
+				warn("cannot read file: "+err.Error(), true)
+			}
+			fr.bytes = n
+			hits = append(hits, bin...)
+		}
+		fr.hits = keep(finish(hits))
 		return fr
 	}
 	// Charged only for text actually scanned: binary blobs must not use up
@@ -330,7 +349,7 @@ func readLimited(f artifact.File, size, limit int64, buf *[]byte) (content []byt
 		return nil, false, err
 	}
 	if looksBinary(b[:got]) {
-		return nil, true, nil
+		return b[:got], true, nil // the head alone
 	}
 	if int64(cap(b)) < n {
 		nb := make([]byte, n)
@@ -370,7 +389,7 @@ func finish(hits []hit) []hit {
 	seen := map[key]bool{}
 	out := hits[:0]
 	for _, h := range hits {
-		if h.line > 0 && (isExampleSecret(h.secret) || isReference(h.secret)) {
+		if (h.line > 0 || h.source == SourceBinary) && (isExampleSecret(h.secret) || isReference(h.secret)) {
 			continue
 		}
 		k := key{h.line, h.secret}

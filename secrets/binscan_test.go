@@ -1,0 +1,103 @@
+package secrets
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fakeKey is an AWS access key ID of the real shape, made at run time so
+// that no binary of this repository holds it.
+func fakeKey() string { return "AKIA" + strings.ToUpper("q7wertyuiopasdf2") }
+
+// TestBinarySecrets: executables are searched for exact-shaped credentials
+// where their string literals lie packed end to end, and only there.
+func TestBinarySecrets(t *testing.T) {
+	t.Parallel()
+	key := fakeKey()
+	elf := func(body ...string) string {
+		return "\x7fELF\x02\x01\x01\x00\x00\x00" + strings.Join(body, "")
+	}
+	big := make([]byte, binaryChunk+1000)
+	copy(big, "\x7fELF\x02\x01\x01\x00")
+	at := binaryChunk - 7 // the key straddles the first chunk's end
+	copy(big[at-3:], "\x00ab"+key+"\x00")
+	files := writeFiles(t, map[string]string{
+		// A Go binary's rodata: literals packed, no separators.
+		"bootstrap": elf("\x00\x00maxheaders", key, "floating point errorGC sweep termination\x00"),
+		// A word table of capitals (libunistring's character names).
+		"lib/libwords.so": elf("\x00AMMADANDADANGODARA3DARA4THEASIAQUICKBROWNFXJMPSVLZYDOGWORDS\x00"),
+		// Public examples: AWS's documentation key, gitleaks' allowlisted one.
+		"bin/examples": elf("\x00AKIAIOSFODNN7EXAMPLE\x00AIzaSyabcdefghijklmnopqrstuvwxyz1234567\x00"),
+		"bin/big":      string(big),
+		// Not an executable: binary data is not searched.
+		"data.bin.x": "\x00\x01\x02" + key + "\x00",
+		"image.png":  "\x89PNG\x00" + key,
+	})
+	res := scan(t, files, DefaultConfig())
+	got := map[string]int{}
+	for _, f := range res.Findings {
+		got[f.Path]++
+		if f.Source != SourceBinary || f.RuleID != "aws-access-token" || f.Line != 0 || f.Length != 20 || !strings.HasPrefix(f.Redacted, "AKIA") || strings.Contains(f.Redacted, key) {
+			t.Errorf("finding %+v", f)
+		}
+	}
+	want := map[string]int{"fn.zip!bootstrap": 1, "fn.zip!bin/big": 1}
+	if len(got) != len(want) || got["fn.zip!bootstrap"] != 1 || got["fn.zip!bin/big"] != 1 {
+		t.Errorf("findings by file %v, want %v", got, want)
+	}
+
+	// Over the per-file limit an executable is still searched, streamed.
+	cfg := DefaultConfig()
+	cfg.MaxFileSize = 1 << 20
+	res = scan(t, files, cfg)
+	n := 0
+	for _, f := range res.Findings {
+		if f.Path == "fn.zip!bin/big" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("an executable over the file limit: %d findings, want 1", n)
+	}
+	for _, w := range res.Warnings {
+		if strings.Contains(w.Path, "bin/big") {
+			t.Errorf("warned about a file it searched: %v", w)
+		}
+	}
+}
+
+// TestGoBinarySecret builds a real Go program with a key in a constant, as
+// a custom runtime's bootstrap would hold it, and finds it there.
+func TestGoBinarySecret(t *testing.T) {
+	t.Parallel()
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go toolchain on PATH")
+	}
+	dir := t.TempDir()
+	src := "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nconst accessKey = \"" + fakeKey() + "\"\n\n" +
+		"func main() { fmt.Println(os.Getenv(\"X\"), accessKey, \"hello\") }\n"
+	for name, data := range map[string]string{"main.go": src, "go.mod": "module bootstrap\n\ngo 1.21\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(gobin, "build", "-o", filepath.Join(dir, "out", "bootstrap"), ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=", "GOTOOLCHAIN=local")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	bin, err := os.ReadFile(filepath.Join(dir, "out", "bootstrap"))
+	if err != nil || !bytes.Contains(bin, []byte(fakeKey())) {
+		t.Fatalf("the key is not in the binary: %v", err)
+	}
+	res := scan(t, dirFiles(t, filepath.Join(dir, "out"), "fn.zip"), DefaultConfig())
+	if len(res.Findings) != 1 || res.Findings[0].RuleID != "aws-access-token" || res.Findings[0].Path != "fn.zip!bootstrap" {
+		t.Fatalf("findings %+v, want the key in fn.zip!bootstrap", res.Findings)
+	}
+}
