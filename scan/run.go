@@ -425,9 +425,9 @@ func loadPolicy(cfg Config) (rules policy.Rules, gate policy.Config, maxAge time
 		}
 		rules.Ignores, rules.Source, rules.SHA256, failOn, fileAge = f.Ignore, cfg.PolicyFile, f.SHA256, f.FailOn, f.MaxDBAge
 		incomplete = f.FailOnIncomplete
-		if cfg.Vulns { // without vulnerabilities VEX has nothing to speak of
-			vexPaths = append(f.VEXPaths(), vexPaths...)
-		}
+		// Read even without vulnerabilities to speak of: a policy that
+		// `scan` refuses is refused by every command.
+		vexPaths = append(f.VEXPaths(), vexPaths...)
 	}
 	for _, p := range vexPaths {
 		st, err := policy.LoadVEX(p)

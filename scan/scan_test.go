@@ -169,6 +169,14 @@ func TestPolicyLoading(t *testing.T) {
 			t.Errorf("%s: error %v", name, err)
 		}
 	}
+	// The policy's VEX documents are read whatever the stages: `fnscan
+	// secrets --policy` must not pass a policy `scan` refuses.
+	cfg = DefaultConfig()
+	cfg.Target, cfg.DB, cfg.Vulns, cfg.Catalog = "sbom:"+bom, db, false, false
+	cfg.PolicyFile = write("badvex.yaml", "vex:\n  - bad.json\n")
+	if _, err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "bad.json") {
+		t.Errorf("secrets only, broken VEX in the policy: error %v", err)
+	}
 }
 
 // fakeProvider is a target kind added from outside artifact, as aws/ adds
