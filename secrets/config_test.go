@@ -356,3 +356,30 @@ func checkRealTemplate(t *testing.T, name string, vars []envVar, res Result) {
 		}
 	}
 }
+
+// One Terraform value is one finding: the config pass's env-var-secret and
+// gitleaks' hashicorp-tf-password (which keeps the quotes) on the same line
+// were two.
+func TestConfigTerraformOneFindingPerValue(t *testing.T) {
+	t.Parallel()
+	res := scan(t, writeFiles(t, map[string]string{"main.tf": `resource "aws_lambda_function" "fn" {
+  function_name = "orders"
+  environment {
+    variables = {
+      DB_PASSWORD = "Xk3ldP9qWzR7tY2u"
+    }
+  }
+}
+resource "aws_db_instance" "db" {
+  password = "Hq8vLm3nPz5wK1xR"
+}
+`}), DefaultConfig())
+	byLine := map[int][]string{}
+	for _, f := range res.Findings {
+		byLine[f.Line] = append(byLine[f.Line], f.RuleID)
+	}
+	if len(byLine[5]) != 1 || byLine[5][0] != "env-var-secret" || len(byLine[10]) != 1 || len(res.Findings) != 2 {
+		logFindings(t, res.Findings)
+		t.Errorf("findings by line %v, want env-var-secret on 5 and one on 10", byLine)
+	}
+}

@@ -409,23 +409,26 @@ func mergeConfig(content, cfg []hit) []hit {
 		line   int
 		secret string
 	}
+	// Some rules keep the value's quotes (hashicorp-tf-password's
+	// "…"): the same value all the same.
+	keyOf := func(h hit) key { return key{h.line, strings.Trim(h.secret, "\"'`")} }
 	specific := map[key]bool{}
 	for _, h := range content {
 		if !h.low {
-			specific[key{h.line, h.secret}] = true
+			specific[keyOf(h)] = true
 		}
 	}
 	replaced := map[key]bool{}
 	var out []hit
 	for _, c := range cfg {
-		k := key{c.line, c.secret}
+		k := keyOf(c)
 		if !specific[k] {
 			replaced[k] = true
 			out = append(out, c)
 		}
 	}
 	for _, h := range content {
-		if h.low && replaced[key{h.line, h.secret}] {
+		if h.low && replaced[keyOf(h)] {
 			continue
 		}
 		out = append(out, h)
