@@ -99,6 +99,11 @@ func scanConfig(p string, content []byte) ([]hit, error) {
 // returns the secret part of its value.
 func configSecret(v envVar) (string, bool) {
 	value := strings.TrimSpace(v.value)
+	if d, ok := variableDefault(value); ok {
+		// serverless.yml's ${env:DB_PASSWORD, 'literal'}: the literal is
+		// deployed wherever the variable is not set.
+		value = d
+	}
 	if !v.literal || isReference(value) || nonSecretValue(value) || isExampleSecret(value) {
 		return "", false
 	}
@@ -108,6 +113,40 @@ func configSecret(v envVar) (string, bool) {
 	case nameConnection:
 		if pw := connectionPassword(value); pw != "" && !isReference(pw) && !isExampleSecret(pw) {
 			return pw, true
+		}
+	}
+	return "", false
+}
+
+// variableDefault gives the quoted literal a serverless variable falls back
+// to, through nested variables: ${opt:pw, ${env:PW, 'literal'}}.
+func variableDefault(v string) (string, bool) {
+	for depth := 0; depth < 10; depth++ {
+		inner, ok := strings.CutPrefix(v, "${")
+		if !ok || !strings.HasSuffix(inner, "}") {
+			return "", false
+		}
+		inner = inner[:len(inner)-1]
+		// The default follows the first comma outside nested ${...}.
+		level, comma := 0, -1
+		for i := 0; i < len(inner) && comma < 0; i++ {
+			switch inner[i] {
+			case '{':
+				level++
+			case '}':
+				level--
+			case ',':
+				if level == 0 {
+					comma = i
+				}
+			}
+		}
+		if comma < 0 {
+			return "", false
+		}
+		v = strings.TrimSpace(inner[comma+1:])
+		if len(v) >= 2 && (v[0] == '\'' || v[0] == '"') && v[len(v)-1] == v[0] {
+			return v[1 : len(v)-1], true
 		}
 	}
 	return "", false

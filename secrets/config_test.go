@@ -134,6 +134,9 @@ provider:
     SECRET_OPT: ${opt:secret}
     PRIVATE_KEY_FILE_SECRET: ${file(./secrets.yml):key}
     STAGE: ${opt:stage, 'dev'}
+    DB_PASSWORD_DEFAULT: ${env:DB_PASSWORD, 'Fallb4ckS3cret'}
+    API_TOKEN_NESTED: ${opt:token, ${env:API_TOKEN, "N3stedT0kenValue"}}
+    AUTH_SECRET_REF: ${opt:auth, ${ssm:/prod/auth}}
 functions:
   create:
     handler: handler.create
@@ -143,7 +146,7 @@ functions:
       CLIENT_SECRET: { Ref: ClientSecret }
   list:
     handler: handler.list
-`, []wantVar{{"DB_PASSWORD", 5}, {"STRIPE_SECRET", 16}})
+`, []wantVar{{"DB_PASSWORD", 5}, {"DB_PASSWORD_DEFAULT", 12}, {"API_TOKEN_NESTED", 13}, {"STRIPE_SECRET", 19}})
 }
 
 func TestConfigLambdaJSON(t *testing.T) {
