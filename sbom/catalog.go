@@ -155,7 +155,7 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 	}
 	merged := &syftsbom.SBOM{
 		Artifacts: syftsbom.Artifacts{Packages: pkg.NewCollection()},
-		Source:    source.Description{Name: t.Name, Metadata: source.FileMetadata{Path: t.Name}},
+		Source:    sourceOf(t),
 		Descriptor: syftsbom.Descriptor{
 			Name: cfg.ToolName, Version: cfg.ToolVersion,
 		},
@@ -258,6 +258,34 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 		}
 	}
 	return res, nil
+}
+
+// sourceOf describes the target as syft's SPDX encoder makes its document
+// root from: an image is a container with its manifest digest (a registry's;
+// an archive's own digest is the file's, added as a checksum), anything else
+// a file or directory with its checksum.
+func sourceOf(t *artifact.Target) source.Description {
+	d := source.Description{Name: t.Name}
+	switch t.Kind {
+	case artifact.KindDockerArchive, artifact.KindOCIArchive, artifact.KindOCIDir, artifact.KindRegistry:
+		m := source.ImageMetadata{UserInput: t.Name, ID: t.ImageID, Tags: t.RepoTags}
+		if _, arch, ok := strings.Cut(t.Platform, "/"); ok {
+			m.Architecture, _, _ = strings.Cut(arch, "/")
+		}
+		if t.Kind == artifact.KindRegistry && t.SHA256 != "" {
+			m.ManifestDigest = "sha256:" + t.SHA256
+		}
+		d.Metadata = m
+	case artifact.KindDir:
+		d.Metadata = source.DirectoryMetadata{Path: t.Name}
+	default:
+		m := source.FileMetadata{Path: t.Name}
+		if t.SHA256 != "" {
+			m.Digests = []file.Digest{{Algorithm: "sha256", Value: t.SHA256}}
+		}
+		d.Metadata = m
+	}
+	return d
 }
 
 // createSBOM runs syft until it finishes or ctx ends. A cancelled syft

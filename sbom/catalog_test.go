@@ -8,6 +8,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -617,5 +618,49 @@ func TestLayersStackAsLambdaExtractsThem(t *testing.T) {
 	want = []string{"lodash@4.17.4", "only-old@1.0.0", "shared@1.0.0"}
 	if !slices.Equal(got, want) {
 		t.Errorf("layers new, old: %v, want %v", got, want)
+	}
+}
+
+// The SPDX document's root is the target as scanned: a zip with its
+// checksum, an image a container with its archive's checksum, architecture
+// and tag.
+func TestSPDXRoot(t *testing.T) {
+	t.Parallel()
+	root := func(res *Result) map[string]any {
+		var buf bytes.Buffer
+		if err := res.Encode(&buf, "spdx-json", Meta{Reproducible: true}); err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Packages []map[string]any `json:"packages"`
+		}
+		if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range doc.Packages {
+			if id, _ := p["SPDXID"].(string); strings.HasPrefix(id, "SPDXRef-DocumentRoot-") {
+				return p
+			}
+		}
+		t.Fatal("no document root package")
+		return nil
+	}
+	checksum := func(p map[string]any) string {
+		cs, _ := p["checksums"].([]any)
+		if len(cs) != 1 {
+			return fmt.Sprint(cs)
+		}
+		c, _ := cs[0].(map[string]any)
+		return fmt.Sprint(c["algorithm"], ":", c["checksumValue"])
+	}
+	zipRes := catalogSpec(t, testdata("lambda", "dvsa-order-api.zip"))
+	zr := root(zipRes)
+	if zr["primaryPackagePurpose"] != "FILE" || checksum(zr) != "SHA256:"+zipRes.Subject.SHA256 || len(zipRes.Subject.SHA256) != 64 {
+		t.Errorf("zip root %v, want FILE with SHA256:%s", zr, zipRes.Subject.SHA256)
+	}
+	imgRes := catalogSpec(t, testdata("images", "alpine-3.10-docker-archive.tar.gz"))
+	ir := root(imgRes)
+	if ir["primaryPackagePurpose"] != "CONTAINER" || checksum(ir) != "SHA256:"+imgRes.Subject.SHA256 {
+		t.Errorf("image root %v, want CONTAINER with SHA256:%s", ir, imgRes.Subject.SHA256)
 	}
 }

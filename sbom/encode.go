@@ -112,6 +112,18 @@ func encodeSPDX(w io.Writer, enc sbom.FormatEncoder, s sbom.SBOM, res *Result, m
 			}
 		}
 	}
+	// An image archive's root has no manifest digest to take a checksum
+	// from: it gets the archive's, as the CycloneDX subject does.
+	if pkgs, ok := doc["packages"].([]any); ok && res.Subject.SHA256 != "" {
+		for _, p := range pkgs {
+			if m, ok := p.(map[string]any); ok {
+				id, _ := m["SPDXID"].(string)
+				if strings.HasPrefix(id, "SPDXRef-DocumentRoot-") && m["checksums"] == nil {
+					m["checksums"] = []any{map[string]any{"algorithm": "SHA256", "checksumValue": res.Subject.SHA256}}
+				}
+			}
+		}
+	}
 	if res.redact != nil {
 		if res.learn != nil {
 			res.learn(redact.Strings(reflect.ValueOf(doc)))
