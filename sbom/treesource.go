@@ -113,8 +113,11 @@ type treeResolver struct {
 	bins     map[*artifact.Entry]*cachedBinary
 	binBytes int64
 	closed   bool // release was called: no more binaries cached
-	failed   map[*artifact.Entry]bool
-	warn     func(artifact.Warning)
+	// prefetched is closed when the background inflating of executables
+	// ends.
+	prefetched chan struct{}
+	failed     map[*artifact.Entry]bool
+	warn       func(artifact.Warning)
 }
 
 type treeFile struct {
@@ -188,6 +191,9 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 					return nil, err
 				}
 			case artifact.EntrySymlink:
+				if root.ShadowedBy(e.Path) > 0 {
+					continue // a later Lambda layer's path
+				}
 				target := prefix + "/" + e.Link
 				if e.Link == "." {
 					target = prefix + "/"
@@ -243,30 +249,7 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// Every cataloger of binaries reads each executable whole, so they are
-	// inflated from now on, one at a time, beside the catalogers that start
-	// with other files (a zip's 24 MB binary took a third of cataloging,
-	// waited for by the Go cataloger).
 	var prefetch []treeFile
-	for _, pd := range regular {
-		if isBinaryMIME(pd.mime) && pd.tf.entry.Size <= spillAt && !pd.tf.tree.RandomAccess(pd.tf.entry) {
-			prefetch = append(prefetch, pd.tf)
-		}
-	}
-	if len(prefetch) > 0 {
-		go func() {
-			for _, tf := range prefetch {
-				c, err := r.cached(tf)
-				if c == nil || err != nil {
-					return
-				}
-				c.unref()
-				if ctx.Err() != nil {
-					return
-				}
-			}
-		}()
-	}
 	for _, pd := range regular {
 		if pd.tf.entry.Size > maxCatalogFile && !artifact.IsArchiveName(pd.p) && !(isBinaryMIME(pd.mime) && !metadataName(pd.p)) {
 			// Catalogers parse metadata files whole in memory; none is
@@ -284,9 +267,31 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 		if err := r.index.add(indexRec{ref: *ref, entry: pd.tf.entry, file: pd.tf, typ: stfile.TypeRegular, mime: pd.mime}); err != nil {
 			return nil, err
 		}
+		if isBinaryMIME(pd.mime) && pd.tf.entry.Size <= spillAt && !pd.tf.tree.RandomAccess(pd.tf.entry) {
+			prefetch = append(prefetch, pd.tf)
+		}
 	}
 	r.index.seal()
 	r.search = filetree.NewSearchContext(r.tree, r.index)
+	// Every cataloger of binaries reads each executable whole, so they are
+	// inflated from now on, one at a time, beside the catalogers that start
+	// with other files (a zip's 24 MB binary took a third of cataloging,
+	// waited for by the Go cataloger). release waits for it: nothing reads
+	// the archive after the source is closed.
+	r.prefetched = make(chan struct{})
+	go func() {
+		defer close(r.prefetched)
+		for _, tf := range prefetch {
+			c, err := r.cached(tf)
+			if c == nil || err != nil {
+				return
+			}
+			c.unref()
+			if ctx.Err() != nil {
+				return
+			}
+		}
+	}()
 	return &treeSource{
 		desc: source.Description{ID: "fnscan-tree-" + name, Name: name, Metadata: source.FileMetadata{Path: name}},
 		res:  r,
@@ -478,6 +483,9 @@ func (r *treeResolver) release() {
 	bins := r.bins
 	r.bins, r.closed = nil, true
 	r.binMu.Unlock()
+	if r.prefetched != nil {
+		<-r.prefetched // at most the binary being inflated
+	}
 	for _, c := range bins {
 		c.unref()
 	}

@@ -35,14 +35,16 @@ var binaryRules = []struct {
 	{"github-fine-grained-pat", []string{"github_pat_"}, regexp.MustCompile(`\Agithub_pat_\w{82}`), 3, false},
 	{"gitlab-pat", []string{"glpat-"}, regexp.MustCompile(`\Aglpat-[\w-]{20}`), 3, false},
 	{"gcp-api-key", []string{"AIza"}, regexp.MustCompile(`\AAIza[\w-]{35}`), 4, false},
-	{"npm-access-token", []string{"npm_"}, regexp.MustCompile(`\Anpm_[a-z0-9]{36}`), 2, false},
+	{"npm-access-token", []string{"npm_"}, regexp.MustCompile(`\Anpm_[a-zA-Z0-9]{36}`), 2, false},
 }
 
 const (
 	binaryChunk = 4 << 20
 	// binaryCarry is kept from one chunk to the next so that a match
-	// across the cut is seen whole, with the bytes on either side.
-	binaryCarry = 256
+	// across the cut is seen whole, with the bytes on either side: starts
+	// in the carry's first part were judged with the previous chunk.
+	binaryCarry    = 256
+	maxBinaryMatch = 128 // github_pat_'s 93 bytes, with room
 )
 
 // binaryMatch is a credential found in a binary, with the printable run
@@ -77,20 +79,23 @@ func scanBinary(r io.Reader) ([]binaryMatch, int64, error) {
 					}
 					at := from + i
 					from = at + 1
+					if at < keep-maxBinaryMatch {
+						continue // judged with the previous chunk
+					}
 					m := br.re.Find(data[at:])
 					if m == nil {
 						continue
 					}
 					// A match reaching the chunk's end may go on in the
 					// next one: the carry gives it again, whole.
-					if !last && at+len(m) >= len(data)-1 && len(data) > binaryCarry {
+					if !last && at+len(m) >= len(data)-1 {
 						continue
 					}
 					if br.upper && at > 0 && at+len(m) < len(data) && upperOrDigit(data[at-1]) && upperOrDigit(data[at+len(m)]) {
 						continue
 					}
 					s := string(m)
-					if seen[br.id+"\x00"+s] || br.entropy > 0 && shannonEntropy(s) < br.entropy {
+					if seen[br.id+"\x00"+s] || br.entropy > 0 && shannonEntropy(s) <= br.entropy {
 						continue
 					}
 					seen[br.id+"\x00"+s] = true

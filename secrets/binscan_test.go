@@ -101,3 +101,29 @@ func TestGoBinarySecret(t *testing.T) {
 		t.Fatalf("findings %+v, want the key in fn.zip!bootstrap", res.Findings)
 	}
 }
+
+// TestBinaryChunkCuts: wherever a chunk cut falls around a key, it is found
+// once; a word table of capitals across a cut stays a word table; npm
+// tokens mix cases.
+func TestBinaryChunkCuts(t *testing.T) {
+	t.Parallel()
+	key := fakeKey()
+	for _, off := range []int{binaryChunk - 300, binaryChunk - 130, binaryChunk - 21, binaryChunk - 10, binaryChunk - 1, binaryChunk, binaryChunk + 1, binaryChunk + binaryCarry - 128} {
+		b := make([]byte, 2*binaryChunk+100)
+		copy(b, "\x7fELF")
+		copy(b[off-1:], "x"+key+"y")
+		ms, _, err := scanBinary(bytes.NewReader(b))
+		if err != nil || len(ms) != 1 || ms[0].secret != key {
+			t.Errorf("key at %d: %d matches, %v", off-binaryChunk, len(ms), err)
+		}
+		b = make([]byte, 2*binaryChunk+100)
+		copy(b[off-1:], "X"+key+"Y")
+		if ms, _, _ := scanBinary(bytes.NewReader(b)); len(ms) != 0 {
+			t.Errorf("capitals around a key-shaped run at %d: %d matches", off-binaryChunk, len(ms))
+		}
+	}
+	tok := "npm_" + "aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3kLm"[:36]
+	if ms, _, _ := scanBinary(strings.NewReader("\x7fELF\x00" + tok + "\x00")); len(ms) != 1 {
+		t.Errorf("npm token of mixed case: %d matches", len(ms))
+	}
+}

@@ -49,7 +49,8 @@ func (r *rule) analyze() {
 	})
 }
 
-// ruleSet is immutable after load and shared by every Scanner.
+// ruleSet is shared by every Scanner; only each rule's lazy analysis
+// (analyze, once) is written after load.
 type ruleSet struct {
 	rules     []*rule
 	global    []*config.Allowlist
