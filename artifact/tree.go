@@ -518,11 +518,8 @@ func (u *unpacker) nestedSource(parent *Tree, e *Entry, spill func() (*os.File, 
 		return io.NewSectionReader(e.ra, e.off, e.Size), nil, nil
 	}
 	if e.f != nil && e.f.Method == zip.Store && int64(e.f.UncompressedSize64) == int64(e.f.CompressedSize64) {
-		off, err := e.f.DataOffset()
-		if err != nil {
-			return nil, nil, err
-		}
-		return io.NewSectionReader(parent.ra, off, int64(e.f.CompressedSize64)), nil, nil
+		// e.off: the data offset openTree read from the local header.
+		return io.NewSectionReader(parent.ra, e.off, int64(e.f.CompressedSize64)), nil, nil
 	}
 	rc, err := parent.Open(e)
 	if err != nil {
