@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // Outputs are the files SignAndAttest writes for one artifact.
@@ -122,4 +124,54 @@ func WriteFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// SignAndAttestImage is SignAndAttest for an image in a registry: ref
+// ("registry:HOST/REPO:TAG") is pinned to the digest the scan read
+// (verdict.Target.SHA256, the platform's manifest: a tag may have moved
+// since, or name an index), which is signed and given the SBOM's and the
+// verdict's attestations. A verdict that failed is attested without a
+// signature: an image's newest verdict decides (verify), so a failure must
+// outrank an earlier pass where it cannot be deleted. It returns the
+// digest reference written to.
+func SignAndAttestImage(ctx context.Context, key *Key, ref string, sbomJSON []byte, verdict VerdictPredicate) (string, error) {
+	pinned, err := pinImage(ref, verdict.Target.SHA256)
+	if err != nil {
+		return "", err
+	}
+	if verdict.ScanTime.IsZero() {
+		return "", errors.New("sign: the verdict has no scan time")
+	}
+	vj, err := json.Marshal(verdict)
+	if err != nil {
+		return "", err
+	}
+	if !verdict.Pass {
+		if _, err := AttestImage(ctx, key, pinned, PredicateVerdict, vj); err != nil {
+			return "", err
+		}
+		return strings.TrimPrefix(pinned, "registry:"), nil
+	}
+	if _, err := SignImage(ctx, key, pinned); err != nil {
+		return "", err
+	}
+	if _, err := AttestImage(ctx, key, pinned, PredicateCycloneDX, sbomJSON); err != nil {
+		return "", err
+	}
+	if _, err := AttestImage(ctx, key, pinned, PredicateVerdict, vj); err != nil {
+		return "", err
+	}
+	return strings.TrimPrefix(pinned, "registry:"), nil
+}
+
+// pinImage names the repository of a registry reference at a digest.
+func pinImage(ref, sha string) (string, error) {
+	r, err := name.ParseReference(strings.TrimPrefix(ref, "registry:"))
+	if err != nil {
+		return "", fmt.Errorf("not an image reference: %q: %w", ref, err)
+	}
+	if len(sha) != 64 {
+		return "", fmt.Errorf("sign: the scan of %s recorded no manifest digest", ref)
+	}
+	return "registry:" + r.Context().Digest("sha256:"+strings.ToLower(sha)).String(), nil
 }

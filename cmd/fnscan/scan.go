@@ -134,7 +134,15 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 	}
 	if v := res.Verdict; v != nil && !v.Pass {
 		fmt.Fprintf(stderr, "fnscan: policy failed: %s\n", scan.OneLine(strings.Join(v.Reasons, "; ")))
-		if key != nil {
+		if key != nil && strings.HasPrefix(spec, "registry:") {
+			// An attestation cannot be taken back: the failure is attested
+			// so that it outranks an earlier pass (the newest decides).
+			d, err := sign.SignAndAttestImage(ctx, key, spec, nil, sign.VerdictOf(res))
+			if err != nil {
+				return &codeError{code: exitError, err: fmt.Errorf("the gate failed, and its verdict could not be attested: %w", err)}
+			}
+			fmt.Fprintf(stderr, "fnscan: nothing signed: the gate failed; its verdict is attested to %s\n", d)
+		} else if key != nil {
 			fmt.Fprintln(stderr, "fnscan: nothing signed: the gate failed")
 			if res.Target.Kind != "sbom" {
 				removed, err := sign.RemoveOutputs(sf.attestDir, signablePath(spec))
@@ -159,12 +167,15 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 
 // checkSignable refuses, before the scan, what --sign-key cannot sign.
 func checkSignable(spec, dir string) error {
+	if strings.HasPrefix(spec, "registry:") {
+		return nil // signed and attested in the registry, at the scanned digest
+	}
 	path := signablePath(spec)
 	if strings.HasPrefix(spec, "sbom:") {
 		return usageErr(fmt.Errorf("--sign-key signs a deployable file; %s is an SBOM", spec))
 	}
 	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
-		return usageErr(fmt.Errorf("--sign-key signs a file target (a function zip or an image archive); %s is not one: sign registry images with fnscan sign registry:REF", spec))
+		return usageErr(fmt.Errorf("--sign-key signs a file target (a function zip or an image archive) or a registry image; %s is neither: sign an OCI layout with fnscan sign and attest oci-dir:PATH", spec))
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return usageErr(fmt.Errorf("--attest-dir %s: not a directory", dir))
@@ -181,6 +192,16 @@ func signPassed(ctx context.Context, key *sign.Key, spec, dir string, res *scan.
 	var bom bytes.Buffer
 	if err := report.WriteSBOM(&bom, res, "cyclonedx-json"); err != nil {
 		return err
+	}
+	if strings.HasPrefix(spec, "registry:") {
+		d, err := sign.SignAndAttestImage(ctx, key, spec, bom.Bytes(), sign.VerdictOf(res))
+		if err != nil {
+			return err
+		}
+		if !quiet {
+			fmt.Fprintf(stderr, "fnscan: signed %s, attested its SBOM and verdict\n", d)
+		}
+		return nil
 	}
 	if err := sign.SignAndAttest(ctx, key, path, bom.Bytes(), sign.VerdictOf(res), dir); err != nil {
 		return err

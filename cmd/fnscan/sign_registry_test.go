@@ -241,3 +241,43 @@ func signedDigest(t *testing.T, stderr string) string {
 	}
 	return strings.TrimSuffix(strings.TrimSpace(stderr[i+len("sha256:"):]), ")")
 }
+
+// scan --sign-key on a registry image signs the digest it scanned and
+// attests its SBOM and verdict there, so that verify on the tag passes; a
+// later failing scan attests its failure, which then decides.
+func TestScanSignsRegistryImage(t *testing.T) {
+	host := fixture.Registry(t)
+	t.Setenv("FNSCAN_PASSWORD", "pw")
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	key := "AKIA" + strings.ToUpper("z7wertyuiopasdf3")
+	layer := fixture.Tar(map[string]string{"var/task/index.js": "const k = \"" + key + "\";\nexports.handler = async () => k;\n"})
+	if err := os.WriteFile(p("img.tar"), fixture.DockerArchive("fn:1", [][]byte{layer}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ref := host + "/gated:1"
+	fixture.Push(t, "docker-archive:"+p("img.tar"), ref)
+	signRun(t, 0, "keygen", "--output-key-prefix", p("k"))
+	osv := repoTestdata("osv", "ghsa-npm.zip")
+
+	// Without the secrets stage the gate passes: signed and attested.
+	_, e := signRun(t, 0, "scan", "registry:"+ref, "--db", osv, "--no-secrets", "--sign-key", p("k.key"))
+	if !strings.Contains(e, "signed "+host+"/gated@sha256:") {
+		t.Fatalf("scan --sign-key: %s", e)
+	}
+	out, _ := signRun(t, 0, "verify", "--key", p("k.pub"), "--require-verdict", "pass", "--type", "cyclonedx", "--max-age", "1h", "registry:"+ref)
+	if !strings.Contains(out, "verdict: pass") || !strings.Contains(out, "cyclonedx") {
+		t.Fatalf("verify after a pass: %q", out)
+	}
+	// The full gate finds the key: nothing signed, the failure attested,
+	// and it outranks the pass. (Attestation times are in seconds.)
+	time.Sleep(1100 * time.Millisecond)
+	_, e = signRun(t, 1, "scan", "registry:"+ref, "--db", osv, "--sign-key", p("k.key"))
+	if !strings.Contains(e, "its verdict is attested") || strings.Contains(e, key) {
+		t.Fatalf("failing scan --sign-key: %s", e)
+	}
+	_, e = signRun(t, 1, "verify", "--key", p("k.pub"), "--require-verdict", "pass", "registry:"+ref)
+	if !strings.Contains(e, "verdict") {
+		t.Fatalf("verify after a failure: %s", e)
+	}
+}
