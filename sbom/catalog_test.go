@@ -658,6 +658,26 @@ func TestSPDXRoot(t *testing.T) {
 	if zr["primaryPackagePurpose"] != "FILE" || checksum(zr) != "SHA256:"+zipRes.Subject.SHA256 || len(zipRes.Subject.SHA256) != 64 {
 		t.Errorf("zip root %v, want FILE with SHA256:%s", zr, zipRes.Subject.SHA256)
 	}
+	// An SBOM read and written again keeps its root: the checksum of the
+	// SBOM file is not the subject's.
+	var cdx bytes.Buffer
+	if err := zipRes.Encode(&cdx, "cyclonedx-json", Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	bomPath := filepath.Join(t.TempDir(), "bom.json")
+	os.WriteFile(bomPath, cdx.Bytes(), 0o644)
+	tg, err := artifact.Open(context.Background(), "sbom:"+bomPath, artifact.Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	again, err := Read(tg.Input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := checksum(root(again)); len(again.Subject.SHA256) != 64 || strings.Contains(c, again.Subject.SHA256) {
+		t.Errorf("SBOM input: root checksum %s is the SBOM file's", c)
+	}
 	imgRes := catalogSpec(t, testdata("images", "alpine-3.10-docker-archive.tar.gz"))
 	ir := root(imgRes)
 	if ir["primaryPackagePurpose"] != "CONTAINER" || checksum(ir) != "SHA256:"+imgRes.Subject.SHA256 {

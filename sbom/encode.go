@@ -114,7 +114,7 @@ func encodeSPDX(w io.Writer, enc sbom.FormatEncoder, s sbom.SBOM, res *Result, m
 	}
 	// An image archive's root has no manifest digest to take a checksum
 	// from: it gets the archive's, as the CycloneDX subject does.
-	if pkgs, ok := doc["packages"].([]any); ok && res.Subject.SHA256 != "" {
+	if pkgs, ok := doc["packages"].([]any); ok && res.Subject.SHA256 != "" && (res.Subject.Kind == "docker-archive" || res.Subject.Kind == "oci-archive") {
 		for _, p := range pkgs {
 			if m, ok := p.(map[string]any); ok {
 				id, _ := m["SPDXID"].(string)

@@ -3,7 +3,9 @@ package secrets
 import (
 	"bytes"
 	"io"
+	"path"
 	"regexp"
+	"strings"
 
 	"github.com/fnscan/fnscan/artifact"
 )
@@ -22,9 +24,9 @@ var binaryRules = []struct {
 	prefixes []string
 	re       *regexp.Regexp // anchored at a prefix
 	entropy  float64
-	// upper: a match inside a longer run of capitals and digits is part of
-	// a packed word table ("…DASIADAVIDDDDHADDHAA…" in libunistring's
-	// character names), not a key.
+	// upper: a match without digits inside a longer run of capitals and
+	// digits is part of a packed word table ("…DASIADAVIDDDDHADDHAA…" in
+	// libunistring's character names), not a key.
 	upper bool
 }{
 	{"aws-access-token", []string{"AKIA", "ASIA", "ABIA", "ACCA", "A3T"}, regexp.MustCompile(`\A(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}`), 3, true},
@@ -43,8 +45,11 @@ const (
 	// binaryCarry is kept from one chunk to the next so that a match
 	// across the cut is seen whole, with the bytes on either side: starts
 	// in the carry's first part were judged with the previous chunk.
-	binaryCarry    = 256
+	binaryCarry    = 640
 	maxBinaryMatch = 128 // github_pat_'s 93 bytes, with room
+	// binaryContext is what inBase64 looks at either side: 48 bytes, and
+	// four times that for a long run.
+	binaryContext = 48
 )
 
 // binaryMatch is a credential found in a binary, with the printable run
@@ -79,19 +84,24 @@ func scanBinary(r io.Reader) ([]binaryMatch, int64, error) {
 					}
 					at := from + i
 					from = at + 1
-					if at < keep-maxBinaryMatch {
+					if at < keep-maxBinaryMatch-4*binaryContext {
 						continue // judged with the previous chunk
 					}
 					m := br.re.Find(data[at:])
 					if m == nil {
 						continue
 					}
-					// A match reaching the chunk's end may go on in the
-					// next one: the carry gives it again, whole.
-					if !last && at+len(m) >= len(data)-1 {
+					// A match reaching the chunk's end, or its context, may
+					// go on in the next one: the carry gives it again, whole.
+					if !last && at+len(m)+4*binaryContext >= len(data)-1 {
 						continue
 					}
-					if br.upper && at > 0 && at+len(m) < len(data) && upperOrDigit(data[at-1]) && upperOrDigit(data[at+len(m)]) {
+					// Keys packed between other capitals (a Go binary's
+					// literals end to end: key after key) have digits.
+					if br.upper && at > 0 && at+len(m) < len(data) && upperOrDigit(data[at-1]) && upperOrDigit(data[at+len(m)]) && !hasDigit(string(m[4:])) {
+						continue
+					}
+					if inBase64(data, at, at+len(m)) {
 						continue
 					}
 					s := string(m)
@@ -173,3 +183,90 @@ func executable(f artifact.File) bool {
 }
 
 func upperOrDigit(c byte) bool { return c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+
+// executableName: names the text rules skip that executables take.
+func executableName(p string) bool {
+	switch strings.ToLower(path.Ext(p)) {
+	case ".exe", ".bin", ".com", ".dll":
+		return true
+	}
+	return false
+}
+
+// inBase64 says whether the match lies inside a run of base64 (an
+// embedded WASM module or certificate bundle in node's binary holds
+// "…CyABIARHBEADQCABLQAAQYA+ai0…"): on either side 48 bytes of its alphabet,
+// each side a fifth capitals and a fifth small letters at least, mixed as
+// random bytes encode. Packed literals have spaces and punctuation, or runs
+// of words and keys: "…multipartmaxheadersAKIA…".
+func inBase64(b []byte, from, to int) bool {
+	return mixedBase64(b, from, to) || longBase64(b, from, to)
+}
+
+// longBase64: a run of the base64 alphabet around the match, 200 bytes
+// with a + or / or all 384 looked at, a fifth of it capitals and a tenth
+// small letters (node embeds WASM modules so: "…AAAAcAAAANQAA…"; a Go
+// binary's packed names are small letters, with punctuation between).
+func longBase64(b []byte, from, to int) bool {
+	n, sym, upper, lower := 0, false, 0, 0
+	count := func(c byte) bool {
+		switch {
+		case c >= 'a' && c <= 'z':
+			lower++
+		case c >= 'A' && c <= 'Z':
+			upper++
+		case c >= '0' && c <= '9':
+		case c == '+' || c == '/' || c == '=':
+			sym = true
+		default:
+			return false
+		}
+		n++
+		return true
+	}
+	for i := from - 1; i >= max(0, from-binaryContext*4) && count(b[i]); i-- {
+	}
+	for i := to; i < min(len(b), to+binaryContext*4) && count(b[i]); i++ {
+	}
+	return (n >= 200 && sym || n >= binaryContext*8) && upper*5 >= n && lower*10 >= n
+}
+
+func mixedBase64(b []byte, from, to int) bool {
+	const span = binaryContext
+	if from < span || to+span > len(b) {
+		return false
+	}
+	for _, side := range [][]byte{b[from-span : from], b[to : to+span]} {
+		lower, upper := 0, 0
+		lowRun, capRun := 0, 0 // current runs: small letters; capitals and digits
+		for _, c := range side {
+			switch {
+			case c >= 'a' && c <= 'z':
+				lower++
+				lowRun, capRun = lowRun+1, 0
+			case c >= 'A' && c <= 'Z' || c >= '0' && c <= '9':
+				if c >= 'A' {
+					upper++
+				}
+				lowRun, capRun = 0, capRun+1
+			case c == '+', c == '/', c == '=':
+				lowRun, capRun = 0, 0
+			default:
+				return false
+			}
+			// A word ("multipartmaxheaders") or a key beside it: random
+			// base64 holds such a run once in a few hundred bytes.
+			if lowRun >= 8 || capRun >= 12 {
+				return false
+			}
+		}
+		if lower*5 < span || upper*5 < span {
+			return false
+		}
+	}
+	return true
+}
+
+// hasDigit says whether s holds a digit: a key ID's 16 random base32
+// characters lack one in 3.6% of keys, a word table's letters nearly always.
+func hasDigit(s string) bool { return strings.ContainsAny(s, "0123456789") }

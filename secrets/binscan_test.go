@@ -33,6 +33,12 @@ func TestBinarySecrets(t *testing.T) {
 		// Public examples: AWS's documentation key, gitleaks' allowlisted one.
 		"bin/examples": elf("\x00AKIAIOSFODNN7EXAMPLE\x00AIzaSyabcdefghijklmnopqrstuvwxyz1234567\x00"),
 		"bin/big":      string(big),
+		// node's binary embeds WASM as base64, key-shaped runs and all.
+		"bin/node": elf("\x00", strings.Repeat("CyABIEAgAEECRg0JDIECCyAEIAFBAWoiAUcNAAtBMCEDDPgCC0", 6),
+			"CyABIARHBEADQCABLQAAQYAai0AAC", strings.Repeat("QQFqIQELQSkhAwwIC0E4IQMMBwsCQCABIARH", 6), "\x00"),
+		// Names the text rules skip (gitleaks allowlists .exe and .bin).
+		"bootstrap.exe": "MZ\x90\x00\x00" + key + "\x00",
+		"app.bin":       elf("\x00", key, "\x00"),
 		// Not an executable: binary data is not searched.
 		"data.bin.x": "\x00\x01\x02" + key + "\x00",
 		"image.png":  "\x89PNG\x00" + key,
@@ -45,8 +51,8 @@ func TestBinarySecrets(t *testing.T) {
 			t.Errorf("finding %+v", f)
 		}
 	}
-	want := map[string]int{"fn.zip!bootstrap": 1, "fn.zip!bin/big": 1}
-	if len(got) != len(want) || got["fn.zip!bootstrap"] != 1 || got["fn.zip!bin/big"] != 1 {
+	want := map[string]int{"fn.zip!bootstrap": 1, "fn.zip!bin/big": 1, "fn.zip!bootstrap.exe": 1, "fn.zip!app.bin": 1}
+	if len(got) != len(want) || got["fn.zip!bootstrap"] != 1 || got["fn.zip!bin/big"] != 1 || got["fn.zip!bootstrap.exe"] != 1 || got["fn.zip!app.bin"] != 1 {
 		t.Errorf("findings by file %v, want %v", got, want)
 	}
 
@@ -116,11 +122,32 @@ func TestBinaryChunkCuts(t *testing.T) {
 		if err != nil || len(ms) != 1 || ms[0].secret != key {
 			t.Errorf("key at %d: %d matches, %v", off-binaryChunk, len(ms), err)
 		}
+		// Capitals on both sides: a word table when the run has no digit,
+		// keys packed end to end when it has.
+		b = make([]byte, 2*binaryChunk+100)
+		copy(b[off-1:], "XASIAQUICKBROWNFXJMPSY")
+		if ms, _, _ := scanBinary(bytes.NewReader(b)); len(ms) != 0 {
+			t.Errorf("capitals around a key-shaped word run at %d: %d matches", off-binaryChunk, len(ms))
+		}
 		b = make([]byte, 2*binaryChunk+100)
 		copy(b[off-1:], "X"+key+"Y")
-		if ms, _, _ := scanBinary(bytes.NewReader(b)); len(ms) != 0 {
-			t.Errorf("capitals around a key-shaped run at %d: %d matches", off-binaryChunk, len(ms))
+		if ms, _, _ := scanBinary(bytes.NewReader(b)); len(ms) != 1 {
+			t.Errorf("a key between capitals at %d: %d matches", off-binaryChunk, len(ms))
 		}
+		// Inside base64 (node's embedded WASM), wherever the cut falls.
+		b = make([]byte, 2*binaryChunk+100)
+		b64 := strings.Repeat("CyQ9a+LQAAQYAaiZ", 8)
+		copy(b[off-1-len(b64):], b64+"x"+"ABIA"+strings.ToUpper("rhbeadqcablqaaq2")+"A+ai0"+b64)
+		if ms, _, _ := scanBinary(bytes.NewReader(b)); len(ms) != 0 {
+			t.Errorf("a key-shaped run inside base64 at %d: %d matches", off-binaryChunk, len(ms))
+		}
+	}
+	// A Go binary's literals packed end to end, three keys in a row after
+	// words: all three are keys, not base64.
+	k1, k2, k3 := "AKIA"+strings.ToUpper("q3mz7txwbrj5vlna"), "AKIA"+strings.ToUpper("r6ykd2hp4wsj7tce"), "AKIA"+strings.ToUpper("u2nxf5lq7zbmk3dg")
+	packed := "\x7fELF\x00gotestjsonbuildtextmultipartmaxheaders" + k1 + k2 + k3 + "floatingpointerrorsweepterminationresetdebuglog\x00"
+	if ms, _, _ := scanBinary(strings.NewReader(packed)); len(ms) != 3 {
+		t.Errorf("three keys packed after words: %d matches", len(ms))
 	}
 	tok := "npm_" + "aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3kLm"[:36]
 	if ms, _, _ := scanBinary(strings.NewReader("\x7fELF\x00" + tok + "\x00")); len(ms) != 1 {

@@ -119,7 +119,8 @@ func configSecret(v envVar) (string, bool) {
 }
 
 // variableDefault gives the quoted literal a serverless variable falls back
-// to, through nested variables: ${opt:pw, ${env:PW, 'literal'}}.
+// to, through chained and nested sources: ${env:A, env:B, 'literal'},
+// ${opt:pw, ${env:PW, "literal"}}.
 func variableDefault(v string) (string, bool) {
 	for depth := 0; depth < 10; depth++ {
 		inner, ok := strings.CutPrefix(v, "${")
@@ -127,18 +128,29 @@ func variableDefault(v string) (string, bool) {
 			return "", false
 		}
 		inner = inner[:len(inner)-1]
-		// The default follows the first comma outside nested ${...}.
+		// The fallback is what follows the last comma outside nested
+		// ${...} and quotes.
 		level, comma := 0, -1
-		for i := 0; i < len(inner) && comma < 0; i++ {
-			switch inner[i] {
-			case '{':
-				level++
-			case '}':
-				level--
-			case ',':
-				if level == 0 {
-					comma = i
+		var quote byte
+		for i := 0; i < len(inner); i++ {
+			c := inner[i]
+			switch {
+			case quote != 0:
+				if c == '\\' {
+					i++
+				} else if c == quote {
+					quote = 0
 				}
+			case c == '\'' || c == '"':
+				quote = c
+			case c == '{':
+				level++
+			case c == '}':
+				if level--; level < 0 {
+					return "", false // ${a} ${b}: two variables, not one
+				}
+			case c == ',' && level == 0:
+				comma = i
 			}
 		}
 		if comma < 0 {
@@ -146,7 +158,8 @@ func variableDefault(v string) (string, bool) {
 		}
 		v = strings.TrimSpace(inner[comma+1:])
 		if len(v) >= 2 && (v[0] == '\'' || v[0] == '"') && v[len(v)-1] == v[0] {
-			return v[1 : len(v)-1], true
+			r := strings.NewReplacer(`\`+v[:1], v[:1], `\\`, `\`)
+			return r.Replace(v[1 : len(v)-1]), true
 		}
 	}
 	return "", false

@@ -137,6 +137,7 @@ provider:
     DB_PASSWORD_DEFAULT: ${env:DB_PASSWORD, 'Fallb4ckS3cret'}
     API_TOKEN_NESTED: ${opt:token, ${env:API_TOKEN, "N3stedT0kenValue"}}
     AUTH_SECRET_REF: ${opt:auth, ${ssm:/prod/auth}}
+    DB_PASSWORD_CHAIN: ${env:DB_PASSWORD, env:LEGACY_DB_PASSWORD, 'Summer2024!x'}
 functions:
   create:
     handler: handler.create
@@ -146,7 +147,7 @@ functions:
       CLIENT_SECRET: { Ref: ClientSecret }
   list:
     handler: handler.list
-`, []wantVar{{"DB_PASSWORD", 5}, {"DB_PASSWORD_DEFAULT", 12}, {"API_TOKEN_NESTED", 13}, {"STRIPE_SECRET", 19}})
+`, []wantVar{{"DB_PASSWORD", 5}, {"DB_PASSWORD_DEFAULT", 12}, {"API_TOKEN_NESTED", 13}, {"DB_PASSWORD_CHAIN", 15}, {"STRIPE_SECRET", 20}})
 }
 
 func TestConfigLambdaJSON(t *testing.T) {
@@ -384,5 +385,25 @@ resource "aws_db_instance" "db" {
 	if len(byLine[5]) != 1 || byLine[5][0] != "env-var-secret" || len(byLine[10]) != 1 || len(res.Findings) != 2 {
 		logFindings(t, res.Findings)
 		t.Errorf("findings by line %v, want env-var-secret on 5 and one on 10", byLine)
+	}
+}
+
+func TestVariableDefault(t *testing.T) {
+	for in, want := range map[string]string{
+		`${env:PW, 'lit'}`:                      "lit",
+		`${env:A, env:B, "x,y"}`:                "x,y",
+		`${opt:a, ${env:B, 'in'}}`:              "in",
+		`${env:PW, "Sum\"mer"}`:                 `Sum"mer`,
+		`${env:PW, 'it\'s'}`:                    "it's",
+		`${env:PW}`:                             "",
+		`${opt:a, ${ssm:/x}}`:                   "",
+		`${self:custom.${opt:stage, 'dev'}.pw}`: "",
+		`prefix-${env:PW, 'lit'}`:               "",
+		`${env:PW, 'a'} ${env:Q, 'b'}`:          "",
+	} {
+		got, ok := variableDefault(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("%s: %q %v, want %q", in, got, ok, want)
+		}
 	}
 }

@@ -227,12 +227,18 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64, buf *[]byte) fi
 	hits := s.engine.matchPath(p)
 	// gitleaks skips vendored trees wholesale; fnscan scans them with
 	// specific rules only, so its path allowlist applies to first-party paths.
-	if !vendored && pathAllowed(s.engine.set.global, p) {
-		fr.hits = finish(hits)
-		return fr
-	}
-	if binaryByName(p) {
-		fr.hits = finish(hits)
+	if (!vendored && pathAllowed(s.engine.set.global, p)) || binaryByName(p) {
+		// Skipped by name for the text rules (gitleaks allowlists .exe and
+		// .bin); an executable by that name is still searched.
+		if executableName(p) && executable(f) {
+			bin, n, err := s.engine.binaryHits(f, p)
+			if err != nil {
+				warn("cannot read file: "+err.Error(), true)
+			}
+			fr.bytes = n
+			hits = append(hits, bin...)
+		}
+		fr.hits = keep(finish(hits))
 		return fr
 	}
 
