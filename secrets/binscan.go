@@ -59,9 +59,16 @@ type binaryMatch struct {
 }
 
 // scanBinary reads an executable in chunks and searches it for
-// binaryRules.
-func scanBinary(r io.Reader) ([]binaryMatch, int64, error) {
-	buf := make([]byte, binaryCarry+binaryChunk)
+// binaryRules. size, when known (else -1), keeps a small library's buffer
+// small: an image holds thousands.
+func scanBinary(r io.Reader, size int64) ([]binaryMatch, int64, error) {
+	chunk := int64(binaryChunk)
+	if size >= 0 && size < chunk {
+		// One read and its EOF; not less than 64 KiB, should the size
+		// be wrong (a file that grew).
+		chunk = max(size+1, 64<<10)
+	}
+	buf := make([]byte, binaryCarry+int(chunk))
 	var out []binaryMatch
 	var read int64
 	keep := 0 // bytes carried from the previous chunk
@@ -71,9 +78,6 @@ func scanBinary(r io.Reader) ([]binaryMatch, int64, error) {
 		read += int64(n)
 		data := buf[:keep+n]
 		last := err != nil
-		// A match must start in this chunk's own part or the carry's
-		// unsearched tail: starts in the carry were searched before,
-		// unless the match ran past the cut, which the carry repeats.
 		for _, br := range binaryRules {
 			for _, p := range br.prefixes {
 				from := 0
@@ -134,7 +138,7 @@ func (e *engine) binaryHits(f artifact.File, path string) ([]hit, int64, error) 
 		return nil, 0, err
 	}
 	defer fh.Close()
-	ms, n, err := scanBinary(fh)
+	ms, n, err := scanBinary(fh, f.Size)
 	var hits []hit
 	for _, m := range ms {
 		var r *rule

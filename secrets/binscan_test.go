@@ -118,7 +118,7 @@ func TestBinaryChunkCuts(t *testing.T) {
 		b := make([]byte, 2*binaryChunk+100)
 		copy(b, "\x7fELF")
 		copy(b[off-1:], "x"+key+"y")
-		ms, _, err := scanBinary(bytes.NewReader(b))
+		ms, _, err := scanBinary(bytes.NewReader(b), -1)
 		if err != nil || len(ms) != 1 || ms[0].secret != key {
 			t.Errorf("key at %d: %d matches, %v", off-binaryChunk, len(ms), err)
 		}
@@ -126,19 +126,19 @@ func TestBinaryChunkCuts(t *testing.T) {
 		// keys packed end to end when it has.
 		b = make([]byte, 2*binaryChunk+100)
 		copy(b[off-1:], "XASIAQUICKBROWNFXJMPSY")
-		if ms, _, _ := scanBinary(bytes.NewReader(b)); len(ms) != 0 {
+		if ms, _, _ := scanBinary(bytes.NewReader(b), -1); len(ms) != 0 {
 			t.Errorf("capitals around a key-shaped word run at %d: %d matches", off-binaryChunk, len(ms))
 		}
 		b = make([]byte, 2*binaryChunk+100)
 		copy(b[off-1:], "X"+key+"Y")
-		if ms, _, _ := scanBinary(bytes.NewReader(b)); len(ms) != 1 {
+		if ms, _, _ := scanBinary(bytes.NewReader(b), -1); len(ms) != 1 {
 			t.Errorf("a key between capitals at %d: %d matches", off-binaryChunk, len(ms))
 		}
 		// Inside base64 (node's embedded WASM), wherever the cut falls.
 		b = make([]byte, 2*binaryChunk+100)
 		b64 := strings.Repeat("CyQ9a+LQAAQYAaiZ", 8)
 		copy(b[off-1-len(b64):], b64+"x"+"ABIA"+strings.ToUpper("rhbeadqcablqaaq2")+"A+ai0"+b64)
-		if ms, _, _ := scanBinary(bytes.NewReader(b)); len(ms) != 0 {
+		if ms, _, _ := scanBinary(bytes.NewReader(b), -1); len(ms) != 0 {
 			t.Errorf("a key-shaped run inside base64 at %d: %d matches", off-binaryChunk, len(ms))
 		}
 	}
@@ -146,11 +146,11 @@ func TestBinaryChunkCuts(t *testing.T) {
 	// words: all three are keys, not base64.
 	k1, k2, k3 := "AKIA"+strings.ToUpper("q3mz7txwbrj5vlna"), "AKIA"+strings.ToUpper("r6ykd2hp4wsj7tce"), "AKIA"+strings.ToUpper("u2nxf5lq7zbmk3dg")
 	packed := "\x7fELF\x00gotestjsonbuildtextmultipartmaxheaders" + k1 + k2 + k3 + "floatingpointerrorsweepterminationresetdebuglog\x00"
-	if ms, _, _ := scanBinary(strings.NewReader(packed)); len(ms) != 3 {
+	if ms, _, _ := scanBinary(strings.NewReader(packed), int64(len(packed))); len(ms) != 3 {
 		t.Errorf("three keys packed after words: %d matches", len(ms))
 	}
 	tok := "npm_" + "aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3kLm"[:36]
-	if ms, _, _ := scanBinary(strings.NewReader("\x7fELF\x00" + tok + "\x00")); len(ms) != 1 {
+	if ms, _, _ := scanBinary(strings.NewReader("\x7fELF\x00"+tok+"\x00"), 3); len(ms) != 1 {
 		t.Errorf("npm token of mixed case: %d matches", len(ms))
 	}
 }
