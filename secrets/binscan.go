@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"path"
 	"regexp"
@@ -174,24 +175,37 @@ func printableRun(b []byte, from, to int) string {
 	return string(b[from:to])
 }
 
-// executable reads a file's head to tell whether it is an executable.
+// executable reads a file's head to tell whether it is an executable. A
+// PE file's "MZ" must lead to its "PE" header: text may begin with MZ.
 func executable(f artifact.File) bool {
 	fh, err := f.Open()
 	if err != nil {
 		return false
 	}
 	defer fh.Close()
-	var head [4]byte
-	n, _ := io.ReadFull(fh, head[:])
-	return artifact.ExecutableMagic(head[:n])
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(fh, head)
+	head = head[:n]
+	if !artifact.ExecutableMagic(head) {
+		return false
+	}
+	if head[0] == 'M' {
+		if len(head) < 0x40 {
+			return false
+		}
+		at := int(binary.LittleEndian.Uint32(head[0x3c:]))
+		return at >= 0x40 && at+4 <= len(head) && string(head[at:at+4]) == "PE\x00\x00"
+	}
+	return true
 }
 
 func upperOrDigit(c byte) bool { return c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
 
-// executableName: names the text rules skip that executables take.
+// executableName: names the text rules skip (gitleaks' global allowlist,
+// binaryExt) that executables take.
 func executableName(p string) bool {
 	switch strings.ToLower(path.Ext(p)) {
-	case ".exe", ".bin", ".com", ".dll":
+	case ".exe", ".bin":
 		return true
 	}
 	return false
@@ -207,10 +221,11 @@ func inBase64(b []byte, from, to int) bool {
 	return mixedBase64(b, from, to) || longBase64(b, from, to)
 }
 
-// longBase64: a run of the base64 alphabet around the match, 200 bytes
-// with a + or / or all 384 looked at, a fifth of it capitals and a tenth
-// small letters (node embeds WASM modules so: "…AAAAcAAAANQAA…"; a Go
-// binary's packed names are small letters, with punctuation between).
+// longBase64: a run of the base64 alphabet around the match, 64 bytes on
+// either side at least and 200 in all with a +, / or = in it, or all 384
+// looked at; a fifth of it capitals and a tenth small letters (node embeds
+// WASM modules so: "…AAAAcAAAANQAA…"; a Go binary's packed names are small
+// letters, with punctuation between; a key just after a blob is a key).
 func longBase64(b []byte, from, to int) bool {
 	n, sym, upper, lower := 0, false, 0, 0
 	count := func(c byte) bool {
@@ -230,7 +245,11 @@ func longBase64(b []byte, from, to int) bool {
 	}
 	for i := from - 1; i >= max(0, from-binaryContext*4) && count(b[i]); i-- {
 	}
+	left := n
 	for i := to; i < min(len(b), to+binaryContext*4) && count(b[i]); i++ {
+	}
+	if left < 64 || n-left < 64 {
+		return false
 	}
 	return (n >= 200 && sym || n >= binaryContext*8) && upper*5 >= n && lower*10 >= n
 }

@@ -18,6 +18,13 @@ func fakeKey() string { return "AKIA" + strings.ToUpper("q7wertyuiopasdf2") }
 func TestBinarySecrets(t *testing.T) {
 	t.Parallel()
 	key := fakeKey()
+	// A PE file: MZ, the PE header's offset at 0x3c, the header there.
+	pe := func(body string) string {
+		h := make([]byte, 0x40)
+		copy(h, "MZ\x90\x00")
+		h[0x3c] = 0x40
+		return string(h) + "PE\x00\x00\x00" + body + "\x00"
+	}
 	elf := func(body ...string) string {
 		return "\x7fELF\x02\x01\x01\x00\x00\x00" + strings.Join(body, "")
 	}
@@ -37,7 +44,7 @@ func TestBinarySecrets(t *testing.T) {
 		"bin/node": elf("\x00", strings.Repeat("CyABIEAgAEECRg0JDIECCyAEIAFBAWoiAUcNAAtBMCEDDPgCC0", 6),
 			"CyABIARHBEADQCABLQAAQYAai0AAC", strings.Repeat("QQFqIQELQSkhAwwIC0E4IQMMBwsCQCABIARH", 6), "\x00"),
 		// Names the text rules skip (gitleaks allowlists .exe and .bin).
-		"bootstrap.exe": "MZ\x90\x00\x00" + key + "\x00",
+		"bootstrap.exe": pe(key),
 		"app.bin":       elf("\x00", key, "\x00"),
 		// Not an executable: binary data is not searched.
 		"data.bin.x": "\x00\x01\x02" + key + "\x00",
@@ -56,10 +63,19 @@ func TestBinarySecrets(t *testing.T) {
 		t.Errorf("findings by file %v, want %v", got, want)
 	}
 
-	// Over the per-file limit an executable is still searched, streamed.
+	// Over the per-file limit an executable is still searched, streamed;
+	// a text that begins with MZ is not an executable, and is warned about.
 	cfg := DefaultConfig()
 	cfg.MaxFileSize = 1 << 20
+	files = append(files, writeFiles(t, map[string]string{"MZ.txt": "MZ is how this notes file begins.\n" + strings.Repeat("line of text\n", 1<<17)})...)
 	res = scan(t, files, cfg)
+	warned := false
+	for _, w := range res.Warnings {
+		warned = warned || strings.HasSuffix(w.Path, "MZ.txt") && w.Unscanned
+	}
+	if !warned {
+		t.Errorf("a text over the limit that begins with MZ: no warning (%v)", res.Warnings)
+	}
 	n := 0
 	for _, f := range res.Findings {
 		if f.Path == "fn.zip!bin/big" {
@@ -148,6 +164,11 @@ func TestBinaryChunkCuts(t *testing.T) {
 	packed := "\x7fELF\x00gotestjsonbuildtextmultipartmaxheaders" + k1 + k2 + k3 + "floatingpointerrorsweepterminationresetdebuglog\x00"
 	if ms, _, _ := scanBinary(strings.NewReader(packed), int64(len(packed))); len(ms) != 3 {
 		t.Errorf("three keys packed after words: %d matches", len(ms))
+	}
+	// A key right after a base64 blob, words after it, is a key.
+	blob := strings.Repeat("QQFqIQELQSkhAwwIC0E4IQMMBwsCQCABIARH+/", 16)
+	if ms, _, _ := scanBinary(strings.NewReader("\x7fELF\x00"+blob+k1+"floatingpoint\x00"), -1); len(ms) != 1 {
+		t.Errorf("a key after base64: %d matches", len(ms))
 	}
 	tok := "npm_" + "aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3kLm"[:36]
 	if ms, _, _ := scanBinary(strings.NewReader("\x7fELF\x00"+tok+"\x00"), 3); len(ms) != 1 {

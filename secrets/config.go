@@ -153,8 +153,8 @@ func variableDefault(v string) (string, bool) {
 				comma = i
 			}
 		}
-		if comma < 0 {
-			return "", false
+		if comma < 0 || quote != 0 {
+			return "", false // no fallback, or a quote left open
 		}
 		v = strings.TrimSpace(inner[comma+1:])
 		if len(v) >= 2 && (v[0] == '\'' || v[0] == '"') && v[len(v)-1] == v[0] {

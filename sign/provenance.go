@@ -152,13 +152,15 @@ func SignAndAttestImage(ctx context.Context, key *Key, ref string, sbomJSON []by
 		}
 		return strings.TrimPrefix(pinned, "registry:"), nil
 	}
-	if _, err := SignImage(ctx, key, pinned); err != nil {
-		return "", err
-	}
+	// The signature last: a push that fails half way leaves attestations
+	// without one, which verify refuses, never a signature alone.
 	if _, err := AttestImage(ctx, key, pinned, PredicateCycloneDX, sbomJSON); err != nil {
 		return "", err
 	}
 	if _, err := AttestImage(ctx, key, pinned, PredicateVerdict, vj); err != nil {
+		return "", err
+	}
+	if _, err := SignImage(ctx, key, pinned); err != nil {
 		return "", err
 	}
 	return strings.TrimPrefix(pinned, "registry:"), nil

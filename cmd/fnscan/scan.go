@@ -175,7 +175,11 @@ func checkSignable(spec, dir string) error {
 		return usageErr(fmt.Errorf("--sign-key signs a deployable file; %s is an SBOM", spec))
 	}
 	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
-		return usageErr(fmt.Errorf("--sign-key signs a file target (a function zip or an image archive) or a registry image; %s is neither: sign an OCI layout with fnscan sign and attest oci-dir:PATH", spec))
+		hint := ""
+		if strings.HasPrefix(spec, "oci-dir:") {
+			hint = ": sign an OCI layout with fnscan sign and attest oci-dir:PATH"
+		}
+		return usageErr(fmt.Errorf("--sign-key signs a file target (a function zip or an image archive) or a registry image; %s is neither%s", spec, hint))
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return usageErr(fmt.Errorf("--attest-dir %s: not a directory", dir))
