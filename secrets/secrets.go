@@ -225,20 +225,26 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64, buf *[]byte) fi
 	}
 
 	hits := s.engine.matchPath(p)
+	// An executable is searched for exact-shaped credentials as it streams
+	// by (scanBinary), whatever its size or name.
+	searchBinary := func() fileResult {
+		bin, n, err := s.engine.binaryHits(f, p)
+		if err != nil {
+			warn("cannot read file: "+err.Error(), true)
+		}
+		fr.bytes = n
+		fr.hits = keep(finish(append(hits, bin...)))
+		return fr
+	}
 	// gitleaks skips vendored trees wholesale; fnscan scans them with
 	// specific rules only, so its path allowlist applies to first-party paths.
 	if (!vendored && pathAllowed(s.engine.set.global, p)) || binaryByName(p) {
 		// Skipped by name for the text rules (gitleaks allowlists .exe and
 		// .bin); an executable by that name is still searched.
 		if executableName(p) && executable(f) {
-			bin, n, err := s.engine.binaryHits(f, p)
-			if err != nil {
-				warn("cannot read file: "+err.Error(), true)
-			}
-			fr.bytes = n
-			hits = append(hits, bin...)
+			return searchBinary()
 		}
-		fr.hits = keep(finish(hits))
+		fr.hits = finish(hits)
 		return fr
 	}
 
@@ -253,16 +259,8 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64, buf *[]byte) fi
 		size = st.Size()
 	}
 	if size > s.cfg.MaxFileSize {
-		// An executable is searched as it streams by: no limit on memory
-		// to keep it from.
 		if executable(f) {
-			bin, n, err := s.engine.binaryHits(f, p)
-			if err != nil {
-				warn("cannot read file: "+err.Error(), true)
-			}
-			fr.bytes = n
-			fr.hits = keep(finish(append(hits, bin...)))
-			return fr
+			return searchBinary()
 		}
 		warn(fmt.Sprintf("skipped for secrets: %d bytes is over the per-file limit of %d", size, s.cfg.MaxFileSize), true)
 		fr.hits = finish(hits)
@@ -276,14 +274,9 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64, buf *[]byte) fi
 	}
 	if binary || looksBinary(content) {
 		if artifact.ExecutableMagic(content) {
-			bin, n, err := s.engine.binaryHits(f, p)
-			if err != nil {
-				warn("cannot read file: "+err.Error(), true)
-			}
-			fr.bytes = n
-			hits = append(hits, bin...)
+			return searchBinary()
 		}
-		fr.hits = keep(finish(hits))
+		fr.hits = finish(hits)
 		return fr
 	}
 	// Charged only for text actually scanned: binary blobs must not use up
