@@ -132,23 +132,26 @@ func scanBinary(r io.Reader, size int64) ([]binaryMatch, int64, error) {
 // SourceBinary marks a hit found in an executable.
 const SourceBinary = "binary"
 
-// binaryHits scans an executable and names its hits by their rules.
-func (e *engine) binaryHits(f artifact.File, path string) ([]hit, int64, error) {
+// binaryHits reads a file once: its head says whether it is an executable
+// (ok), and if so the rest streams through scanBinary. Hits are named by
+// their rules.
+func (e *engine) binaryHits(f artifact.File, path string) (hits []hit, n int64, ok bool, err error) {
 	fh, err := f.Open()
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	defer fh.Close()
-	ms, n, err := scanBinary(fh, f.Size)
-	var hits []hit
+	head := make([]byte, 4096)
+	k, err := io.ReadFull(fh, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return nil, 0, false, err
+	}
+	if !executableHead(head[:k]) {
+		return nil, 0, false, nil
+	}
+	ms, n, err := scanBinary(io.MultiReader(bytes.NewReader(head[:k]), fh), f.Size)
 	for _, m := range ms {
-		var r *rule
-		for _, x := range e.set.rules {
-			if x.id == m.id {
-				r = x
-				break
-			}
-		}
+		r := e.set.byID[m.id]
 		if r == nil {
 			continue
 		}
@@ -159,7 +162,7 @@ func (e *engine) binaryHits(f artifact.File, path string) ([]hit, int64, error) 
 		}
 		hits = append(hits, hit{ruleID: r.id, description: r.description, secret: m.secret, source: SourceBinary})
 	}
-	return hits, n, err
+	return hits, n, true, err
 }
 
 // printableRun widens [from, to) to the printable text around it, up to
@@ -175,17 +178,9 @@ func printableRun(b []byte, from, to int) string {
 	return string(b[from:to])
 }
 
-// executable reads a file's head to tell whether it is an executable. A
-// PE file's "MZ" must lead to its "PE" header: text may begin with MZ.
-func executable(f artifact.File) bool {
-	fh, err := f.Open()
-	if err != nil {
-		return false
-	}
-	defer fh.Close()
-	head := make([]byte, 4096)
-	n, _ := io.ReadFull(fh, head)
-	head = head[:n]
+// executableHead says whether a file's head is an executable's. A PE
+// file's "MZ" must lead to its "PE" header: text may begin with MZ.
+func executableHead(head []byte) bool {
 	if !artifact.ExecutableMagic(head) {
 		return false
 	}

@@ -58,6 +58,7 @@ type ruleSet struct {
 	byKeyword [][]int  // keyword index -> rule indexes
 	always    []int    // content rules without keywords
 	pathOnly  []int
+	byID      map[string]*rule
 }
 
 var (
@@ -163,8 +164,12 @@ func buildRuleSet(cfg config.Config, extra []*rule) (*ruleSet, error) {
 		set.rules = append(set.rules, r)
 	}
 
+	set.byID = map[string]*rule{}
 	kwIndex := map[string]int{}
 	for i, r := range set.rules {
+		if set.byID[r.id] == nil { // gitleaks' rule before fnscan's
+			set.byID[r.id] = r
+		}
 		for j, k := range r.keywords {
 			r.keywords[j] = strings.ToLower(k)
 		}

@@ -227,22 +227,28 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64, buf *[]byte) fi
 	hits := s.engine.matchPath(p)
 	// An executable is searched for exact-shaped credentials as it streams
 	// by (scanBinary), whatever its size or name.
-	searchBinary := func() fileResult {
-		bin, n, err := s.engine.binaryHits(f, p)
+	// searchBinary searches the file if it is an executable (ok).
+	searchBinary := func() (fileResult, bool) {
+		bin, n, ok, err := s.engine.binaryHits(f, p)
 		if err != nil {
 			warn("cannot read file: "+err.Error(), true)
 		}
+		if !ok {
+			return fr, false
+		}
 		fr.bytes = n
 		fr.hits = keep(finish(append(hits, bin...)))
-		return fr
+		return fr, true
 	}
 	// gitleaks skips vendored trees wholesale; fnscan scans them with
 	// specific rules only, so its path allowlist applies to first-party paths.
 	if (!vendored && pathAllowed(s.engine.set.global, p)) || binaryByName(p) {
 		// Skipped by name for the text rules (gitleaks allowlists .exe and
 		// .bin); an executable by that name is still searched.
-		if executableName(p) && executable(f) {
-			return searchBinary()
+		if executableName(p) {
+			if r, ok := searchBinary(); ok {
+				return r
+			}
 		}
 		fr.hits = finish(hits)
 		return fr
@@ -259,8 +265,8 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64, buf *[]byte) fi
 		size = st.Size()
 	}
 	if size > s.cfg.MaxFileSize {
-		if executable(f) {
-			return searchBinary()
+		if r, ok := searchBinary(); ok {
+			return r
 		}
 		warn(fmt.Sprintf("skipped for secrets: %d bytes is over the per-file limit of %d", size, s.cfg.MaxFileSize), true)
 		fr.hits = finish(hits)
@@ -273,8 +279,10 @@ func (s *Scanner) scanFile(f artifact.File, total *atomic.Int64, buf *[]byte) fi
 		return fr
 	}
 	if binary || looksBinary(content) {
-		if artifact.ExecutableMagic(content) {
-			return searchBinary()
+		if executableHead(content) {
+			if r, ok := searchBinary(); ok {
+				return r
+			}
 		}
 		fr.hits = finish(hits)
 		return fr
