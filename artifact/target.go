@@ -98,10 +98,9 @@ type Target struct {
 	held    atomic.Int64
 	closers []io.Closer // files trees read from
 
-	filesOnce sync.Once
-	files     []File
-	links     []Link
-	filesErr  error
+	walkOnce sync.Once
+	links    []Link
+	walkErr  error
 }
 
 // Root is one directory tree of the target on disk: the function, a layer, an
@@ -137,6 +136,8 @@ type Root struct {
 	// shadowed: paths of a Lambda layer a later layer also holds, with
 	// that layer's index (see shadowLayers).
 	shadowed map[string]int
+	// diskFiles: a root on disk's regular files, walked once.
+	diskFiles []File
 }
 
 // Locate gives the virtual path and origin of a slash path inside the root.
@@ -769,22 +770,66 @@ func (t *Target) workDir() (string, error) {
 
 // Files lists every regular file in the scanned roots, nested archives
 // included, sorted by virtual path. Symlinks are never followed. The list is
-// shared between callers: read it, do not change it.
+// the caller's: each call makes a new one, since an image's list would be
+// among its largest structures if kept (EachFile lists none).
 func (t *Target) Files() ([]File, error) {
-	// Walked once: cataloging and the secrets scan both ask.
-	t.filesOnce.Do(func() { t.files, t.filesErr = t.walkFiles() })
-	return t.files, t.filesErr
+	var out []File
+	err := t.EachFile(func(f File) bool {
+		out = append(out, f)
+		return true
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Virtual < out[j].Virtual })
+	return out, err
+}
+
+// EachFile calls fn for each file Files lists, root by root (sorted by path
+// within a root), until fn returns false. An archive's files are made from
+// its index as they are passed on; a directory's are walked once and kept.
+func (t *Target) EachFile(fn func(File) bool) error {
+	if err := t.walk(); err != nil {
+		return err
+	}
+	for _, r := range t.Roots {
+		if !r.Scan {
+			continue
+		}
+		if r.Tree == nil {
+			for _, f := range r.diskFiles {
+				if !fn(f) {
+					return nil
+				}
+			}
+			continue
+		}
+		for _, e := range r.Tree.Entries() {
+			if e.Type != EntryFile {
+				continue
+			}
+			v, o := r.Locate(e.Path)
+			if !fn(File{Virtual: v, Path: e.Path, Size: e.Size, Origin: o, tree: r.Tree, entry: e}) {
+				return nil
+			}
+		}
+	}
+	return nil
 }
 
 // Links lists the symlinks the walk of Files met (refused ones were removed
 // and are named by warnings).
 func (t *Target) Links() ([]Link, error) {
-	_, err := t.Files()
+	err := t.walk()
 	return t.links, err
 }
 
-func (t *Target) walkFiles() ([]File, error) {
-	var out []File
+// walk lists the symlinks of every scanned root and walks the roots on disk,
+// once: cataloging, names and the secrets scan all ask, and a disk walk's
+// warnings are given once.
+func (t *Target) walk() error {
+	t.walkOnce.Do(func() { t.walkErr = t.walkFiles() })
+	return t.walkErr
+}
+
+func (t *Target) walkFiles() error {
 	for _, r := range t.Roots {
 		if !r.Scan {
 			continue
@@ -795,11 +840,6 @@ func (t *Target) walkFiles() ([]File, error) {
 					v, o := r.Locate(e.Path)
 					t.links = append(t.links, Link{Virtual: v, Target: e.raw, Origin: o})
 				}
-				if e.Type != EntryFile {
-					continue
-				}
-				v, o := r.Locate(e.Path)
-				out = append(out, File{Virtual: v, Path: e.Path, Size: e.Size, Origin: o, tree: r.Tree, entry: e})
 			}
 			continue
 		}
@@ -833,13 +873,13 @@ func (t *Target) walkFiles() ([]File, error) {
 			rel, _ := filepath.Rel(r.Dir, p)
 			rel = filepath.ToSlash(rel)
 			v, o := r.Locate(rel)
-			out = append(out, File{Virtual: v, Path: rel, Real: p, Size: info.Size(), Origin: o})
+			r.diskFiles = append(r.diskFiles, File{Virtual: v, Path: rel, Real: p, Size: info.Size(), Origin: o})
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
+		sort.Slice(r.diskFiles, func(i, j int) bool { return r.diskFiles[i].Path < r.diskFiles[j].Path })
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Virtual < out[j].Virtual })
-	return out, nil
+	return nil
 }

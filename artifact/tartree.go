@@ -427,7 +427,7 @@ func (u *unpacker) squashTrees(layers []*Tree, whs [][]whiteout) (*Tree, map[str
 	}
 	sq.finish(u, all)
 	for p := range owner {
-		if x := sq.entries[p]; x == nil || x.Type == EntryDir {
+		if x := sq.Lookup(p); x == nil || x.Type == EntryDir {
 			delete(owner, p)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -85,7 +86,16 @@ type Tree struct {
 func (t *Tree) Entries() []*Entry { return t.list }
 
 // Lookup finds an entry by its path (no symlinks followed).
-func (t *Tree) Lookup(p string) *Entry { return t.entries[p] }
+func (t *Tree) Lookup(p string) *Entry {
+	if t.entries != nil {
+		return t.entries[p]
+	}
+	i, ok := slices.BinarySearchFunc(t.list, p, func(e *Entry, p string) int { return strings.Compare(e.Path, p) })
+	if !ok || t.list[i].dup {
+		return nil // a replaced copy is listed under its mark, not at a path
+	}
+	return t.list[i]
+}
 
 // Open reads a file entry. Reads are bounded by the declared size (the zip
 // reader fails past it), which Open checked against every limit.
@@ -406,6 +416,9 @@ func (t *Tree) finish(u *unpacker, links []*Entry) {
 	}
 	t.list = append(t.list, t.shadowed...)
 	sort.Slice(t.list, func(i, j int) bool { return t.list[i].Path < t.list[j].Path })
+	// The tree is only read from now on: Lookup searches the sorted list,
+	// and the map (about 40 bytes an entry, an image holds 100k) goes.
+	t.entries, t.kids, t.shadowed = nil, nil, nil
 }
 
 // display names a path of the tree in messages.

@@ -24,10 +24,6 @@ const maxBundleRead = 64 << 20
 
 // bundleWarnings names the bundles whose npm packages the SBOM lacks.
 func bundleWarnings(t *artifact.Target, comps []Component) []artifact.Warning {
-	files, err := t.Files()
-	if err != nil {
-		return nil
-	}
 	have := map[string]bool{}
 	for _, c := range comps {
 		if strings.HasPrefix(c.PURL, "pkg:npm/") {
@@ -36,9 +32,9 @@ func bundleWarnings(t *artifact.Target, comps []Component) []artifact.Warning {
 	}
 	var out []artifact.Warning
 	warned := map[string]bool{}
-	for _, f := range files {
+	t.EachFile(func(f artifact.File) bool {
 		if f.Size < minBundleSize || artifact.NodeModulesPackage(f.Path) != "" {
-			continue
+			return true
 		}
 		// A bundle's own markers name its modules; a minified bundle has
 		// none, but its source map lists them.
@@ -49,7 +45,7 @@ func bundleWarnings(t *artifact.Target, comps []Component) []artifact.Warning {
 		case artifact.IsBundleName(f.Path):
 			text, err := readHead(f, maxBundleRead)
 			if err != nil {
-				continue
+				return true
 			}
 			for _, m := range artifact.BundleModules(text) {
 				sources = append(sources, m.Path)
@@ -62,7 +58,7 @@ func bundleWarnings(t *artifact.Target, comps []Component) []artifact.Warning {
 			}
 		}
 		if len(missing) == 0 {
-			continue
+			return true
 		}
 		warned[f.Virtual] = true
 		slices.Sort(missing)
@@ -72,7 +68,8 @@ func bundleWarnings(t *artifact.Target, comps []Component) []artifact.Warning {
 		}
 		out = append(out, artifact.Warning{Path: f.Virtual, Message: fmt.Sprintf(
 			"bundles %d npm packages without their versions (%s): they are not in the SBOM and not checked for vulnerabilities; scan the build's node_modules or package-lock.json too", len(missing), names)})
-	}
+		return true
+	})
 	return out
 }
 

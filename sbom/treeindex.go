@@ -14,13 +14,15 @@ import (
 	"github.com/fnscan/fnscan/artifact"
 )
 
-// treeIndex answers stereoscope's index queries (filetree.IndexReader) for
-// a tree that is built once and then only read. stereoscope's own index
-// keeps a map entry, a FileInfo and a set entry per bucket for every file
-// (about 700 bytes a file, a tenth of the memory of scanning a large
-// image); this one keeps one record a file, sorted by ID, and buckets of
-// record numbers. TestTreeIndexMatchesStereoscope holds it to the same
-// answers.
+// treeIndex holds every path the catalogers may ask for, built once and
+// then only read, and answers their queries itself (treesearch.go):
+// stereoscope's own index keeps a map entry, a FileInfo and a set entry per
+// bucket for every file, and its tree three maps' entries and a node (about
+// 1 KB a file together, most of the memory of scanning a large image); this
+// one keeps one record a file, sorted by ID, and buckets of record numbers.
+// It still answers stereoscope's index queries (filetree.IndexReader), and
+// TestTreeIndexMatchesStereoscope and TestSearchMatchesStereoscope hold it
+// to stereoscope's answers.
 type treeIndex struct {
 	recs   []indexRec // in ID order: references are made in add order
 	byBase []int32    // record numbers ordered by basename, then ID
@@ -32,6 +34,11 @@ type treeIndex struct {
 	byType map[stfile.Type][]int32
 	byMIME map[string][]int32
 	sealed bool
+	// For the searches (treesearch.go): record numbers by path, each
+	// symlink's target record, and each record's links.
+	byPath []int32
+	dest   map[int32]int32
+	back   map[int32][]int32
 }
 
 type indexRec struct {
@@ -123,6 +130,7 @@ func (x *treeIndex) seal() {
 	for _, s := range x.byMIME {
 		slices.Sort(s)
 	}
+	x.sealLinks()
 }
 
 func baseOf(p stfile.Path) string { return path.Base(string(p)) }

@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 
 	stfile "github.com/anchore/stereoscope/pkg/file"
-	"github.com/anchore/stereoscope/pkg/filetree"
 	syftart "github.com/anchore/syft/syft/artifact"
 	"github.com/anchore/syft/syft/file"
 	"github.com/anchore/syft/syft/source"
@@ -101,13 +100,11 @@ func (s *treeSource) Describe() source.Description                     { return 
 func (s *treeSource) FileResolver(source.Scope) (file.Resolver, error) { return s.res, nil }
 func (s *treeSource) Close() error                                     { s.res.release(); return nil }
 
-// treeResolver answers syft's queries from a stereoscope file tree built from
-// the archives' indexes, the way syft's own directory resolver does from a
-// walk of the disk.
+// treeResolver answers syft's queries from an index of the archives'
+// entries, as syft's own directory resolver does from a stereoscope file
+// tree of a walk of the disk (see treesearch.go).
 type treeResolver struct {
-	tree     *filetree.FileTree
 	index    *treeIndex
-	search   filetree.Searcher
 	ctx      context.Context // carries syft's temp dir, for large files
 	binMu    sync.Mutex
 	bins     map[*artifact.Entry]*cachedBinary
@@ -159,7 +156,7 @@ func metadataName(p string) bool {
 }
 
 func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Context, warn func(artifact.Warning)) (*treeSource, error) {
-	r := &treeResolver{tree: filetree.New(), index: newTreeIndex(), ctx: tmpCtx, bins: map[*artifact.Entry]*cachedBinary{}, failed: map[*artifact.Entry]bool{}, warn: warn}
+	r := &treeResolver{index: newTreeIndex(), ctx: tmpCtx, bins: map[*artifact.Entry]*cachedBinary{}, failed: map[*artifact.Entry]bool{}, warn: warn}
 	type pending struct {
 		p    string
 		tf   treeFile
@@ -167,11 +164,7 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 	}
 	var regular []*pending
 	addDir := func(p string, e *artifact.Entry) error {
-		ref, err := r.tree.AddDir(stfile.Path(p))
-		if err != nil {
-			return err
-		}
-		return r.index.add(indexRec{ref: *ref, entry: e, typ: stfile.TypeDirectory})
+		return r.index.add(indexRec{ref: *stfile.NewFileReference(stfile.Path(p)), entry: e, typ: stfile.TypeDirectory})
 	}
 	if err := addDir("/", nil); err != nil {
 		return nil, err
@@ -198,11 +191,7 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 				if e.Link == "." {
 					target = prefix + "/"
 				}
-				ref, err := r.tree.AddSymLink(stfile.Path(p), stfile.Path(target))
-				if err != nil {
-					return nil, err
-				}
-				if err := r.index.add(indexRec{ref: *ref, entry: e, typ: stfile.TypeSymLink, link: target}); err != nil {
+				if err := r.index.add(indexRec{ref: *stfile.NewFileReference(stfile.Path(p)), entry: e, typ: stfile.TypeSymLink, link: target}); err != nil {
 					return nil, err
 				}
 			case artifact.EntryFile:
@@ -260,11 +249,7 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 			}
 			continue
 		}
-		ref, err := r.tree.AddFile(stfile.Path(pd.p))
-		if err != nil {
-			return nil, err
-		}
-		if err := r.index.add(indexRec{ref: *ref, entry: pd.tf.entry, file: pd.tf, typ: stfile.TypeRegular, mime: pd.mime}); err != nil {
+		if err := r.index.add(indexRec{ref: *stfile.NewFileReference(stfile.Path(pd.p)), entry: pd.tf.entry, file: pd.tf, typ: stfile.TypeRegular, mime: pd.mime}); err != nil {
 			return nil, err
 		}
 		if isBinaryMIME(pd.mime) && pd.tf.entry.Size <= spillAt && !pd.tf.tree.RandomAccess(pd.tf.entry) {
@@ -272,7 +257,6 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 		}
 	}
 	r.index.seal()
-	r.search = filetree.NewSearchContext(r.tree, r.index)
 	// Every cataloger of binaries reads each executable whole, so they are
 	// inflated from now on, one at a time, beside the catalogers that start
 	// with other files (a zip's 24 MB binary took a third of cataloging,
@@ -299,14 +283,14 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 }
 
 func (r *treeResolver) HasPath(p string) bool {
-	return r.tree.HasPath(stfile.Path(p))
+	return r.index.resolve(p, false) >= 0
 }
 
 func (r *treeResolver) FilesByPath(paths ...string) ([]file.Location, error) {
 	var out []file.Location
 	for _, p := range paths {
-		ref, err := r.search.SearchByPath(p, filetree.FollowBasenameLinks)
-		if err != nil || ref == nil || !ref.HasReference() {
+		ref := r.index.searchPath(p)
+		if ref == nil || !ref.HasReference() {
 			continue
 		}
 		e, err := r.index.Get(*ref.Reference)
@@ -322,7 +306,7 @@ func (r *treeResolver) FilesByGlob(patterns ...string) ([]file.Location, error) 
 	seen := stfile.NewFileReferenceSet()
 	var out []file.Location
 	for _, pattern := range patterns {
-		refs, err := r.search.SearchByGlob(pattern, filetree.FollowBasenameLinks)
+		refs, err := r.index.searchGlob(pattern)
 		if err != nil {
 			return nil, err
 		}
@@ -347,11 +331,7 @@ func (r *treeResolver) FilesByGlob(patterns ...string) ([]file.Location, error) 
 func (r *treeResolver) FilesByMIMEType(types ...string) ([]file.Location, error) {
 	seen := stfile.NewFileReferenceSet()
 	var out []file.Location
-	refs, err := r.search.SearchByMIMEType(types...)
-	if err != nil {
-		return nil, err
-	}
-	for _, ref := range refs {
+	for _, ref := range r.index.searchMIME(types...) {
 		if !ref.HasReference() || seen.Contains(*ref.Reference) {
 			continue
 		}

@@ -153,7 +153,7 @@ func run(ctx context.Context, cfg Config, red *secrets.Redactor) (*Result, error
 	namesDone := make(chan struct{})
 	if t.Kind != artifact.KindSBOM {
 		// An empty target must not pass silently: nothing in it was checked.
-		if files, err := t.Files(); err == nil && len(files) == 0 && len(t.Deployed) == 0 {
+		if !hasFiles(t) && len(t.Deployed) == 0 {
 			h.Warning(artifact.Warning{Path: t.Name, Message: "the target holds no files that could be read: nothing was scanned"})
 		}
 		// Names are scanned whatever the stages: what is found in them is
@@ -318,12 +318,12 @@ func run(ctx context.Context, cfg Config, red *secrets.Redactor) (*Result, error
 // path, every symlink's target, and the entries warnings name (a refused
 // entry or symlink exists nowhere else).
 func targetNames(t *artifact.Target) []secrets.Name {
-	files, _ := t.Files()
 	links, _ := t.Links()
-	names := make([]secrets.Name, 0, len(files)+len(links)+len(t.Warnings))
-	for _, f := range files {
+	names := make([]secrets.Name, 0, len(links)+len(t.Warnings))
+	t.EachFile(func(f artifact.File) bool {
 		names = append(names, secrets.Name{Kind: secrets.NamePath, Path: f.Virtual, Origin: f.Origin})
-	}
+		return true
+	})
 	for _, l := range links {
 		names = append(names, secrets.Name{Kind: secrets.NameLink, Path: l.Virtual, Text: l.Target, Origin: l.Origin})
 	}
@@ -331,6 +331,16 @@ func targetNames(t *artifact.Target) []secrets.Name {
 		names = append(names, secrets.Name{Kind: secrets.NameWarning, Path: w.Path, Text: w.Message, Origin: originOf(t, w.Path)})
 	}
 	return names
+}
+
+// hasFiles says whether the target holds a file that could be read.
+func hasFiles(t *artifact.Target) bool {
+	any := false
+	t.EachFile(func(artifact.File) bool {
+		any = true
+		return false
+	})
+	return any
 }
 
 // originOf is the origin of the deepest root holding virtual path p.
