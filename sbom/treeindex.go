@@ -33,6 +33,7 @@ type treeIndex struct {
 	byExt  map[string][]int32
 	byType map[stfile.Type][]int32
 	byMIME map[string][]int32
+	mimes  map[int32]string
 	sealed bool
 	// For the searches (treesearch.go): record numbers by path, each
 	// symlink's target record, and each record's links.
@@ -41,21 +42,36 @@ type treeIndex struct {
 	back   map[int32][]int32
 }
 
+// indexRec is one path: 64 bytes, an image holds 100k.
 type indexRec struct {
 	ref   stfile.Reference
 	link  string
-	mime  string
 	entry *artifact.Entry // size, mode and time; nil for a directory fnscan made
-	file  treeFile        // for regular files: where to read them
+	root  *artifact.Root  // for regular files: where to read them
 	typ   stfile.Type
 }
 
-func newTreeIndex() *treeIndex {
-	return &treeIndex{byExt: map[string][]int32{}, byType: map[stfile.Type][]int32{}, byMIME: map[string][]int32{}}
+// recMIME is what add takes: a record and, for an executable, its MIME
+// type (kept by the index, not in every record).
+type recMIME struct {
+	indexRec
+	mime string
 }
 
+// file is where a regular file's record is read from.
+func (r *indexRec) file() treeFile { return treeFile{r.root.Tree, r.entry, r.root} }
+
+// newTreeIndex makes an index for about n records.
+func newTreeIndex(n int) *treeIndex {
+	return &treeIndex{recs: make([]indexRec, 0, n), byExt: map[string][]int32{}, byType: map[stfile.Type][]int32{}, byMIME: map[string][]int32{}, mimes: map[int32]string{}}
+}
+
+// mime is a record's MIME type, if sniffed.
+func (x *treeIndex) mime(n int32) string { return x.mimes[n] }
+
 // add records a reference the tree just made; ref IDs only grow.
-func (x *treeIndex) add(rec indexRec) error {
+func (x *treeIndex) add(rm recMIME) error {
+	rec := rm.indexRec
 	if x.sealed {
 		return fmt.Errorf("index: %s added after the index was sealed", rec.ref.RealPath)
 	}
@@ -68,11 +84,13 @@ func (x *treeIndex) add(rec indexRec) error {
 		}
 		x.drop(int32(i))
 		x.recs[i] = rec
+		x.setMIME(int32(i), rm.mime)
 		x.bucket(int32(i))
 		return nil
 	}
 	x.recs = append(x.recs, rec)
 	n := int32(len(x.recs) - 1)
+	x.setMIME(n, rm.mime)
 	x.bucket(n)
 	for _, ext := range fileExtensions(string(rec.ref.RealPath)) {
 		x.byExt[ext] = append(x.byExt[ext], n)
@@ -80,11 +98,19 @@ func (x *treeIndex) add(rec indexRec) error {
 	return nil
 }
 
+func (x *treeIndex) setMIME(n int32, mime string) {
+	if mime == "" {
+		delete(x.mimes, n)
+	} else {
+		x.mimes[n] = mime
+	}
+}
+
 func (x *treeIndex) bucket(n int32) {
 	r := &x.recs[n]
 	x.byType[r.typ] = append(x.byType[r.typ], n)
-	if r.mime != "" {
-		x.byMIME[r.mime] = append(x.byMIME[r.mime], n)
+	if m := x.mime(n); m != "" {
+		x.byMIME[m] = append(x.byMIME[m], n)
 	}
 }
 
@@ -92,8 +118,8 @@ func (x *treeIndex) drop(n int32) {
 	r := &x.recs[n]
 	remove := func(s []int32) []int32 { return slices.DeleteFunc(s, func(v int32) bool { return v == n }) }
 	x.byType[r.typ] = remove(x.byType[r.typ])
-	if r.mime != "" {
-		x.byMIME[r.mime] = remove(x.byMIME[r.mime])
+	if m := x.mime(n); m != "" {
+		x.byMIME[m] = remove(x.byMIME[m])
 	}
 }
 
@@ -147,17 +173,15 @@ func (x *treeIndex) find(id stfile.ID) (int, bool) {
 	})
 }
 
-// record gives the record of a reference this index holds.
-func (x *treeIndex) record(ref stfile.Reference) (*indexRec, bool) {
+// record gives the number of a reference's record.
+func (x *treeIndex) record(ref stfile.Reference) (int32, bool) {
 	i, ok := x.find(ref.ID())
-	if !ok {
-		return nil, false
-	}
-	return &x.recs[i], true
+	return int32(i), ok
 }
 
 // metadata is what stereoscope's index would have stored for the record.
-func (r *indexRec) metadata() stfile.Metadata {
+func (x *treeIndex) metadata(n int32) stfile.Metadata {
+	r := &x.recs[n]
 	p := string(r.ref.RealPath)
 	info := stfile.ManualInfo{NameValue: path.Base(p)}
 	switch {
@@ -168,12 +192,12 @@ func (r *indexRec) metadata() stfile.Metadata {
 	default:
 		info.ModeValue, info.ModTimeValue, info.SizeValue = r.entry.Mode, r.entry.ModTime, r.entry.Size
 	}
-	return stfile.Metadata{FileInfo: info, Path: p, LinkDestination: r.link, Type: r.typ, MIMEType: r.mime}
+	return stfile.Metadata{FileInfo: info, Path: p, LinkDestination: r.link, Type: r.typ, MIMEType: x.mime(n)}
 }
 
 func (x *treeIndex) entry(n int32) filetree.IndexEntry {
 	r := &x.recs[n]
-	return filetree.IndexEntry{Reference: r.ref, Metadata: r.metadata()}
+	return filetree.IndexEntry{Reference: r.ref, Metadata: x.metadata(n)}
 }
 
 func (x *treeIndex) entries(ns []int32, out []filetree.IndexEntry) []filetree.IndexEntry {

@@ -58,7 +58,7 @@ func TestTreeIndexMatchesStereoscope(t *testing.T) {
 	}
 	theirs := filetree.NewIndex()
 	for i := range ours.recs {
-		theirs.Add(ours.recs[i].ref, ours.recs[i].metadata())
+		theirs.Add(ours.recs[i].ref, ours.metadata(int32(i)))
 	}
 
 	same := func(what string, got []filetree.IndexEntry, gerr error, want []filetree.IndexEntry, werr error, sorted bool) {
@@ -97,7 +97,7 @@ func TestTreeIndexMatchesStereoscope(t *testing.T) {
 				exts[b[j:]] = true
 			}
 		}
-		mimes[r.mime] = true
+		mimes[ours.mime(int32(i))] = true
 	}
 	for b := range bases {
 		g, gerr := ours.GetByBasename(b)
@@ -133,8 +133,8 @@ func TestTreeIndexMatchesStereoscope(t *testing.T) {
 func TestTreeIndexByHand(t *testing.T) {
 	when := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 	ft := filetree.New()
-	ours, theirs := newTreeIndex(), filetree.NewIndex()
-	add := func(rec indexRec, info stfile.ManualInfo) {
+	ours, theirs := newTreeIndex(0), filetree.NewIndex()
+	add := func(rec recMIME, info stfile.ManualInfo) {
 		t.Helper()
 		if err := ours.add(rec); err != nil {
 			t.Fatal(err)
@@ -151,16 +151,16 @@ func TestTreeIndexByHand(t *testing.T) {
 		return *ref
 	}
 	root := mk(func() (*stfile.Reference, error) { return ft.AddDir("/") })
-	add(indexRec{ref: root, typ: stfile.TypeDirectory}, stfile.ManualInfo{NameValue: "/", ModeValue: os.ModeDir | 0o755})
+	add(recMIME{indexRec: indexRec{ref: root, typ: stfile.TypeDirectory}}, stfile.ManualInfo{NameValue: "/", ModeValue: os.ModeDir | 0o755})
 	lib := mk(func() (*stfile.Reference, error) { return ft.AddDir("/lib") })
-	add(indexRec{ref: lib, typ: stfile.TypeDirectory}, stfile.ManualInfo{NameValue: "lib", ModeValue: os.ModeDir | 0o755})
+	add(recMIME{indexRec: indexRec{ref: lib, typ: stfile.TypeDirectory}}, stfile.ManualInfo{NameValue: "lib", ModeValue: os.ModeDir | 0o755})
 	so := mk(func() (*stfile.Reference, error) { return ft.AddFile("/lib/libc.so.6") })
 	soEntry := &artifact.Entry{Path: "lib/libc.so.6", Type: artifact.EntryFile, Mode: 0o755, Size: 1234, ModTime: when}
-	add(indexRec{ref: so, entry: soEntry, typ: stfile.TypeRegular, mime: "application/x-sharedlib"},
+	add(recMIME{indexRec{ref: so, entry: soEntry, typ: stfile.TypeRegular}, "application/x-sharedlib"},
 		stfile.ManualInfo{NameValue: "libc.so.6", SizeValue: 1234, ModeValue: 0o755, ModTimeValue: when})
 	link := mk(func() (*stfile.Reference, error) { return ft.AddSymLink("/lib64", "/lib") })
 	linkEntry := &artifact.Entry{Path: "lib64", Type: artifact.EntrySymlink, Mode: os.ModeSymlink | 0o777, Size: 3, ModTime: when, Link: "lib"}
-	add(indexRec{ref: link, entry: linkEntry, typ: stfile.TypeSymLink, link: "/lib"},
+	add(recMIME{indexRec: indexRec{ref: link, entry: linkEntry, typ: stfile.TypeSymLink, link: "/lib"}},
 		stfile.ManualInfo{NameValue: "lib64", SizeValue: 3, ModeValue: os.ModeSymlink | 0o777, ModTimeValue: when})
 	// The same directory again, now with its tar entry: a dir's size is
 	// never kept.
@@ -168,13 +168,13 @@ func TestTreeIndexByHand(t *testing.T) {
 	if again := mk(func() (*stfile.Reference, error) { return ft.AddDir("/lib") }); again.ID() != lib.ID() {
 		t.Fatalf("the tree made a new reference for an existing directory")
 	}
-	add(indexRec{ref: lib, entry: libEntry, typ: stfile.TypeDirectory}, stfile.ManualInfo{NameValue: "lib", ModeValue: os.ModeDir | 0o700, ModTimeValue: when})
+	add(recMIME{indexRec: indexRec{ref: lib, entry: libEntry, typ: stfile.TypeDirectory}}, stfile.ManualInfo{NameValue: "lib", ModeValue: os.ModeDir | 0o700, ModTimeValue: when})
 	// The file again, untyped: it leaves its MIME bucket.
-	add(indexRec{ref: so, entry: soEntry, typ: stfile.TypeRegular},
+	add(recMIME{indexRec: indexRec{ref: so, entry: soEntry, typ: stfile.TypeRegular}},
 		stfile.ManualInfo{NameValue: "libc.so.6", SizeValue: 1234, ModeValue: 0o755, ModTimeValue: when})
 	ours.seal()
 	ours.seal() // twice is harmless
-	if err := ours.add(indexRec{ref: so}); err == nil {
+	if err := ours.add(recMIME{indexRec: indexRec{ref: so}}); err == nil {
 		t.Fatal("add after seal accepted")
 	}
 

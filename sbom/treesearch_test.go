@@ -175,8 +175,7 @@ func stereoscopeSearch(t *testing.T, x *treeIndex) filetree.Searcher {
 		if err != nil || ref == nil {
 			t.Fatal(fmt.Sprint(r.ref.RealPath, err))
 		}
-		md := r.metadata()
-		idx.Add(*ref, md)
+		idx.Add(*ref, x.metadata(int32(i)))
 	}
 	return filetree.NewSearchContext(ft, idx)
 }

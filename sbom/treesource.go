@@ -156,7 +156,11 @@ func metadataName(p string) bool {
 }
 
 func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Context, warn func(artifact.Warning)) (*treeSource, error) {
-	r := &treeResolver{index: newTreeIndex(), ctx: tmpCtx, bins: map[*artifact.Entry]*cachedBinary{}, failed: map[*artifact.Entry]bool{}, warn: warn}
+	size := 1 + len(m.roots)
+	for _, root := range m.roots {
+		size += len(root.Tree.Entries())
+	}
+	r := &treeResolver{index: newTreeIndex(size), ctx: tmpCtx, bins: map[*artifact.Entry]*cachedBinary{}, failed: map[*artifact.Entry]bool{}, warn: warn}
 	type pending struct {
 		p    string
 		tf   treeFile
@@ -164,7 +168,7 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 	}
 	var regular []*pending
 	addDir := func(p string, e *artifact.Entry) error {
-		return r.index.add(indexRec{ref: *stfile.NewFileReference(stfile.Path(p)), entry: e, typ: stfile.TypeDirectory})
+		return r.index.add(recMIME{indexRec: indexRec{ref: *stfile.NewFileReference(stfile.Path(p)), entry: e, typ: stfile.TypeDirectory}})
 	}
 	if err := addDir("/", nil); err != nil {
 		return nil, err
@@ -191,7 +195,7 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 				if e.Link == "." {
 					target = prefix + "/"
 				}
-				if err := r.index.add(indexRec{ref: *stfile.NewFileReference(stfile.Path(p)), entry: e, typ: stfile.TypeSymLink, link: target}); err != nil {
+				if err := r.index.add(recMIME{indexRec: indexRec{ref: *stfile.NewFileReference(stfile.Path(p)), entry: e, typ: stfile.TypeSymLink, link: target}}); err != nil {
 					return nil, err
 				}
 			case artifact.EntryFile:
@@ -249,7 +253,7 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 			}
 			continue
 		}
-		if err := r.index.add(indexRec{ref: *stfile.NewFileReference(stfile.Path(pd.p)), entry: pd.tf.entry, file: pd.tf, typ: stfile.TypeRegular, mime: pd.mime}); err != nil {
+		if err := r.index.add(recMIME{indexRec{ref: *stfile.NewFileReference(stfile.Path(pd.p)), entry: pd.tf.entry, root: pd.tf.root, typ: stfile.TypeRegular}, pd.mime}); err != nil {
 			return nil, err
 		}
 		if isBinaryMIME(pd.mime) && pd.tf.entry.Size <= spillAt && !pd.tf.tree.RandomAccess(pd.tf.entry) {
@@ -350,16 +354,16 @@ func (r *treeResolver) RelativeFileByPath(_ file.Location, p string) *file.Locat
 }
 
 func (r *treeResolver) FileContentsByLocation(l file.Location) (io.ReadCloser, error) {
-	rec, ok := r.index.record(l.Reference())
-	if !ok || rec.typ != stfile.TypeRegular {
+	n, ok := r.index.record(l.Reference())
+	if !ok || r.index.recs[n].typ != stfile.TypeRegular {
 		return nil, fmt.Errorf("not a regular file: %q", l.RealPath)
 	}
-	tf := rec.file
+	tf := r.index.recs[n].file()
 	if tf.tree.RandomAccess(tf.entry) {
 		// A tar entry lies stored in its archive: read in place.
 		return tf.tree.Open(tf.entry)
 	}
-	if isBinaryMIME(rec.mime) && tf.entry.Size <= spillAt {
+	if isBinaryMIME(r.index.mime(n)) && tf.entry.Size <= spillAt {
 		return r.binary(tf)
 	}
 	if tf.entry.Size <= spillAt {
