@@ -7,6 +7,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -161,6 +162,29 @@ func TestTarDuplicateKept(t *testing.T) {
 	}
 	if !strings.Contains(warningsText(tg.Warnings), "dup.tar!a.env: replaced by a later entry of the archive: still scanned, as a.env.fnscan-duplicate-1") {
 		t.Errorf("warnings %v", tg.Warnings)
+	}
+}
+
+// A later entry named like an earlier replaced copy's mark is the file
+// at that path: a finished tree finds it (its list, sorted, is searched).
+func TestTarEntryNamedLikeAMark(t *testing.T) {
+	entries := []tarEntry{{name: "a.env", body: "old\n"}, {name: "a.env", body: "new\n"}, {name: "a.env" + dupMark + "1", body: "real\n"}}
+	for i := range 40 {
+		entries = append(entries, tarEntry{name: fmt.Sprintf("a.env%s1x%02d", dupMark, i), body: "x\n"})
+	}
+	tg, err := Open(context.Background(), writeTemp(t, "mark.tar", tarOf(t, entries...)), Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	for _, r := range tg.Roots {
+		if r.Tree == nil {
+			continue
+		}
+		b, err := r.ReadFile("a.env"+dupMark+"1", 1<<10)
+		if err != nil || string(b) != "real\n" {
+			t.Errorf("%s: read %q, %v", r.Virtual, b, err)
+		}
 	}
 }
 

@@ -415,7 +415,12 @@ func (t *Tree) finish(u *unpacker, links []*Entry) {
 		t.list = append(t.list, e)
 	}
 	t.list = append(t.list, t.shadowed...)
-	sort.Slice(t.list, func(i, j int) bool { return t.list[i].Path < t.list[j].Path })
+	// A later entry may be named like an earlier replaced copy's mark:
+	// the entry itself sorts first, where Lookup finds it.
+	sort.Slice(t.list, func(i, j int) bool {
+		a, b := t.list[i], t.list[j]
+		return a.Path < b.Path || a.Path == b.Path && !a.dup && b.dup
+	})
 	// The tree is only read from now on: Lookup searches the sorted list,
 	// and the map (about 40 bytes an entry, an image holds 100k) goes.
 	t.entries, t.kids, t.shadowed = nil, nil, nil

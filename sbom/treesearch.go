@@ -85,7 +85,7 @@ func requestForm(p string) string {
 // normalPath is a request's path in the index: absolute and clean.
 func normalPath(p string) string {
 	if p = requestForm(p); !strings.HasPrefix(p, "/") {
-		p = "/" + p
+		p = path.Clean("/" + p) // a leading ".." stays at the root
 	}
 	return p
 }
@@ -111,12 +111,17 @@ func (x *treeIndex) resolve(p string, follow bool) int32 {
 	return n
 }
 
+// maxPathLinks bounds the links one request goes through, as
+// stereoscope's budget does (100 steps, two a link): /a/self/self/... .
+const maxPathLinks = 49
+
 // ancestors resolves a path through the links among its directories; the
 // basename is not followed.
 func (x *treeIndex) ancestors(p string) int32 {
 	cur := ""
 	rest := p[1:]
 	n := int32(-1)
+	hops := 0
 	for rest != "" {
 		comp, after, more := strings.Cut(rest, "/")
 		rest = after
@@ -125,6 +130,9 @@ func (x *treeIndex) ancestors(p string) int32 {
 			return -1
 		}
 		if more && x.recs[n].typ == stfile.TypeSymLink {
+			if hops++; hops > maxPathLinks {
+				return -1 // stereoscope gives up too
+			}
 			if n, ok = x.dest[n]; !ok {
 				return -1
 			}
@@ -154,16 +162,23 @@ func (x *treeIndex) searchPath(p string) *stfile.Resolution { return x.file(p) }
 // a record (a path through a symlinked directory counts when the record's
 // own path does not match), one per path, real paths first.
 func (x *treeIndex) searchGlob(pattern string) ([]stfile.Resolution, error) {
-	glob, ok := cleanGlob(pattern)
-	if !ok {
-		return nil, doublestar.ErrBadPattern
+	if strings.Contains(pattern, `\`) && strings.ContainsAny(pattern, "*?[]{}") {
+		// Escapes are doublestar's alone: the whole pattern is walked.
+		if !doublestar.ValidatePattern(pattern) {
+			return nil, doublestar.ErrBadPattern
+		}
+		return x.walkGlob(pattern)
 	}
+	glob, ok := cleanGlob(pattern)
 	var out []stfile.Resolution
 	if !strings.ContainsAny(glob, "*?[]{}") {
 		if r := x.file(glob); r != nil {
 			out = append(out, *r)
 		}
 		return out, nil
+	}
+	if !ok {
+		return nil, doublestar.ErrBadPattern
 	}
 	cands, walk := x.candidates(glob)
 	if walk {
@@ -209,23 +224,39 @@ func sortResolutions(rs []stfile.Resolution) []stfile.Resolution {
 	})
 }
 
-// cleanGlob puts a pattern in the form it is matched in: absolute (or
-// starting with "**"), no repeated slashes or stars, no trailing slash.
+// cleanGlob puts a pattern in the form stereoscope matches it in: no
+// repeated slashes, a segment of stars alone is "**" (or "*"), stars
+// inside a segment are one "*", runs of "**" segments are one, absolute
+// unless it starts with "**", no trailing slash.
 func cleanGlob(g string) (string, bool) {
 	g = strings.TrimSpace(g)
-	for strings.Contains(g, "//") {
-		g = strings.ReplaceAll(g, "//", "/")
+	segs := strings.Split(g, "/")
+	out := make([]string, 0, len(segs))
+	for i, seg := range segs {
+		if seg == "" && i > 0 && i < len(segs)-1 {
+			continue // a repeated slash
+		}
+		switch {
+		case seg != "" && strings.Trim(seg, "*") == "":
+			seg = "*"
+			if len(segs[i]) > 1 {
+				seg = "**"
+			}
+		case strings.Contains(seg, "**"):
+			for strings.Contains(seg, "**") {
+				seg = strings.ReplaceAll(seg, "**", "*")
+			}
+		}
+		if seg == "**" && len(out) > 0 && out[len(out)-1] == "**" {
+			continue
+		}
+		out = append(out, seg)
 	}
-	for strings.Contains(g, "***") {
-		g = strings.ReplaceAll(g, "***", "**")
-	}
-	for strings.Contains(g, "**/**") {
-		g = strings.ReplaceAll(g, "**/**", "**")
-	}
+	g = strings.Join(out, "/")
 	if len(g) > 1 {
 		g = strings.TrimRight(g, "/")
 	}
-	if strings.HasPrefix(g, "/**/") {
+	if strings.HasPrefix(g, "/**/") || g == "/**" {
 		g = g[1:]
 	}
 	if !strings.HasPrefix(g, "/") && !strings.HasPrefix(g, "**") {

@@ -92,7 +92,7 @@ func TestSearchMatchesStereoscope(t *testing.T) {
 	}
 	t.Cleanup(func() { src.Close() })
 	ours := src.res.index
-	theirs := stereoscopeSearch(t, ours)
+	theirs, theirTree := stereoscopeSearch(t, ours)
 
 	show := func(rs []stfile.Resolution) []string {
 		var out []string
@@ -120,6 +120,10 @@ func TestSearchMatchesStereoscope(t *testing.T) {
 		"**/*.jar", "**/busybox", "**/sh", "**/bin/python3", "**/local/lib/python3.11/**/METADATA", "**/deep/link/**/file.txt",
 		"**/deep/**", "**/ibm/**", "**/*.txt", "usr/bin/python", "/usr/bin/python", "**/lib/apk/db/installed", "**/java", "**/*",
 		"**/libc.so.6", "**/x86_64-linux-gnu/*", "**/jdk/*", "**/jvm/*",
+		// Patterns stereoscope cleans: stars inside a segment, repeated
+		// slashes and "**", escapes (walked as given).
+		"**/**.py", "/usr/**/**.so*", "**/lib**/**", "usr//lib///**/*.so*", "***/os-release", "**/**/**/METADATA",
+		"**/os\\-release", "**/x86_64-linux-gnu/libc\\.so*", "**/*zulu*/**", "**/",
 	}
 	for _, g := range globs {
 		got, gerr := ours.searchGlob(g)
@@ -136,7 +140,9 @@ func TestSearchMatchesStereoscope(t *testing.T) {
 	paths := []string{"/", "/bin/python", "/usr/bin/python", "/bin/sh", "/etc/os-release", "/lib/x86_64-linux-gnu/libc.so.6",
 		"/lib64/x86_64-linux-gnu/libssl.so.3", "/sbin/x", "/dead", "/etc/java", "/deep/link/c/d/file.txt", "/deep/self/a/b/up/a",
 		"/deep/a/b/up/link/c", "usr/bin/go", "/usr/bin/", "/usr/local/lib/python3.11/site-packages/req-2.0.dist-info/RECORD",
-		"/nope", "/usr/lib/jdk/release", "/usr/bin/../lib/os-release", "/fnscan-root-1/package.json", "/fnscan-root-1/bin/tool"}
+		"/nope", "/usr/lib/jdk/release", "/usr/bin/../lib/os-release", "/fnscan-root-1/package.json", "/fnscan-root-1/bin/tool",
+		"../deep/a/b/c/d/file.txt", "a/../../usr/lib/os-release", "", " ", "//usr//lib/", "/usr/lib/os-release/",
+		"/deep/" + strings.Repeat("self/", 49) + "a/b/c/d/file.txt", "/deep/" + strings.Repeat("self/", 50) + "a/b/c/d/file.txt"}
 	for _, p := range paths {
 		var got, want []stfile.Resolution
 		if r := ours.searchPath(p); r != nil {
@@ -146,6 +152,9 @@ func TestSearchMatchesStereoscope(t *testing.T) {
 			want = append(want, *r)
 		}
 		same("SearchByPath "+p, got, want)
+		if h, w := ours.resolve(p, false) >= 0, theirTree.HasPath(stfile.Path(p)); h != w {
+			t.Errorf("HasPath %q: %v, stereoscope %v", p, h, w)
+		}
 	}
 	mimes := []string{"application/x-executable", "application/x-sharedlib"}
 	want, _ := theirs.SearchByMIMEType(mimes...)
@@ -157,7 +166,7 @@ func TestSearchMatchesStereoscope(t *testing.T) {
 
 // stereoscopeSearch builds stereoscope's tree and index from the records,
 // as fnscan did before it searched the index itself.
-func stereoscopeSearch(t *testing.T, x *treeIndex) filetree.Searcher {
+func stereoscopeSearch(t *testing.T, x *treeIndex) (filetree.Searcher, *filetree.FileTree) {
 	t.Helper()
 	ft, idx := filetree.New(), filetree.NewIndex()
 	for i := range x.recs {
@@ -177,5 +186,5 @@ func stereoscopeSearch(t *testing.T, x *treeIndex) filetree.Searcher {
 		}
 		idx.Add(*ref, x.metadata(int32(i)))
 	}
-	return filetree.NewSearchContext(ft, idx)
+	return filetree.NewSearchContext(ft, idx), ft
 }
