@@ -71,7 +71,7 @@ func pullImage(ctx context.Context, ref, platform string, explicit bool, dir str
 	}
 	m, err := img.Manifest()
 	if err != nil {
-		return pulled{}, registryError(err)
+		return pulled{}, RegistryError(err)
 	}
 	if len(m.Layers) > maxImageLayers {
 		return pulled{}, fmt.Errorf("the manifest lists %d layers (limit %d)", len(m.Layers), maxImageLayers)
@@ -93,7 +93,7 @@ func pullImage(ctx context.Context, ref, platform string, explicit bool, dir str
 	}
 	cfg, err := img.ConfigFile()
 	if err != nil {
-		return pulled{}, registryError(err)
+		return pulled{}, RegistryError(err)
 	}
 	var got string // unknown when the config does not say
 	if cfg.OS != "" && cfg.Architecture != "" {
@@ -104,7 +104,7 @@ func pullImage(ctx context.Context, ref, platform string, explicit bool, dir str
 	}
 	digest, err := img.Digest()
 	if err != nil {
-		return pulled{}, registryError(err)
+		return pulled{}, RegistryError(err)
 	}
 	lp, err := layout.Write(dir, empty.Index)
 	if err != nil {
@@ -116,7 +116,7 @@ func pullImage(ctx context.Context, ref, platform string, explicit bool, dir str
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return pulled{}, ctxErr
 		}
-		return pulled{}, registryError(err)
+		return pulled{}, RegistryError(err)
 	}
 	return pulled{digest: digest.String(), platform: got}, nil
 }
@@ -126,7 +126,7 @@ func pullImage(ctx context.Context, ref, platform string, explicit bool, dir str
 func resolveImage(r name.Reference, opts []remote.Option, platform string, explicit bool, depth int) (v1.Image, error) {
 	d, err := remote.Get(r, opts...)
 	if err != nil {
-		return nil, registryError(err)
+		return nil, RegistryError(err)
 	}
 	switch {
 	case d.MediaType.IsImage():
@@ -217,10 +217,11 @@ func looksLikeImageRef(s string) bool {
 // maxRegistryMessage bounds what a registry's reply adds to an error.
 const maxRegistryMessage = 300
 
-// registryError keeps the registry's own words (MANIFEST_UNKNOWN,
+// RegistryError keeps the registry's own words (MANIFEST_UNKNOWN,
 // UNAUTHORIZED) and drops the request dump around them. A registry's text
-// is not trusted to be one short printable line.
-func registryError(err error) error {
+// is not trusted to be one short printable line: control characters
+// (terminal escapes) become spaces, the length is capped.
+func RegistryError(err error) error {
 	var te *transport.Error
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		var msgs []string

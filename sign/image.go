@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fnscan/fnscan/artifact"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -55,7 +56,7 @@ func resolveImage(ctx context.Context, ref string) (name.Digest, error) {
 	}
 	d, err := ociremote.ResolveDigest(r, registryOpts(ctx)...)
 	if err != nil {
-		return name.Digest{}, fmt.Errorf("%s: %w", ref, err)
+		return name.Digest{}, fmt.Errorf("%s: %w", ref, artifact.RegistryError(err))
 	}
 	if !strings.HasPrefix(d.DigestStr(), "sha256:") {
 		return name.Digest{}, fmt.Errorf("%s: only sha256 digests are supported", d)
@@ -123,13 +124,13 @@ func SignImage(ctx context.Context, key *Key, ref string) (string, error) {
 	}
 	se, err := ociremote.SignedEntity(d, opts...)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", d, err)
+		return "", fmt.Errorf("%s: %w", d, artifact.RegistryError(err))
 	}
 	if se, err = mutate.AttachSignatureToEntity(se, s); err != nil {
 		return "", err
 	}
 	if err := ociremote.WriteSignatures(d.Repository, se, opts...); err != nil {
-		return "", fmt.Errorf("writing the signature of %s: %w", d, err)
+		return "", fmt.Errorf("writing the signature of %s: %w", d, artifact.RegistryError(err))
 	}
 	h, _ := v1.NewHash(d.DigestStr())
 	b, err := Attest(ctx, key, digestSubject(d.Context().Name(), h), PredicateCosignSign, []byte("{}"), Options{})
@@ -137,7 +138,7 @@ func SignImage(ctx context.Context, key *Key, ref string) (string, error) {
 		return "", err
 	}
 	if err := ociremote.WriteAttestationNewBundleFormat(d, b, PredicateCosignSign, opts...); err != nil {
-		return "", fmt.Errorf("writing the signature bundle of %s: %w", d, err)
+		return "", fmt.Errorf("writing the signature bundle of %s: %w", d, artifact.RegistryError(err))
 	}
 	return d.DigestStr(), nil
 }
@@ -171,7 +172,7 @@ func AttestImage(ctx context.Context, key *Key, ref, predicateType string, predi
 		return "", err
 	}
 	if err := ociremote.WriteAttestationNewBundleFormat(d, b, predicateType, opts...); err != nil {
-		return "", fmt.Errorf("writing the attestation bundle of %s: %w", d, err)
+		return "", fmt.Errorf("writing the attestation bundle of %s: %w", d, artifact.RegistryError(err))
 	}
 	att, err := legacyAttestation(b, predicateType)
 	if err != nil {
@@ -179,13 +180,13 @@ func AttestImage(ctx context.Context, key *Key, ref, predicateType string, predi
 	}
 	se, err := ociremote.SignedEntity(d, opts...)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", d, err)
+		return "", fmt.Errorf("%s: %w", d, artifact.RegistryError(err))
 	}
 	if se, err = mutate.AttachAttestationToEntity(se, att); err != nil {
 		return "", err
 	}
 	if err := ociremote.WriteAttestations(d.Repository, se, opts...); err != nil {
-		return "", fmt.Errorf("writing the attestation of %s: %w", d, err)
+		return "", fmt.Errorf("writing the attestation of %s: %w", d, artifact.RegistryError(err))
 	}
 	return d.DigestStr(), nil
 }
@@ -298,7 +299,7 @@ func collectRegistry(ctx context.Context, ref string) (*imageEvidence, error) {
 	opts := registryOpts(ctx)
 	se, err := ociremote.SignedEntity(d, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", d, err)
+		return nil, fmt.Errorf("%s: %w", d, artifact.RegistryError(err))
 	}
 	if ss, err := se.Signatures(); err == nil {
 		ev.sigs, _ = ss.Get()
@@ -308,7 +309,7 @@ func collectRegistry(ctx context.Context, ref string) (*imageEvidence, error) {
 	}
 	idx, err := ociremote.Referrers(d, "", opts...)
 	if err != nil {
-		return nil, fmt.Errorf("listing referrers of %s: %w", d, err)
+		return nil, fmt.Errorf("listing referrers of %s: %w", d, artifact.RegistryError(err))
 	}
 	for _, m := range idx.Manifests {
 		bb, err := referrerBundle(ctx, d.Context().Digest(m.Digest.String()))
@@ -347,7 +348,7 @@ func collectLayout(path string) (*imageEvidence, error) {
 func referrerBundle(ctx context.Context, ref name.Digest) ([]byte, error) {
 	img, err := remote.Image(ref, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain), remote.WithUserAgent("fnscan"))
 	if err != nil {
-		return nil, err
+		return nil, artifact.RegistryError(err)
 	}
 	layers, err := img.Layers()
 	if err != nil || len(layers) != 1 {
