@@ -209,6 +209,13 @@ func noEmpty(fs *flag.FlagSet, name, want string) error {
 	return err
 }
 
+// given says whether a flag was on the command line.
+func given(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
+}
+
 // optBool is a boolean flag that knows whether it was given, so that
 // either value overrides the policy file's.
 type optBool struct{ v *bool }

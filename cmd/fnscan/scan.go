@@ -83,6 +83,16 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 	if err != nil {
 		return err
 	}
+	if given(fs, "attest-dir") {
+		// Never silently unused: bundles go there only from a file target's
+		// gate.
+		switch {
+		case sf.signKey == "":
+			return usageErr(errors.New("--attest-dir holds the bundles of --sign-key, which is not given"))
+		case strings.HasPrefix(spec, "registry:"):
+			return usageErr(errors.New("--attest-dir is for file targets: a registry image's signature and attestations are pushed to its registry, at the scanned digest"))
+		}
+	}
 	fleet, err := sf.aws.lambdaTarget(spec)
 	if err != nil {
 		return err
