@@ -26,7 +26,7 @@ const maxDecodeFile = 4 << 20
 // Only first-party text is decoded: not vendored, test or minified files
 // (opt.dropLow), nor a bundle's vendored parts, nor a file past maxDecodeFile.
 func (e *engine) scanDecoded(path, text string, opt scanOptions) []hit {
-	if opt.dropLow || len(text) > maxDecodeFile || len(opt.vendored) > 0 {
+	if opt.dropLow || len(text) > maxDecodeFile || len(opt.vendored) > 0 || nothingDecodes(text) {
 		return nil
 	}
 	opt.par = 1
