@@ -1,6 +1,8 @@
 package secrets
 
 import (
+	_ "unsafe" // go:linkname, to read gitleaks' own expression
+
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -19,6 +21,13 @@ import (
 var gitleaksEncodings = regexp.MustCompile(`(?P<percent>%[0-9A-Fa-f]{2}(?:.*%[0-9A-Fa-f]{2})?)` +
 	`|(?P<unicode>(?:(?:U\+[a-fA-F0-9]{4}(?:\s|$))+|(?i)(?:\\{1,2}u[a-fA-F0-9]{4})+))` +
 	`|(?P<hex>[0-9A-Fa-f]{32,})|(?P<base64>[\w\/+-]{16,}={0,2})`)
+
+// realEncodings is the expression gitleaks compiled: the copy above must be
+// it, or an upgrade that changes it would leave this test comparing with the
+// past.
+//
+//go:linkname realEncodings github.com/zricethezav/gitleaks/v8/detect/codec.encodingsRe
+var realEncodings *regexp.Regexp
 
 func oracleRuns(s string) []encRun {
 	var all []encRun
@@ -70,6 +79,9 @@ func clip(s string) string {
 
 func TestEncodedRunsMatchGitleaks(t *testing.T) {
 	t.Parallel()
+	if realEncodings == nil || realEncodings.String() != gitleaksEncodings.String() {
+		t.Fatalf("gitleaks' decoder expression is not the one encodedRuns follows: %v", realEncodings)
+	}
 	cases := []string{
 		"", "%41", "%4", "a%41b%42c\nd%43", "%41%ZZ%42 x", "100%DE and 50%AB", "%2F%2f%0A",
 		"U+0041 U+0042", "U+0041", "U+0041U+0042", "xU+0041\nU+0042\n", "\\u0041\\\\u0042\\U0043", "\\\\\\u0041", "\\u004",
