@@ -19,6 +19,7 @@ import (
 
 // image is what the image formats agree on: ordered layer blobs and a config.
 type image struct {
+	digest     string // the image manifest's, in an OCI layout
 	config     []byte
 	configID   string
 	configPath string   // in the archive or layout
@@ -167,6 +168,11 @@ func (t *Target) readImage(ctx context.Context, u *unpacker, p string, l imageFi
 	}
 	t.ImageID, t.RepoTags = img.configID, img.repoTags
 	t.ImageConfig, t.ImageConfigPath = img.config, img.configPath
+	if sha, ok := strings.CutPrefix(img.digest, "sha256:"); ok && t.Kind == KindOCIDir {
+		// A layout is a directory: what was scanned is named by its
+		// image manifest's digest, as an image in a registry is.
+		t.SHA256 = sha
+	}
 	if len(img.repoTags) > 0 {
 		t.Name = img.repoTags[0]
 	}
@@ -418,6 +424,9 @@ func (w *manifestWalk) find(descs []ociDescriptor, depth int) *image {
 		return nil
 	}
 	for _, d := range ordered {
+		if k := d.Annotations["kind"]; k == "dev.cosignproject.cosign/sigs" || k == "dev.cosignproject.cosign/atts" {
+			continue // cosign's signatures beside the image, not an image
+		}
 		if w.seen[d.Digest] {
 			continue
 		}
@@ -452,7 +461,7 @@ func (w *manifestWalk) find(descs []ociDescriptor, depth int) *image {
 			continue
 		}
 		cp, _ := blobPath(m.Config.Digest) // read above: valid
-		img := &image{config: cfg, configID: m.Config.Digest, configPath: cp}
+		img := &image{digest: d.Digest, config: cfg, configID: m.Config.Digest, configPath: cp}
 		ok := true
 		for _, l := range m.Layers {
 			bp, err := blobPath(l.Digest)

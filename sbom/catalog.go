@@ -272,7 +272,7 @@ func sourceOf(t *artifact.Target) source.Description {
 		if _, arch, ok := strings.Cut(t.Platform, "/"); ok {
 			m.Architecture, _, _ = strings.Cut(arch, "/")
 		}
-		if t.Kind == artifact.KindRegistry && t.SHA256 != "" {
+		if (t.Kind == artifact.KindRegistry || t.Kind == artifact.KindOCIDir) && t.SHA256 != "" {
 			m.ManifestDigest = "sha256:" + t.SHA256
 		}
 		d.Metadata = m

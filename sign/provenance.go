@@ -126,16 +126,24 @@ func WriteFileAtomic(path string, data []byte) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// SignAndAttestImage is SignAndAttest for an image in a registry: ref
-// ("registry:HOST/REPO:TAG") is pinned to the digest the scan read
-// (verdict.Target.SHA256, the platform's manifest: a tag may have moved
-// since, or name an index), which is signed and given the SBOM's and the
-// verdict's attestations. A verdict that failed is attested without a
+// SignAndAttestImage is SignAndAttest for an image in a registry or an OCI
+// layout: ref ("registry:HOST/REPO:TAG") is pinned to the digest the scan
+// read (verdict.Target.SHA256, the platform's manifest: a tag may have
+// moved since, or name an index); a layout ("oci-dir:PATH") must still hold
+// that image. It is signed and given the SBOM's and the verdict's
+// attestations, in the registry or in the layout (as cosign lays them out). A verdict that failed is attested without a
 // signature: an image's newest verdict decides (verify), so a failure must
 // outrank an earlier pass where it cannot be deleted. It returns the
 // digest reference written to.
 func SignAndAttestImage(ctx context.Context, key *Key, ref string, sbomJSON []byte, verdict VerdictPredicate) (string, error) {
-	pinned, err := pinImage(ref, verdict.Target.SHA256)
+	var pinned string
+	var err error
+	if path, ok := layoutPath(ref); ok {
+		// A layout is written in place: it must still hold what was scanned.
+		pinned, err = ref, layoutHolds(path, verdict.Target.SHA256)
+	} else {
+		pinned, err = pinImage(ref, verdict.Target.SHA256)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -150,7 +158,7 @@ func SignAndAttestImage(ctx context.Context, key *Key, ref string, sbomJSON []by
 		if _, err := AttestImage(ctx, key, pinned, PredicateVerdict, vj); err != nil {
 			return "", err
 		}
-		return strings.TrimPrefix(pinned, "registry:"), nil
+		return imageName(pinned, verdict.Target.SHA256), nil
 	}
 	// The signature last: a push that fails half way leaves attestations
 	// without one, which verify refuses, never a signature alone.
@@ -163,7 +171,35 @@ func SignAndAttestImage(ctx context.Context, key *Key, ref string, sbomJSON []by
 	if _, err := SignImage(ctx, key, pinned); err != nil {
 		return "", err
 	}
-	return strings.TrimPrefix(pinned, "registry:"), nil
+	return imageName(pinned, verdict.Target.SHA256), nil
+}
+
+// imageName names what SignAndAttestImage signed: repository@digest, or
+// the layout's path@digest.
+func imageName(pinned, sha string) string {
+	if path, ok := layoutPath(pinned); ok {
+		return path + "@sha256:" + sha
+	}
+	return strings.TrimPrefix(pinned, "registry:")
+}
+
+// layoutHolds checks that the layout's image is the one scanned.
+func layoutHolds(path, sha string) error {
+	if len(sha) != 64 {
+		return fmt.Errorf("sign: the scan of %s recorded no manifest digest", path)
+	}
+	si, err := layoutImage(path)
+	if err != nil {
+		return err
+	}
+	d, err := layoutDigest(si)
+	if err != nil {
+		return err
+	}
+	if !strings.EqualFold(d.DigestStr(), "sha256:"+sha) {
+		return fmt.Errorf("sign: OCI layout %s now holds %s, not the scanned sha256:%s", path, d.DigestStr(), sha)
+	}
+	return nil
 }
 
 // pinImage names the repository of a registry reference at a digest.

@@ -89,8 +89,8 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 		switch {
 		case sf.signKey == "":
 			return usageErr(errors.New("--attest-dir holds the bundles of --sign-key, which is not given"))
-		case strings.HasPrefix(spec, "registry:"):
-			return usageErr(errors.New("--attest-dir is for file targets: a registry image's signature and attestations are pushed to its registry, at the scanned digest"))
+		case imageSpec(spec):
+			return usageErr(errors.New("--attest-dir is for file targets: an image's signature and attestations go beside it, in its registry or OCI layout"))
 		}
 	}
 	fleet, err := sf.aws.lambdaTarget(spec)
@@ -144,7 +144,7 @@ func scanCommand(ctx context.Context, cmd string, args []string, stdout, stderr 
 	}
 	if v := res.Verdict; v != nil && !v.Pass {
 		fmt.Fprintf(stderr, "fnscan: policy failed: %s\n", scan.OneLine(strings.Join(v.Reasons, "; ")))
-		if key != nil && strings.HasPrefix(spec, "registry:") {
+		if key != nil && imageSpec(spec) {
 			// An attestation cannot be taken back: the failure is attested
 			// so that it outranks an earlier pass (the newest decides).
 			d, err := sign.SignAndAttestImage(ctx, key, spec, nil, sign.VerdictOf(res))
@@ -180,16 +180,18 @@ func checkSignable(spec, dir string) error {
 	if strings.HasPrefix(spec, "registry:") {
 		return nil // signed and attested in the registry, at the scanned digest
 	}
+	if path, ok := strings.CutPrefix(spec, "oci-dir:"); ok {
+		if fi, err := os.Stat(filepath.Join(path, "index.json")); err != nil || !fi.Mode().IsRegular() {
+			return usageErr(fmt.Errorf("--sign-key: %s is not an OCI layout (no index.json)", spec))
+		}
+		return nil // signed and attested in the layout
+	}
 	path := signablePath(spec)
 	if strings.HasPrefix(spec, "sbom:") {
 		return usageErr(fmt.Errorf("--sign-key signs a deployable file; %s is an SBOM", spec))
 	}
 	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
-		hint := ""
-		if strings.HasPrefix(spec, "oci-dir:") {
-			hint = ": sign an OCI layout with fnscan sign and attest oci-dir:PATH"
-		}
-		return usageErr(fmt.Errorf("--sign-key signs a file target (a function zip or an image archive) or a registry image; %s is neither%s", spec, hint))
+		return usageErr(fmt.Errorf("--sign-key signs a file target (a function zip or an image archive), an OCI layout (oci-dir:) or a registry image; %s is none of them", spec))
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return usageErr(fmt.Errorf("--attest-dir %s: not a directory", dir))
@@ -207,7 +209,7 @@ func signPassed(ctx context.Context, key *sign.Key, spec, dir string, res *scan.
 	if err := report.WriteSBOM(&bom, res, "cyclonedx-json"); err != nil {
 		return err
 	}
-	if strings.HasPrefix(spec, "registry:") {
+	if imageSpec(spec) {
 		d, err := sign.SignAndAttestImage(ctx, key, spec, bom.Bytes(), sign.VerdictOf(res))
 		if err != nil {
 			return err
@@ -225,6 +227,12 @@ func signPassed(ctx context.Context, key *sign.Key, spec, dir string, res *scan.
 		fmt.Fprintf(stderr, "fnscan: signed %s: %s, %s, %s\n", filepath.Base(path), o.Signature, o.SBOM, o.Verdict)
 	}
 	return nil
+}
+
+// imageSpec: an image signed and attested where it is (a registry, an OCI
+// layout), not beside it in files.
+func imageSpec(spec string) bool {
+	return strings.HasPrefix(spec, "registry:") || strings.HasPrefix(spec, "oci-dir:")
 }
 
 // signablePath is the file a target spec names: a function zip or an image

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fnscan/fnscan/internal/fixture"
+	"github.com/fnscan/fnscan/sign"
 )
 
 // TestSignRegistryImage is acceptance 5: against a real registry, fnscan
@@ -280,4 +283,88 @@ func TestScanSignsRegistryImage(t *testing.T) {
 	if !strings.Contains(e, "verdict") {
 		t.Fatalf("verify after a failure: %s", e)
 	}
+}
+
+// scan --sign-key on an OCI layout signs and attests the image in place
+// when the gate passes, attests a failing verdict when it fails (which
+// then decides), and refuses a layout that no longer holds the scanned
+// image.
+func TestScanSignsOCILayout(t *testing.T) {
+	t.Setenv("FNSCAN_PASSWORD", "pw")
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	key := "AKIA" + strings.ToUpper("q4wertyuiopasdf7")
+	lay := p("img.oci")
+	digest := writeLayout(t, lay, fixture.Tar(map[string]string{"var/task/index.js": "const k = \"" + key + "\";\nexports.handler = async () => k;\n"}))
+	signRun(t, 0, "keygen", "--output-key-prefix", p("k"))
+	osv := repoTestdata("osv", "ghsa-npm.zip")
+
+	_, e := signRun(t, 0, "scan", "oci-dir:"+lay, "--db", osv, "--no-secrets", "--sign-key", p("k.key"))
+	if !strings.Contains(e, "signed "+lay+"@"+digest) {
+		t.Fatalf("scan --sign-key: %s", e)
+	}
+	out, _ := signRun(t, 0, "verify", "--key", p("k.pub"), "--require-verdict", "pass", "--type", "cyclonedx", "--max-age", "1h", "oci-dir:"+lay)
+	if !strings.Contains(out, "verdict: pass") || !strings.Contains(out, "cyclonedx") {
+		t.Fatalf("verify after a pass: %q", out)
+	}
+	// The signed layout still scans as the same image (cosign's entries
+	// beside it are not taken for it).
+	rep, _ := signRun(t, 0, "scan", "oci-dir:"+lay, "--db", osv, "--no-secrets", "-o", "json")
+	var r struct {
+		Target struct{ SHA256 string } `json:"target"`
+	}
+	if err := json.Unmarshal([]byte(rep), &r); err != nil || "sha256:"+r.Target.SHA256 != digest {
+		t.Fatalf("rescan of the signed layout: target %q, want %s (%v)", r.Target.SHA256, digest, err)
+	}
+	time.Sleep(1100 * time.Millisecond) // attestation times are in seconds
+	_, e = signRun(t, 1, "scan", "oci-dir:"+lay, "--db", osv, "--sign-key", p("k.key"))
+	if !strings.Contains(e, "its verdict is attested") || strings.Contains(e, key) {
+		t.Fatalf("failing scan --sign-key: %s", e)
+	}
+	if _, e = signRun(t, 1, "verify", "--key", p("k.pub"), "--require-verdict", "pass", "oci-dir:"+lay); !strings.Contains(e, "verdict") {
+		t.Fatalf("verify after a failure: %s", e)
+	}
+	// Another image written to the layout after the scan is not signed.
+	other := p("other.oci")
+	writeLayout(t, other, fixture.Tar(map[string]string{"var/task/index.js": "exports.handler = async () => 1;\n"}))
+	k, err := loadKey(t.Context(), p("k.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := sign.VerdictPredicate{Pass: true, ScanTime: time.Now(), Target: sign.VerdictTarget{Name: "img", SHA256: strings.TrimPrefix(digest, "sha256:")}}
+	if _, err := sign.SignAndAttestImage(t.Context(), k, "oci-dir:"+other, []byte(`{}`), v); err == nil || !strings.Contains(err.Error(), "not the scanned") {
+		t.Fatalf("signing a layout that holds another image: %v", err)
+	}
+}
+
+// writeLayout writes an OCI layout holding one image of one layer and
+// returns its manifest's digest.
+func writeLayout(t *testing.T, dir string, layer []byte) string {
+	t.Helper()
+	blob := func(b []byte) (string, int) {
+		sum := sha256.Sum256(b)
+		h := hex.EncodeToString(sum[:])
+		if err := os.MkdirAll(filepath.Join(dir, "blobs", "sha256"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "blobs", "sha256", h), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return "sha256:" + h, len(b)
+	}
+	ld, ln := blob(layer)
+	cfg, _ := json.Marshal(map[string]any{"os": "linux", "architecture": "amd64", "rootfs": map[string]any{"type": "layers", "diff_ids": []string{ld}}})
+	cd, cn := blob(cfg)
+	man, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+		"config": map[string]any{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cn},
+		"layers": []any{map[string]any{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": ld, "size": ln}}})
+	md, mn := blob(man)
+	idx, _ := json.Marshal(map[string]any{"schemaVersion": 2, "manifests": []any{map[string]any{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": mn}}})
+	if err := os.WriteFile(filepath.Join(dir, "index.json"), idx, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return md
 }
