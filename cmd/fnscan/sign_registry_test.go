@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -307,8 +308,25 @@ func TestScanSignsOCILayout(t *testing.T) {
 	if !strings.Contains(out, "verdict: pass") || !strings.Contains(out, "cyclonedx") {
 		t.Fatalf("verify after a pass: %q", out)
 	}
-	// The signed layout still scans as the same image (cosign's entries
-	// beside it are not taken for it).
+	// The signed layout still scans as the same image: cosign's entries
+	// beside it are not taken for it, listed first or not.
+	b, err := os.ReadFile(filepath.Join(lay, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx map[string]any
+	if err := json.Unmarshal(b, &idx); err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := idx["manifests"].([]any)
+	if len(ms) < 3 {
+		t.Fatalf("signed layout index: %s", b)
+	}
+	slices.Reverse(ms)
+	b, _ = json.Marshal(idx)
+	if err := os.WriteFile(filepath.Join(lay, "index.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	rep, _ := signRun(t, 0, "scan", "oci-dir:"+lay, "--db", osv, "--no-secrets", "-o", "json")
 	var r struct {
 		Target struct{ SHA256 string } `json:"target"`
