@@ -2,7 +2,6 @@ package sbom
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,23 +33,7 @@ func TestTreeIndexMatchesStereoscope(t *testing.T) {
 	if err := os.WriteFile(zipPath, fixture.Zip(names), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var roots []*artifact.Root
-	for _, spec := range []string{testdata("images", "alpine-3.10-docker-archive.tar.gz"), zipPath} {
-		tg, err := artifact.Open(context.Background(), spec, artifact.Options{TempDir: t.TempDir()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { tg.Close() })
-		for _, r := range tg.Roots {
-			if r.Catalog && r.Tree != nil {
-				roots = append(roots, r)
-			}
-		}
-	}
-	src, err := newTreeSource(t.Context(), "test", newMount(roots), t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := mountTargets(t, testdata("images", "alpine-3.10-docker-archive.tar.gz"), zipPath)
 	res := src.res
 	ours := res.index
 	if len(ours.recs) < 100 {

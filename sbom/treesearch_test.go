@@ -73,24 +73,7 @@ func TestSearchMatchesStereoscope(t *testing.T) {
 	}), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var roots []*artifact.Root
-	for _, spec := range []string{"docker-archive:" + img, zipPath} {
-		tg, err := artifact.Open(context.Background(), spec, artifact.Options{TempDir: t.TempDir()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { tg.Close() })
-		for _, r := range tg.Roots {
-			if r.Catalog && r.Tree != nil {
-				roots = append(roots, r)
-			}
-		}
-	}
-	src, err := newTreeSource(t.Context(), "test", newMount(roots), t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Close() })
+	src := mountTargets(t, "docker-archive:"+img, zipPath)
 	ours := src.res.index
 	theirs, theirTree := stereoscopeSearch(t, ours)
 
@@ -187,4 +170,29 @@ func stereoscopeSearch(t *testing.T, x *treeIndex) (filetree.Searcher, *filetree
 		idx.Add(*ref, x.metadata(int32(i)))
 	}
 	return filetree.NewSearchContext(ft, idx), ft
+}
+
+// mountTargets opens the targets and mounts their cataloged trees in one
+// tree source, as Catalog does.
+func mountTargets(t *testing.T, specs ...string) *treeSource {
+	t.Helper()
+	var roots []*artifact.Root
+	for _, spec := range specs {
+		tg, err := artifact.Open(context.Background(), spec, artifact.Options{TempDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { tg.Close() })
+		for _, r := range tg.Roots {
+			if r.Catalog && r.Tree != nil {
+				roots = append(roots, r)
+			}
+		}
+	}
+	src, err := newTreeSource(t.Context(), "test", newMount(roots), t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src
 }
