@@ -2,8 +2,6 @@ package secrets
 
 import (
 	"strings"
-
-	"github.com/zricethezav/gitleaks/v8/detect/codec"
 )
 
 // maxDecodeDepth is how many times an encoded run is decoded in turn (an
@@ -26,17 +24,16 @@ const maxDecodeFile = 4 << 20
 // Only first-party text is decoded: not vendored, test or minified files
 // (opt.dropLow), nor a bundle's vendored parts, nor a file past maxDecodeFile.
 func (e *engine) scanDecoded(path, text string, opt scanOptions) []hit {
-	if opt.dropLow || len(text) > maxDecodeFile || len(opt.vendored) > 0 || nothingDecodes(text) {
+	if opt.dropLow || len(text) > maxDecodeFile || len(opt.vendored) > 0 {
 		return nil
 	}
 	opt.par = 1
-	dec := codec.NewDecoder()
 	ln := &lines{text: text}
 	raw := text
-	var segs []*codec.EncodedSegment
+	var segs []*segment
 	var out []hit
 	for range maxDecodeDepth {
-		raw, segs = dec.Decode(raw, segs)
+		raw, segs = decodePass(raw, segs)
 		if len(segs) == 0 || len(segs) > maxSegments {
 			break
 		}
@@ -50,17 +47,17 @@ func (e *engine) scanDecoded(path, text string, opt scanOptions) []hit {
 			}
 			// The whole match, as gitleaks: an encoded key makes a
 			// match the plain text did not.
-			over := codec.SegmentsWithDecodedOverlap(segs, h.offset, end)
+			over := decodedOverlap(segs, h.offset, end)
 			if len(over) == 0 {
 				continue // in the text as it is: found already
 			}
-			orig := codec.AdjustMatchIndex(segs, []int{h.offset, end})
-			h.offset = orig[0]
-			line := ln.lineOf(orig[0])
+			orig := toOriginal(segs, span{h.offset, end})
+			h.offset = orig.start
+			line := ln.lineOf(orig.start)
 			h.line = line + 1
 			// An allow comment is on the file's own line.
 			h.allow = inlineAllow(strings.TrimRight(text[ln.start(line):ln.end(line)], "\r\n"))
-			h.description += " (" + strings.Join(codec.Tags(over), ", ") + ")"
+			h.description += " (" + strings.Join(segmentTags(over), ", ") + ")"
 			out = append(out, h)
 		}
 	}

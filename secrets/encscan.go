@@ -1,13 +1,10 @@
 package secrets
 
-import "encoding/base64"
-
 // gitleaks' decoder finds encoded runs with one regular expression of four
 // alternatives (percent, unicode, hex, base64), run over the whole text by
-// Go's NFA: two thirds of the secrets stage on an image, where nearly every
-// text file is searched and nearly no run decodes to printable text. The
-// scanner below finds the same runs in one pass over the bytes, so a text
-// none of whose runs decodes is not handed to the decoder at all.
+// Go's NFA at every decoding depth: two thirds of the secrets stage on an
+// image, where nearly every text file is searched. The scanner below finds
+// the same runs in one pass over the bytes (decoder.go decodes them).
 // TestEncodedRunsMatchGitleaks holds it to the expression's matches.
 
 // Encoding kinds in the expression's order; a lower one wins an overlap
@@ -158,47 +155,8 @@ func encodedRunAt(s string, i int) (encRun, bool) {
 	return encRun{encBase64, i, b}, true
 }
 
-// nothingDecodes says that gitleaks' decoder would find no run in s that
-// decodes to text (so it would change nothing). A unicode run is left to
-// the decoder.
-func nothingDecodes(s string) bool {
-	for _, r := range encodedRuns(s) {
-		v := s[r.start:r.end]
-		switch r.kind {
-		case encUnicode:
-			return false
-		case encPercent:
-			if percentDecodes(v) {
-				return false
-			}
-		case encHex:
-			if hexDecodes(v) {
-				return false
-			}
-		case encBase64:
-			if base64Decodes(v) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // printable is gitleaks' printable ASCII: tab to tilde.
 func printable(c byte) bool { return c > 0x08 && c < 0x7f }
-
-// percentDecodes: every %XX (where XX is hex) is a printable byte.
-func percentDecodes(v string) bool {
-	for i := 0; i+2 < len(v); i++ {
-		if v[i] == '%' && isHexDigit(v[i+1]) && isHexDigit(v[i+2]) {
-			if !printable(unhex(v[i+1])<<4 | unhex(v[i+2])) {
-				return false
-			}
-			i += 2
-		}
-	}
-	return true
-}
 
 // hexDecodes: an even run holding a digit whose bytes are all printable.
 func hexDecodes(v string) bool {
@@ -221,20 +179,6 @@ func unhex(c byte) byte {
 		return c - 'A' + 10
 	}
 	return c - 'a' + 10
-}
-
-// base64Decodes: a run holding a digit or one of +/-_ that decodes, padded
-// standard or unpadded URL-safe, to printable bytes.
-func base64Decodes(v string) bool {
-	if !hasAny(v, "0123456789+/-_") {
-		return false
-	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(v); err == nil && allPrintable(b) {
-			return true
-		}
-	}
-	return false
 }
 
 func allPrintable(b []byte) bool {
