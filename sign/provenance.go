@@ -131,10 +131,10 @@ func WriteFileAtomic(path string, data []byte) error {
 // read (verdict.Target.SHA256, the platform's manifest: a tag may have
 // moved since, or name an index); a layout ("oci-dir:PATH") must still hold
 // that image. It is signed and given the SBOM's and the verdict's
-// attestations, in the registry or in the layout (as cosign lays them out). A verdict that failed is attested without a
-// signature: an image's newest verdict decides (verify), so a failure must
-// outrank an earlier pass where it cannot be deleted. It returns the
-// digest reference written to.
+// attestations, in the registry or in the layout (as cosign lays them out).
+// A verdict that failed is attested without a signature: an image's newest
+// verdict decides (verify), so a failure must outrank an earlier pass where
+// it cannot be deleted. It returns the digest reference written to.
 func SignAndAttestImage(ctx context.Context, key *Key, ref string, sbomJSON []byte, verdict VerdictPredicate) (string, error) {
 	var pinned string
 	var err error
