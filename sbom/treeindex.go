@@ -253,9 +253,7 @@ func (x *treeIndex) GetByBasename(names ...string) ([]filetree.IndexEntry, error
 		if strings.Contains(name, "/") {
 			return nil, fmt.Errorf("found directory separator in a basename")
 		}
-		if i, ok := slices.BinarySearch(x.names, name); ok {
-			out = x.entries(x.named(i), out)
-		}
+		out = x.entries(x.withName(name), out)
 	}
 	return out, nil
 }
@@ -274,11 +272,7 @@ func (x *treeIndex) GetByBasenameGlob(globs ...string) ([]filetree.IndexEntry, e
 	}
 	var out []filetree.IndexEntry
 	for _, g := range globs {
-		for i, name := range x.names {
-			if doublestar.MatchUnvalidated(g, name) {
-				out = x.entries(x.named(i), out)
-			}
-		}
+		out = x.entries(x.nameGlob(g), out)
 	}
 	return out, nil
 }

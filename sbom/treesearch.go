@@ -22,11 +22,16 @@ import (
 // TestSearchMatchesStereoscope holds the answers to stereoscope's on the
 // same records.
 
-// lookup finds the record at a literal path (no link followed).
-func (x *treeIndex) lookup(p string) (int32, bool) {
-	i, ok := slices.BinarySearchFunc(x.byPath, p, func(n int32, p string) int {
+// seek is where p is, or would be, in the path order.
+func (x *treeIndex) seek(p string) (int, bool) {
+	return slices.BinarySearchFunc(x.byPath, p, func(n int32, p string) int {
 		return strings.Compare(string(x.recs[n].ref.RealPath), p)
 	})
+}
+
+// lookup finds the record at a literal path (no link followed).
+func (x *treeIndex) lookup(p string) (int32, bool) {
+	i, ok := x.seek(p)
 	if !ok {
 		return -1, false
 	}
@@ -154,9 +159,6 @@ func (x *treeIndex) file(p string) *stfile.Resolution {
 	}
 	return &stfile.Resolution{RequestPath: stfile.Path(p), Reference: &x.recs[n].ref}
 }
-
-// searchPath is SearchByPath.
-func (x *treeIndex) searchPath(p string) *stfile.Resolution { return x.file(p) }
 
 // searchGlob is SearchByGlob: every path matching the pattern that leads to
 // a record (a path through a symlinked directory counts when the record's
@@ -289,13 +291,18 @@ func (x *treeIndex) candidates(glob string) (_ []int32, walk bool) {
 	case strings.HasPrefix(base, "*.") && !strings.ContainsAny(base[2:], "*?[]{}"):
 		return x.byExt["."+base[2:]], false
 	}
+	return x.nameGlob(base), false
+}
+
+// nameGlob lists the records whose basename matches a (valid) pattern.
+func (x *treeIndex) nameGlob(g string) []int32 {
 	var out []int32
 	for i, name := range x.names {
-		if doublestar.MatchUnvalidated(base, name) {
+		if doublestar.MatchUnvalidated(g, name) {
 			out = append(out, x.named(i)...)
 		}
 	}
-	return out, false
+	return out
 }
 
 // withName lists the records with a basename.
@@ -330,9 +337,7 @@ func (x *treeIndex) listDir(d int32) []int32 {
 		prefix += "/"
 	}
 	at := func(p string) int {
-		i, _ := slices.BinarySearchFunc(x.byPath, p, func(n int32, p string) int {
-			return strings.Compare(string(x.recs[n].ref.RealPath), p)
-		})
+		i, _ := x.seek(p)
 		return i
 	}
 	var out []int32
@@ -444,6 +449,12 @@ type globDir struct {
 	name string
 }
 
+// globInfo is what Lstat or Stat tells of a path.
+type globInfo struct {
+	name string
+	typ  stfile.Type
+}
+
 func (d globDir) Stat() (fs.FileInfo, error)         { return d.g.Stat(d.name) }
 func (d globDir) Read([]byte) (int, error)           { return 0, fs.ErrInvalid }
 func (d globDir) Close() error                       { return nil }
@@ -455,11 +466,6 @@ func (i globInfo) IsDir() bool                       { return i.typ == stfile.Ty
 func (i globInfo) Sys() any                          { return nil }
 func (i globInfo) Type() fs.FileMode                 { return i.Mode().Type() }
 func (i globInfo) Info() (fs.FileInfo, error)        { return i, nil }
-
-type globInfo struct {
-	name string
-	typ  stfile.Type
-}
 
 func (i globInfo) Mode() fs.FileMode {
 	m := fs.FileMode(0o755)

@@ -128,7 +128,7 @@ func TestSearchMatchesStereoscope(t *testing.T) {
 		"/deep/" + strings.Repeat("self/", 49) + "a/b/c/d/file.txt", "/deep/" + strings.Repeat("self/", 50) + "a/b/c/d/file.txt"}
 	for _, p := range paths {
 		var got, want []stfile.Resolution
-		if r := ours.searchPath(p); r != nil {
+		if r := ours.file(p); r != nil {
 			got = append(got, *r)
 		}
 		if r, err := theirs.SearchByPath(p, filetree.FollowBasenameLinks); err == nil && r != nil {

@@ -293,7 +293,7 @@ func (r *treeResolver) HasPath(p string) bool {
 func (r *treeResolver) FilesByPath(paths ...string) ([]file.Location, error) {
 	var out []file.Location
 	for _, p := range paths {
-		ref := r.index.searchPath(p)
+		ref := r.index.file(p)
 		if ref == nil || !ref.HasReference() {
 			continue
 		}

@@ -88,16 +88,20 @@ func decodeRun(kind int, v string) string {
 	case encPercent:
 		return decodePercent(v)
 	case encHex:
-		if !hexDecodes(v) {
+		// An even run holding a digit, whose bytes are all printable.
+		if len(v)%2 != 0 || !strings.ContainsAny(v, "0123456789") {
 			return ""
 		}
 		b := make([]byte, len(v)/2)
 		for i := range b {
 			b[i] = unhex(v[2*i])<<4 | unhex(v[2*i+1])
 		}
+		if !allPrintable(b) {
+			return ""
+		}
 		return string(b)
 	case encBase64:
-		if !hasAny(v, "0123456789+/-_") {
+		if !strings.ContainsAny(v, "0123456789+/-_") {
 			return ""
 		}
 		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding} {
@@ -190,4 +194,26 @@ func segmentTags(segs []*segment) []string {
 		}
 	}
 	return append(tags, fmt.Sprintf("decode-depth:%d", segs[0].depth))
+}
+
+// printable is gitleaks' printable ASCII: tab to tilde.
+func printable(c byte) bool { return c > 0x08 && c < 0x7f }
+
+func allPrintable(b []byte) bool {
+	for _, c := range b {
+		if !printable(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
