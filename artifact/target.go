@@ -494,15 +494,18 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 	switch t.Kind {
 	case KindZip:
 		status("reading " + t.Name)
-		sum, size, err := fileSHA256(p)
+		hashed := hashLater(p)
+		tr, src, err := t.openZip(ctx, u, p, t.Name)
+		sum, size, herr := hashed()
+		if herr != nil {
+			return fmt.Errorf("%s: %w", p, herr)
+		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
+			return err
 		}
 		t.SHA256, t.Size, t.CodeSHA256 = hex.EncodeToString(sum), size, base64.StdEncoding.EncodeToString(sum)
 		fn := Origin{Kind: OriginFunction, Name: t.Name, SHA256: t.SHA256}
-		if err := t.addZip(ctx, u, p, fn, strings.HasPrefix(opts.Runtime, "java")); err != nil {
-			return err
-		}
+		t.addZip(u, tr, src, fn, strings.HasPrefix(opts.Runtime, "java"))
 	case KindDir:
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
 			return fmt.Errorf("%s: not a directory (drop the dir: prefix to detect the kind)", p)
@@ -564,14 +567,17 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 	for i, l := range opts.Layers {
 		name := filepath.Base(l)
 		status("reading layer " + name)
-		sum, _, err := fileSHA256(l)
-		if err != nil {
-			return fmt.Errorf("layer %s: %w", l, unwrapPathErr(err))
+		hashed := hashLater(l)
+		tr, src, err := t.openZip(ctx, u, l, name)
+		sum, _, herr := hashed()
+		if herr != nil {
+			return fmt.Errorf("layer %s: %w", l, unwrapPathErr(herr))
 		}
-		o := Origin{Kind: OriginLayer, Name: name, SHA256: hex.EncodeToString(sum), Index: i + 1}
-		if err := t.addZip(ctx, u, l, o, false); err != nil {
+		if err != nil {
 			return err
 		}
+		o := Origin{Kind: OriginLayer, Name: name, SHA256: hex.EncodeToString(sum), Index: i + 1}
+		t.addZip(u, tr, src, o, false)
 	}
 	t.shadowLayers()
 	return nil
@@ -666,20 +672,10 @@ func (t *Target) hashFile(p string) error {
 	return nil
 }
 
-// addZip opens a function or layer zip in place as a top-level root.
-// java: the package of a Java runtime, a jar if its root has a manifest.
-func (t *Target) addZip(ctx context.Context, u *unpacker, p string, o Origin, java bool) error {
-	src, err := t.openFile(p)
-	if err != nil {
-		return err
-	}
-	tr, err := u.openTree(ctx, o.Name, src, src.Size())
-	if err != nil {
-		if errors.Is(err, ErrLimit) || errors.Is(err, ErrMalformed) || errors.Is(err, context.Canceled) {
-			return err
-		}
-		return fmt.Errorf("%s: %w", p, err)
-	}
+// addZip adds a function or layer zip, opened in place, as a top-level
+// root. java: the package of a Java runtime, a jar if its root has a
+// manifest.
+func (t *Target) addZip(u *unpacker, tr *Tree, src sizedReaderAt, o Origin, java bool) {
 	t.Parts = append(t.Parts, o)
 	root := &Root{Tree: tr, Virtual: o.Name, Sep: "!", Origin: o, Catalog: true, Scan: true}
 	t.Roots = append(t.Roots, root)
@@ -700,9 +696,45 @@ func (t *Target) addZip(ctx context.Context, u *unpacker, p string, o Origin, ja
 			t.Roots = append(t.Roots, root.self)
 		}
 	}
-	return nil
 }
 
+// openZip indexes a zip file in place; name is its display name.
+func (t *Target) openZip(ctx context.Context, u *unpacker, p, name string) (*Tree, sizedReaderAt, error) {
+	src, err := t.openFile(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	tr, err := u.openTree(ctx, name, src, src.Size())
+	if err != nil {
+		if errors.Is(err, ErrLimit) || errors.Is(err, ErrMalformed) || errors.Is(err, context.Canceled) {
+			return nil, nil, err
+		}
+		return nil, nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return tr, src, nil
+}
+
+// hashLater starts hashing a file beside other work; the func returned
+// waits for the SHA-256 and size.
+func hashLater(p string) func() ([]byte, int64, error) {
+	type hashed struct {
+		sum  []byte
+		size int64
+		err  error
+	}
+	c := make(chan hashed, 1)
+	go func() {
+		sum, size, err := fileSHA256(p)
+		c <- hashed{sum, size, err}
+	}()
+	return func() ([]byte, int64, error) {
+		h := <-c
+		return h.sum, h.size, h.err
+	}
+}
+
+// fileSHA256 reads in large blocks: each read is a system call, and a
+// 32 KB one per 32 KB made a fifth of hashing a Lambda zip.
 func fileSHA256(p string) ([]byte, int64, error) {
 	f, err := os.Open(p)
 	if err != nil {
@@ -710,11 +742,19 @@ func fileSHA256(p string) ([]byte, int64, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return nil, 0, err
+	buf := make([]byte, 1<<20)
+	var n int64
+	for {
+		k, err := f.Read(buf)
+		h.Write(buf[:k])
+		n += int64(k)
+		if err == io.EOF {
+			return h.Sum(nil), n, nil
+		}
+		if err != nil {
+			return nil, 0, err
+		}
 	}
-	return h.Sum(nil), n, nil
 }
 
 // Close releases the archives read in place and removes the work directory.

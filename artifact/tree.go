@@ -3,6 +3,7 @@ package artifact
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -68,6 +70,7 @@ type Tree struct {
 	entries map[string]*Entry
 	list    []*Entry    // sorted by path
 	ra      io.ReaderAt // a zip's bytes, which nested stored zips are sections of
+	size    int64       // of ra
 	// kids lists each directory's paths as added (some since removed);
 	// made on the first removal of a directory, which most trees never see.
 	kids map[string][]string
@@ -125,33 +128,101 @@ func (t *Tree) Open(e *Entry) (io.ReadCloser, error) {
 // returns: sniffing every entry's magic cost as much as inflating most of
 // them. No checksum is verified here (Open's readers do).
 func (t *Tree) Head(e *Entry, n int) ([]byte, error) {
-	want := int(min(int64(n), e.Size))
-	if e.Type == EntryFile && e.f != nil && t.ra != nil {
-		switch e.f.Method {
-		case zip.Store:
-			if e.f.CompressedSize64 != e.f.UncompressedSize64 {
-				break // a lie Open's reader refuses
-			}
-			b := make([]byte, want)
-			if k, _ := t.ra.ReadAt(b, e.off); k == want {
-				return b, nil
-			}
-		case zip.Deflate:
-			// A dynamic block's tables take at most ≈300 bytes.
-			src := make([]byte, min(int64(1024+2*n), int64(e.f.CompressedSize64)))
-			if k, _ := t.ra.ReadAt(src, e.off); k == len(src) {
-				if b, ok := inflateHead(src, want); ok && len(b) == want {
-					return b, nil
+	if b, ok := t.zipHead(e, n, func(off int64, k int) ([]byte, bool) {
+		b := make([]byte, k)
+		m, _ := t.ra.ReadAt(b, off)
+		return b, m == k
+	}); ok {
+		return b, nil
+	}
+	return t.readHead(e, n)
+}
+
+// Heads calls fn with the head of each file entry in es (up to n bytes, as
+// Head gives; valid only during the call), on every core: a zip's entries
+// are read in file order, a run of them through one buffer per core.
+func (t *Tree) Heads(ctx context.Context, es []*Entry, n int, fn func(*Entry, []byte, error)) {
+	var inZip, rest []*Entry
+	for _, e := range es {
+		if e.Type == EntryFile && e.f != nil && t.ra != nil {
+			inZip = append(inZip, e)
+		} else {
+			rest = append(rest, e)
+		}
+	}
+	slices.SortFunc(inZip, func(a, b *Entry) int { return cmp.Compare(a.off, b.off) })
+	type job struct {
+		es    []*Entry
+		inZip bool
+	}
+	var jobs []job
+	for _, j := range []job{{inZip, true}, {rest, false}} {
+		for c := range slices.Chunk(j.es, 256) {
+			jobs = append(jobs, job{c, j.inZip})
+		}
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := newWindow(t.ra, t.size)
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(jobs) {
+					return
 				}
+				for _, e := range jobs[i].es {
+					if jobs[i].inZip {
+						if b, ok := t.zipHead(e, n, w.get); ok {
+							fn(e, b, nil)
+							continue
+						}
+					}
+					b, err := t.Head(e, n)
+					fn(e, b, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// zipHead is a zip entry's head from its compressed bytes, which read
+// gives; ok is false for anything else, or what it cannot decode alone.
+func (t *Tree) zipHead(e *Entry, n int, read func(off int64, k int) ([]byte, bool)) (_ []byte, ok bool) {
+	if e.Type != EntryFile || e.f == nil || t.ra == nil {
+		return nil, false
+	}
+	want := int(min(int64(n), e.Size))
+	switch e.f.Method {
+	case zip.Store:
+		if e.f.CompressedSize64 != e.f.UncompressedSize64 {
+			return nil, false // a lie Open's reader refuses
+		}
+		if b, ok := read(e.off, want); ok {
+			return b, true
+		}
+	case zip.Deflate:
+		// A dynamic block's tables take at most ≈300 bytes.
+		if src, ok := read(e.off, int(min(int64(1024+2*n), int64(e.f.CompressedSize64)))); ok {
+			if b, ok := inflateHead(src, want); ok && len(b) == want {
+				return b, true
 			}
 		}
 	}
+	return nil, false
+}
+
+// readHead reads up to n first bytes of a file entry through Open.
+func (t *Tree) readHead(e *Entry, n int) ([]byte, error) {
 	rc, err := t.Open(e)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	b := make([]byte, want)
+	b := make([]byte, min(int64(n), e.Size))
 	k, err := io.ReadFull(rc, b)
 	if err == io.ErrUnexpectedEOF || err == io.EOF {
 		err = nil
@@ -242,14 +313,14 @@ func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt,
 		return nil, fmt.Errorf("not a valid zip archive: %w", err)
 	}
 	zr.RegisterDecompressor(zip.Deflate, inflater)
-	t := &Tree{archive: archive, entries: map[string]*Entry{}, ra: ra}
+	t := &Tree{archive: archive, entries: map[string]*Entry{}, ra: ra, size: size}
 	type span struct {
 		start, end int64
 		name       string
 	}
 	var spans []span
 	names := make([]string, len(zr.File))
-	offs := make([]int64, len(zr.File))
+	offs := dataOffsets(zr.File, ra, size)
 	last := map[string]int{}
 	var declared, deflated int64
 	for i, f := range zr.File {
@@ -273,8 +344,11 @@ func (u *unpacker) openTree(ctx context.Context, archive string, ra io.ReaderAt,
 			names[i] = name
 			continue
 		}
-		off, err := f.DataOffset()
-		offs[i] = off
+		off := offs[i]
+		if off < 0 {
+			off, err = f.DataOffset()
+			offs[i] = off
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s!%s: corrupt zip entry: %w", archive, shortName(f.Name), err)
 		}

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/anchore/syft/syft"
+	"github.com/anchore/syft/syft/cataloging"
 	"github.com/google/licensecheck"
 )
 
@@ -43,7 +43,9 @@ var license struct {
 func licenseContext() (context.Context, error) {
 	license.once.Do(func() {
 		s, err := syftNewLicenseScanner(&syftScannerConfig{
-			CoverageThreshold: syft.DefaultCreateSBOMConfig().Licenses.Coverage,
+			// Not syft.DefaultCreateSBOMConfig's: that compiles every
+			// binary classifier's expressions first.
+			CoverageThreshold: cataloging.DefaultLicenseConfig().Coverage,
 			Scanner:           checkLicense,
 		})
 		if err != nil {

@@ -4,6 +4,9 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/anchore/syft/syft"
+	"github.com/anchore/syft/syft/cataloging"
 )
 
 const mitText = `MIT License
@@ -37,6 +40,9 @@ SOFTWARE.
 func TestLicenseScannerLazy(t *testing.T) {
 	checker.once = sync.Once{}
 	checker.s = nil
+	if got, want := cataloging.DefaultLicenseConfig().Coverage, syft.DefaultCreateSBOMConfig().Licenses.Coverage; got != want {
+		t.Errorf("licence coverage %v, syft's default %v", got, want)
+	}
 
 	declared := writeZip(t, "declared.zip", map[string][]byte{
 		"package.json":                    []byte(`{"name":"fn","version":"1.0.0"}`),

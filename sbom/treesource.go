@@ -210,35 +210,28 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 	// The MIME type is sniffed from each file's head, as syft's directory
 	// indexer does, where it can matter: syft's catalogers only ever ask for
 	// executable types (ELF, PE, Mach-O), so a file without their magic is
-	// left untyped instead of running every text detector over it; the entries are
-	// independent, so all cores inflate.
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(regular) || ctx.Err() != nil {
-					return
-				}
-				pd := regular[i]
-				if pd.tf.entry.Size == 0 {
-					continue
-				}
-				head, err := pd.tf.tree.Head(pd.tf.entry, 4)
-				if err != nil || !artifact.ExecutableMagic(head) {
-					continue
-				}
-				if rc, err := pd.tf.tree.Open(pd.tf.entry); err == nil {
-					pd.mime = stfile.MIMEType(rc)
-					rc.Close()
-				}
+	// left untyped instead of running every text detector over it.
+	byEntry := make(map[*artifact.Entry]*pending, len(regular))
+	for i := 0; i < len(regular); {
+		tree := regular[i].tf.tree
+		var es []*artifact.Entry
+		for ; i < len(regular) && regular[i].tf.tree == tree; i++ {
+			if pd := regular[i]; pd.tf.entry.Size > 0 {
+				byEntry[pd.tf.entry] = pd
+				es = append(es, pd.tf.entry)
 			}
-		}()
+		}
+		tree.Heads(ctx, es, 4, func(e *artifact.Entry, head []byte, err error) {
+			if err != nil || !artifact.ExecutableMagic(head) {
+				return
+			}
+			pd := byEntry[e]
+			if rc, err := tree.Open(e); err == nil {
+				pd.mime = stfile.MIMEType(rc)
+				rc.Close()
+			}
+		})
 	}
-	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

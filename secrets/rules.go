@@ -3,7 +3,9 @@ package secrets
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -80,45 +82,89 @@ func defaultRules() (*ruleSet, error) {
 }
 
 // gitleaksConfig translates gitleaks' embedded default TOML, allowlists
-// included, the way gitleaks itself does.
+// included, the way gitleaks itself does, but for the stop words: their
+// trie (gitleaks builds it when it validates an allowlist) took 60 ms of
+// every run's start and 8 MB for a check made only on candidate secrets.
+// The stop words are held back while gitleaks translates, and given back
+// after, lower-cased and deduplicated as gitleaks would: unvalidated stop
+// words are matched by a loop, with the same answers.
 func gitleaksConfig() (config.Config, error) {
-	v := viper.New()
-	v.SetConfigType("toml")
-	if err := v.ReadConfig(strings.NewReader(config.DefaultConfig)); err != nil {
-		return config.Config{}, fmt.Errorf("read gitleaks default config: %w", err)
+	vc, err := gitleaksViperConfig()
+	if err != nil {
+		return config.Config{}, err
 	}
-	var vc config.ViperConfig
-	if err := v.Unmarshal(&vc); err != nil {
-		return config.Config{}, fmt.Errorf("decode gitleaks default config: %w", err)
+	// An allowlist is found again after translation by a mark on its
+	// description: gitleaks moves allowlists between rules.
+	const mark = "\x00stopwords:"
+	var held [][]string
+	hold := func(desc *string, words *[]string, checks int) {
+		if len(*words) == 0 || checks == 0 {
+			return // a stop-word-only allowlist must keep them to be valid
+		}
+		*desc = mark + strconv.Itoa(len(held)) + "\x00" + *desc
+		held = append(held, lowerUnique(*words))
+		*words = nil
+	}
+	if a := vc.AllowList; a != nil {
+		hold(&a.Description, &a.StopWords, len(a.Commits)+len(a.Paths)+len(a.Regexes))
+	}
+	for _, a := range vc.Allowlists {
+		hold(&a.Description, &a.StopWords, len(a.Commits)+len(a.Paths)+len(a.Regexes))
+	}
+	for i := range vc.Rules {
+		r := &vc.Rules[i]
+		if a := r.AllowList; a != nil {
+			hold(&a.Description, &a.StopWords, len(a.Commits)+len(a.Paths)+len(a.Regexes))
+		}
+		for _, a := range r.Allowlists {
+			hold(&a.Description, &a.StopWords, len(a.Commits)+len(a.Paths)+len(a.Regexes))
+		}
 	}
 	cfg, err := vc.Translate()
 	if err != nil {
 		return config.Config{}, fmt.Errorf("translate gitleaks default config: %w", err)
 	}
+	giveBack := func(lists []*config.Allowlist) {
+		for _, a := range lists {
+			rest, ok := strings.CutPrefix(a.Description, mark)
+			if !ok {
+				continue // not held, or given back already (shared by rules)
+			}
+			n, desc, _ := strings.Cut(rest, "\x00")
+			k, _ := strconv.Atoi(n)
+			a.Description, a.StopWords = desc, held[k]
+		}
+	}
+	giveBack(cfg.Allowlists)
+	for _, r := range cfg.Rules {
+		giveBack(r.Allowlists)
+	}
 	return cfg, nil
 }
 
-// leanAllowlists copies allowlists without gitleaks' stop-word trie: 8 MB,
-// held by every fnscan run for a check made only on candidate secrets.
-// Each copy is validated without its stop words (Validate joins the regexes
-// into one, and a leading (?i) then holds for the patterns after it:
-// gitleaks' answers depend on that), and given them back after:
-// unvalidated stop words are matched by a loop, with the same answers.
-func leanAllowlists(lists []*config.Allowlist) []*config.Allowlist {
-	out := make([]*config.Allowlist, len(lists))
-	for i, a := range lists {
-		c := &config.Allowlist{
-			Description: a.Description, MatchCondition: a.MatchCondition, Commits: a.Commits,
-			Paths: a.Paths, RegexTarget: a.RegexTarget, Regexes: a.Regexes,
-		}
-		if len(c.Commits)+len(c.Paths)+len(c.Regexes) > 0 {
-			// Cannot fail: it only refuses an empty allowlist.
-			_ = c.Validate()
-		}
-		c.StopWords = a.StopWords // lower-cased and deduplicated by a's Validate
-		out[i] = c
+// gitleaksViperConfig reads gitleaks' embedded default TOML.
+func gitleaksViperConfig() (config.ViperConfig, error) {
+	v := viper.New()
+	v.SetConfigType("toml")
+	if err := v.ReadConfig(strings.NewReader(config.DefaultConfig)); err != nil {
+		return config.ViperConfig{}, fmt.Errorf("read gitleaks default config: %w", err)
 	}
-	return out
+	var vc config.ViperConfig
+	if err := v.Unmarshal(&vc); err != nil {
+		return config.ViperConfig{}, fmt.Errorf("decode gitleaks default config: %w", err)
+	}
+	return vc, nil
+}
+
+// lowerUnique is what gitleaks' Validate makes of stop words, sorted (its
+// order is a map's).
+func lowerUnique(words []string) []string {
+	out := make([]string, 0, len(words))
+	for _, w := range words {
+		out = append(out, strings.ToLower(w))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // assignmentOp is the value separator of gitleaks' keyword=value rules;
@@ -128,7 +174,7 @@ const assignmentOp = `(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)`
 func buildRuleSet(cfg config.Config, extra []*rule) (*ruleSet, error) {
 	ids := append([]string(nil), cfg.OrderedRules...)
 	sort.Strings(ids)
-	set := &ruleSet{global: leanAllowlists(cfg.Allowlists)}
+	set := &ruleSet{global: cfg.Allowlists}
 	for _, id := range ids {
 		gr, ok := cfg.Rules[id]
 		if !ok {
@@ -147,7 +193,7 @@ func buildRuleSet(cfg config.Config, extra []*rule) (*ruleSet, error) {
 			secretGroup: gr.SecretGroup,
 			entropy:     gr.Entropy,
 			keywords:    gr.Keywords,
-			allowlists:  leanAllowlists(gr.Allowlists),
+			allowlists:  gr.Allowlists,
 		}
 		if r.re != nil {
 			r.low = strings.Contains(r.id, "generic") || strings.Contains(r.re.String(), assignmentOp)

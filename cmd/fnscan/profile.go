@@ -4,11 +4,13 @@ import (
 	"os"
 	"runtime/metrics"
 	"runtime/pprof"
+	"runtime/trace"
 	"time"
 )
 
 // profile writes profiles for the benchmarks when asked by environment:
-// FNSCAN_CPUPROFILE (the whole run) and FNSCAN_HEAPPROFILE (the live heap
+// FNSCAN_CPUPROFILE (the whole run), FNSCAN_TRACE (an execution trace, for
+// what waits on what) and FNSCAN_HEAPPROFILE (the live heap
 // after the collection that found it largest, checked every 20 ms: the peak
 // is what the memory targets are about, not the end). The returned func
 // finishes them.
@@ -17,6 +19,11 @@ func profile() func() {
 	if p := os.Getenv("FNSCAN_CPUPROFILE"); p != "" {
 		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
 			stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
+		}
+	}
+	if p := os.Getenv("FNSCAN_TRACE"); p != "" {
+		if f, err := os.Create(p); err == nil && trace.Start(f) == nil {
+			stops = append(stops, func() { trace.Stop(); f.Close() })
 		}
 	}
 	if p := os.Getenv("FNSCAN_HEAPPROFILE"); p != "" {
