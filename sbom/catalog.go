@@ -226,7 +226,7 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", displayRoot(m.roots[0]), err)
 		}
-		scfg := syft.DefaultCreateSBOMConfig().
+		scfg := newSBOMConfig().
 			WithTool(cfg.ToolName, cfg.ToolVersion).
 			WithParallelism(cfg.Parallelism).
 			WithCatalogerSelection(selection()).
@@ -246,8 +246,10 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 		mergeRoot(res, merged, s, m)
 	}
 	res.syft = merged
-	res.bom = toCycloneDX(res)
-	res.Components, res.Applications = components(res)
+	// syft copies every package it enumerates, by reflection: once.
+	packages := merged.Artifacts.Packages.Sorted()
+	res.bom = toCycloneDX(res, packages)
+	res.Components, res.Applications = components(res, packages)
 	warnMu.Lock()
 	res.Warnings = append(slices.Clip(t.Warnings), treeWarnings...)
 	warnMu.Unlock()
@@ -258,6 +260,37 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 		}
 	}
 	return res, nil
+}
+
+// warm holds a syft default config being made ahead of cataloging (Warm).
+var warm struct {
+	mu sync.Mutex
+	c  chan *syft.CreateSBOMConfig
+}
+
+// Warm starts making what cataloging needs before the target is open:
+// syft's default config compiles every binary classifier's expressions.
+func Warm() {
+	warm.mu.Lock()
+	defer warm.mu.Unlock()
+	if warm.c == nil {
+		c := make(chan *syft.CreateSBOMConfig, 1)
+		warm.c = c
+		go func() { c <- syft.DefaultCreateSBOMConfig() }()
+	}
+}
+
+// newSBOMConfig is syft's default config: the one Warm made, else a new
+// one (each run has its own, as syft's With methods change it).
+func newSBOMConfig() *syft.CreateSBOMConfig {
+	warm.mu.Lock()
+	c := warm.c
+	warm.c = nil
+	warm.mu.Unlock()
+	if c != nil {
+		return <-c
+	}
+	return syft.DefaultCreateSBOMConfig()
 }
 
 // sourceOf describes the target as syft's SPDX encoder makes its document
@@ -325,7 +358,6 @@ func displayRoot(r *artifact.Root) string {
 // the same package in two layers stays two packages) and relationships are
 // remapped to the new IDs.
 func mergeRoot(res *Result, merged, s *syftsbom.SBOM, m *mount) {
-	lockDirs := installedNodeDirs(s)
 	if res.apps == nil {
 		res.apps = map[syftart.ID]bool{}
 	}
@@ -334,6 +366,7 @@ func mergeRoot(res *Result, merged, s *syftsbom.SBOM, m *mount) {
 	for p := range s.Artifacts.Packages.Enumerate() {
 		pkgs = append(pkgs, p)
 	}
+	lockDirs := installedNodeDirs(pkgs)
 	appDir := functionDir(m)
 	inImage := imageMount(m)
 	manifests := manifestsByDir(pkgs)
@@ -491,9 +524,9 @@ func lookupAny(lookup func(syftart.ID) (pkg.Package, bool), dropped map[syftart.
 // installedNodeDirs lists directories whose node_modules syft cataloged, so
 // a lockfile there is not counted twice (and its dev-only entries, which were
 // never shipped, are not invented).
-func installedNodeDirs(s *syftsbom.SBOM) map[string]bool {
+func installedNodeDirs(pkgs []pkg.Package) map[string]bool {
 	dirs := map[string]bool{}
-	for p := range s.Artifacts.Packages.Enumerate() {
+	for _, p := range pkgs {
 		if p.FoundBy != "javascript-package-cataloger" {
 			continue
 		}
@@ -656,8 +689,8 @@ func ownLockEntry(p pkg.Package, manifests map[string]string) (string, bool) {
 }
 
 // components lists the packages of res, dependencies and applications apart.
-func components(res *Result) (deps, apps []Component) {
-	for p := range res.syft.Artifacts.Packages.Enumerate() {
+func components(res *Result, packages []pkg.Package) (deps, apps []Component) {
+	for _, p := range packages {
 		c := Component{
 			Ref: res.refs[p.ID()], Name: p.Name, Version: p.Version, PURL: p.PURL, Type: string(p.Type),
 			FoundBy: p.FoundBy, Locations: res.origins[p.ID()],

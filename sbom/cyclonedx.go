@@ -11,6 +11,7 @@ import (
 	cyclonedx "github.com/CycloneDX/cyclonedx-go"
 	syftart "github.com/anchore/syft/syft/artifact"
 	"github.com/anchore/syft/syft/format/common/cyclonedxhelpers"
+	"github.com/anchore/syft/syft/pkg"
 	"github.com/fnscan/fnscan/internal/redact"
 )
 
@@ -25,12 +26,12 @@ const (
 
 // toCycloneDX converts the merged syft document and adds what syft cannot
 // know: each component's origin and its virtual-path occurrences.
-func toCycloneDX(res *Result) *cyclonedx.BOM {
+// packages are res.syft's, sorted: ToFormatModel lists them in that order.
+func toCycloneDX(res *Result, packages []pkg.Package) *cyclonedx.BOM {
 	bom := cyclonedxhelpers.ToFormatModel(*res.syft)
 	bom.SerialNumber = ""
 	bom.Metadata = nil
 	res.refs = map[syftart.ID]string{}
-	packages := res.syft.Artifacts.Packages.Sorted()
 	comps := *bom.Components
 	for i, p := range packages {
 		c := &comps[i]

@@ -88,8 +88,9 @@ func Read(p string) (*Result, error) {
 		}
 		res.origins[pk.ID()] = locs
 	}
-	res.bom = toCycloneDX(res)
-	res.Components, res.Applications = components(res)
+	packages := res.syft.Artifacts.Packages.Sorted()
+	res.bom = toCycloneDX(res, packages)
+	res.Components, res.Applications = components(res, packages)
 	for i := range res.Components {
 		fillFromPURL(&res.Components[i])
 	}

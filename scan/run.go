@@ -27,8 +27,11 @@ type Result = result.Result
 // database); a failed gate is a Result whose Verdict does not pass. Nothing
 // the scan unpacked is left when Run returns.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
-	// The rules load while the target opens.
+	// The rules load while the target opens, as does syft's config.
 	red := secrets.StartRedactor()
+	if cfg.Catalog {
+		sbom.Warm()
+	}
 	res, err := run(ctx, cfg, red)
 	if rerr := red.Ready(); rerr != nil {
 		return nil, rerr

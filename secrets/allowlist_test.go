@@ -19,7 +19,7 @@ func TestAllowlistsAnswerAsGitleaks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := gitleaksConfig()
+	cfg, _, err := gitleaksConfig()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -262,7 +262,7 @@ func TestLeadBudget(t *testing.T) {
 	}
 	// The engine then searches the plain way, with the same result.
 	e := newEngine(&ruleSet{})
-	ru := &rule{re: re, lead: l}
+	ru := &rule{re: newPattern(re.String()), lead: l}
 	got := e.matches(ru, text, asciiLower(text), &lines{text: text}, nil, nil)
 	if want := re.FindAllStringIndex(text, -1); len(want) != 1 || !slices.EqualFunc(got, want, slices.Equal) {
 		t.Fatalf("after the budget ran out: %v, want %v", got, want)
@@ -311,7 +311,7 @@ func checkLeads(t *testing.T, set *ruleSet, text string, matched map[string]int)
 			continue
 		}
 		anchored++
-		want := ru.re.FindAllStringIndex(text, -1)
+		want := ru.re.compiled().FindAllStringIndex(text, -1)
 		if !slices.EqualFunc(got, want, slices.Equal) {
 			t.Fatalf("%s: anchored %v, plain %v on %q", ru.id, got, want, text)
 		}

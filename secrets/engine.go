@@ -208,7 +208,7 @@ func (e *engine) matches(r *rule, text string, lower []byte, ln *lines, hitsByKw
 		if r.run != nil && !r.run.present(text) {
 			return nil
 		}
-		return r.re.FindAllStringIndex(text, -1)
+		return r.re.compiled().FindAllStringIndex(text, -1)
 	}
 	var spans [][2]int
 	for _, ki := range r.kwIdx {
@@ -240,11 +240,11 @@ func (e *engine) matches(r *rule, text string, lower []byte, ln *lines, hitsByKw
 		if r.run != nil && !r.run.present(text) {
 			return nil
 		}
-		return r.re.FindAllStringIndex(text, -1)
+		return r.re.compiled().FindAllStringIndex(text, -1)
 	}
 	var out [][]int
 	for _, s := range merged {
-		for _, m := range r.re.FindAllStringIndex(text[s[0]:s[1]], -1) {
+		for _, m := range r.re.compiled().FindAllStringIndex(text[s[0]:s[1]], -1) {
 			out = append(out, []int{m[0] + s[0], m[1] + s[0]})
 		}
 	}
@@ -263,7 +263,7 @@ func evaluate(set *ruleSet, r *rule, path, text string, ln *lines, m []int) (hit
 
 	secret := match
 	// gitleaks re-runs the rule on the match alone to pick the group.
-	if groups := r.re.FindStringSubmatch(match); len(groups) >= 2 {
+	if groups := r.re.compiled().FindStringSubmatch(match); len(groups) >= 2 {
 		if r.secretGroup > 0 {
 			if len(groups) <= r.secretGroup {
 				return hit{}, false

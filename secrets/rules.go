@@ -18,7 +18,7 @@ import (
 type rule struct {
 	id          string
 	description string
-	re          *regexp.Regexp
+	re          *pattern // nil for a rule on paths alone
 	path        *regexp.Regexp
 	secretGroup int
 	entropy     float64
@@ -39,6 +39,26 @@ type rule struct {
 	run      *runReq // a run every match holds; nil when none is useful
 	lead     *lead   // how every match begins; nil when unknown
 }
+
+// pattern is a rule's expression, compiled on first use: most rules'
+// keywords never occur in a target, and compiling all of gitleaks' took a
+// third of loading the rules at every start.
+type pattern struct {
+	src  string
+	once sync.Once
+	re   *regexp.Regexp
+}
+
+func newPattern(src string) *pattern { return &pattern{src: src} }
+
+// compiled is the expression; the default rules' all compile
+// (TestRulesCompile).
+func (p *pattern) compiled() *regexp.Regexp {
+	p.once.Do(func() { p.re = regexp.MustCompile(p.src) })
+	return p.re
+}
+
+func (p *pattern) String() string { return p.src }
 
 func (r *rule) analyze() {
 	r.analyzed.Do(func() {
@@ -71,12 +91,12 @@ var (
 
 func defaultRules() (*ruleSet, error) {
 	loadOnce.Do(func() {
-		cfg, err := gitleaksConfig()
+		cfg, regexes, err := gitleaksConfig()
 		if err != nil {
 			loadingErr = err
 			return
 		}
-		loadedSet, loadingErr = buildRuleSet(cfg, fnscanRules())
+		loadedSet, loadingErr = buildRuleSet(cfg, regexes, fnscanRules())
 	})
 	return loadedSet, loadingErr
 }
@@ -88,10 +108,20 @@ func defaultRules() (*ruleSet, error) {
 // The stop words are held back while gitleaks translates, and given back
 // after, lower-cased and deduplicated as gitleaks would: unvalidated stop
 // words are matched by a loop, with the same answers.
-func gitleaksConfig() (config.Config, error) {
+func gitleaksConfig() (config.Config, map[string]string, error) {
 	vc, err := gitleaksViperConfig()
 	if err != nil {
-		return config.Config{}, err
+		return config.Config{}, nil, err
+	}
+	// The rules' expressions are compiled on first use (pattern): gitleaks
+	// is given a placeholder with the groups its check of the secret group
+	// counts (TestRulesCompile checks the real ones).
+	regexes := map[string]string{}
+	for i := range vc.Rules {
+		if r := &vc.Rules[i]; r.Regex != "" {
+			regexes[r.ID] = r.Regex
+			r.Regex = strings.Repeat("()", max(r.SecretGroup, 1))
+		}
 	}
 	// An allowlist is found again after translation by a mark on its
 	// description: gitleaks moves allowlists between rules.
@@ -122,7 +152,7 @@ func gitleaksConfig() (config.Config, error) {
 	}
 	cfg, err := vc.Translate()
 	if err != nil {
-		return config.Config{}, fmt.Errorf("translate gitleaks default config: %w", err)
+		return config.Config{}, nil, fmt.Errorf("translate gitleaks default config: %w", err)
 	}
 	giveBack := func(lists []*config.Allowlist) {
 		for _, a := range lists {
@@ -139,7 +169,7 @@ func gitleaksConfig() (config.Config, error) {
 	for _, r := range cfg.Rules {
 		giveBack(r.Allowlists)
 	}
-	return cfg, nil
+	return cfg, regexes, nil
 }
 
 // gitleaksViperConfig reads gitleaks' embedded default TOML.
@@ -171,7 +201,9 @@ func lowerUnique(words []string) []string {
 // such rules key on a variable name, not on the shape of the secret.
 const assignmentOp = `(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)`
 
-func buildRuleSet(cfg config.Config, extra []*rule) (*ruleSet, error) {
+// buildRuleSet makes the rules of cfg, whose expressions are in regexes by
+// rule ID, and extra.
+func buildRuleSet(cfg config.Config, regexes map[string]string, extra []*rule) (*ruleSet, error) {
 	ids := append([]string(nil), cfg.OrderedRules...)
 	sort.Strings(ids)
 	set := &ruleSet{global: cfg.Allowlists}
@@ -188,15 +220,15 @@ func buildRuleSet(cfg config.Config, extra []*rule) (*ruleSet, error) {
 		r := &rule{
 			id:          gr.RuleID,
 			description: gr.Description,
-			re:          gr.Regex,
 			path:        gr.Path,
 			secretGroup: gr.SecretGroup,
 			entropy:     gr.Entropy,
 			keywords:    gr.Keywords,
 			allowlists:  gr.Allowlists,
 		}
-		if r.re != nil {
-			r.low = strings.Contains(r.id, "generic") || strings.Contains(r.re.String(), assignmentOp)
+		if src, ok := regexes[id]; ok {
+			r.re = newPattern(src)
+			r.low = strings.Contains(r.id, "generic") || strings.Contains(src, assignmentOp)
 		}
 		set.rules = append(set.rules, r)
 	}

@@ -62,7 +62,7 @@ func fnscanRules() []*rule {
 		{
 			id:          "password-assignment",
 			description: "Literal password assigned to a password-named key",
-			re:          regexp.MustCompile(`(?i)` + passwordKey + op + quoted),
+			re:          newPattern(`(?i)` + passwordKey + op + quoted),
 			keywords:    passwordKeywords,
 			allowlists:  []*config.Allowlist{codeValue, messageValue, fieldValue},
 			low:         true,
@@ -70,7 +70,7 @@ func fnscanRules() []*rule {
 		{
 			id:          "secret-assignment",
 			description: "Literal secret assigned to a secret-named key",
-			re:          regexp.MustCompile(`(?i)` + secretKey + op + quoted),
+			re:          newPattern(`(?i)` + secretKey + op + quoted),
 			keywords:    secretKeywords,
 			entropy:     3,
 			allowlists:  []*config.Allowlist{codeValue, wordValue, messageValue},
@@ -80,7 +80,7 @@ func fnscanRules() []*rule {
 			id:          "password-assignment-unquoted",
 			description: "Literal password or secret in a configuration file",
 			// A YAML core tag (!!str) is skipped: the text after it is the value.
-			re: regexp.MustCompile(`(?im)^[ \t]*(?:export[ \t]+)?[\w.-]{0,40}?` + secretKey + `[ \t]*[=:][ \t]*(?:!![\w]+[ \t]+)?([^\s"'#;]{4,200})`),
+			re: newPattern(`(?im)^[ \t]*(?:export[ \t]+)?[\w.-]{0,40}?` + secretKey + `[ \t]*[=:][ \t]*(?:!![\w]+[ \t]+)?([^\s"'#;]{4,200})`),
 			// Config-like files only: no extension, dotfiles and config
 			// extensions. In code an unquoted value is an expression.
 			path:       regexp.MustCompile(`(?i)(?:\.(?:ini|cfg|conf|config|properties|env|toml|txt|sh|bash|zsh|rc|cnf|ya?ml|npmrc)|(?:^|/)[^./]+|(?:^|/)\.[^/]+)$`),
@@ -91,7 +91,7 @@ func fnscanRules() []*rule {
 		{
 			id:          "password-xml-element",
 			description: "Literal password in an XML element",
-			re:          regexp.MustCompile(`(?i)<(?:pass|password|passwd|pwd)(?:\s[^>]*)?>([^<\s]{4,200})</`),
+			re:          newPattern(`(?i)<(?:pass|password|passwd|pwd)(?:\s[^>]*)?>([^<\s]{4,200})</`),
 			keywords:    []string{"<pass", "<pwd"},
 			allowlists:  []*config.Allowlist{codeValue},
 			low:         true,
@@ -99,7 +99,7 @@ func fnscanRules() []*rule {
 		{
 			id:          "netrc-password",
 			description: "Password in a netrc-style credentials file",
-			re:          regexp.MustCompile(`(?i)\bpass(?:word)?[ \t]+"?([^\s"]{3,200})"?`),
+			re:          newPattern(`(?i)\bpass(?:word)?[ \t]+"?([^\s"]{3,200})"?`),
 			path:        regexp.MustCompile(`(?i)(?:^|/)[._]?(?:netrc|esmtprc|msmtprc|fetchmailrc|authinfo)$`),
 			keywords:    []string{"pass"},
 			low:         true,
@@ -107,14 +107,14 @@ func fnscanRules() []*rule {
 		{
 			id:          "login-call-password",
 			description: "Password passed literally to a login call",
-			re:          regexp.MustCompile(`\.(?:login|auth|authenticate|connect|createConnection)\(\s*["'][^"'\r\n]+["']\s*,\s*["']([^"'\r\n]{4,200})["']`),
+			re:          newPattern(`\.(?:login|auth|authenticate|connect|createConnection)\(\s*["'][^"'\r\n]+["']\s*,\s*["']([^"'\r\n]{4,200})["']`),
 			keywords:    []string{"login(", "auth(", "authenticate(", "connect(", "createconnection("},
 			low:         true,
 		},
 		{
 			id:          "url-credentials",
 			description: "Password embedded in a URL",
-			re:          regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]{1,20}://[^\s:/"'<>]{1,100}:([^\s/"'<>]{3,100})@[\w.-]+`),
+			re:          newPattern(`(?i)\b[a-z][a-z0-9+.-]{1,20}://[^\s:/"'<>]{1,100}:([^\s/"'<>]{3,100})@[\w.-]+`),
 			keywords:    []string{"://"},
 			allowlists:  []*config.Allowlist{codeValue},
 			low:         true,
@@ -122,26 +122,26 @@ func fnscanRules() []*rule {
 		{
 			id:          "password-hash",
 			description: "Unix crypt or bcrypt password hash",
-			re:          regexp.MustCompile(`(\$(?:1|5|6|apr1)\$[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{16,}|\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53})`),
+			re:          newPattern(`(\$(?:1|5|6|apr1)\$[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{16,}|\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53})`),
 			keywords:    []string{"$1$", "$5$", "$6$", "$apr1$", "$2$", "$2a$", "$2b$", "$2x$", "$2y$"},
 			low:         true,
 		},
 		{
 			id:          "pgpass-password",
 			description: "Password in a PostgreSQL .pgpass file",
-			re:          regexp.MustCompile(`(?m)^[^#\s:][^:\r\n]*:[^:\r\n]*:[^:\r\n]*:[^:\r\n]*:([^\r\n]+)`),
+			re:          newPattern(`(?m)^[^#\s:][^:\r\n]*:[^:\r\n]*:[^:\r\n]*:[^:\r\n]*:([^\r\n]+)`),
 			path:        regexp.MustCompile(`(?:^|/)\.pgpass$`),
 		},
 		{
 			id:          "putty-private-key",
 			description: "PuTTY private key",
-			re:          regexp.MustCompile(`(?s)PuTTY-User-Key-File-\d+:.{0,1000}?Private-Lines:\s*\d+\s+([A-Za-z0-9+/=]{40,})`),
+			re:          newPattern(`(?s)PuTTY-User-Key-File-\d+:.{0,1000}?Private-Lines:\s*\d+\s+([A-Za-z0-9+/=]{40,})`),
 			keywords:    []string{"putty-user-key-file-"},
 		},
 		{
 			id:          "rails-master-key",
 			description: "Rails master key",
-			re:          regexp.MustCompile(`\b([a-f0-9]{32})\b`),
+			re:          newPattern(`\b([a-f0-9]{32})\b`),
 			path:        regexp.MustCompile(`(?:^|/)config/(?:master|credentials/[\w-]+)\.key$`),
 		},
 	}
