@@ -4,8 +4,13 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 )
 
@@ -98,8 +103,9 @@ func FuzzInflateHead(f *testing.F) {
 	})
 }
 
-// TestTreeHead: Head over real zip entries (deflated, stored, empty)
-// equals their first bytes.
+// TestTreeHead: Head and Heads over real zip entries (deflated, stored,
+// empty; hundreds, so Heads spreads them over cores and windows) equal
+// their first bytes.
 func TestTreeHead(t *testing.T) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -109,16 +115,25 @@ func TestTreeHead(t *testing.T) {
 		"empty":     nil,
 		"big.js":    bytes.Repeat([]byte("var x = 1;\n"), 10000),
 	}
-	for name, data := range files {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 700 {
+		data := make([]byte, rng.IntN(40000))
+		for j := range data {
+			data[j] = "abc\x00\x7fELF"[rng.IntN(8)]
+		}
+		files[fmt.Sprintf("f/%03d", i)] = data
+	}
+	names := slices.Sorted(maps.Keys(files))
+	for _, name := range names {
 		method := zip.Deflate
-		if name == "stored.sh" {
+		if name == "stored.sh" || strings.HasSuffix(name, "7") {
 			method = zip.Store
 		}
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: method})
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.Write(data)
+		w.Write(files[name])
 	}
 	zw.Close()
 	u := &unpacker{b: &budget{limits: DefaultLimits(), ctx: t.Context()}, warn: func(Warning) {}}
@@ -126,13 +141,31 @@ func TestTreeHead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, data := range files {
-		got, err := tree.Head(tree.Lookup(name), 4)
-		if err != nil {
-			t.Fatal(err)
+	for _, n := range []int{4, 300} {
+		var es []*Entry
+		for _, name := range names {
+			e := tree.Lookup(name)
+			es = append(es, e)
+			got, err := tree.Head(e, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := files[name][:min(n, len(files[name]))]; !bytes.Equal(got, want) {
+				t.Errorf("%s: head %q, want %q", name, got, want)
+			}
 		}
-		if want := data[:min(4, len(data))]; !bytes.Equal(got, want) {
-			t.Errorf("%s: head %q, want %q", name, got, want)
+		var mu sync.Mutex
+		seen := map[string]bool{}
+		tree.Heads(t.Context(), es, n, func(e *Entry, got []byte, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen[e.Path] = true
+			if want := files[e.Path][:min(n, len(files[e.Path]))]; err != nil || !bytes.Equal(got, want) {
+				t.Errorf("Heads %s: head %q (%v), want %q", e.Path, got, err, want)
+			}
+		})
+		if len(seen) != len(names) {
+			t.Errorf("Heads gave %d heads of %d", len(seen), len(names))
 		}
 	}
 }

@@ -174,13 +174,15 @@ func (t *Tree) Heads(ctx context.Context, es []*Entry, n int, fn func(*Entry, []
 					return
 				}
 				for _, e := range jobs[i].es {
-					if jobs[i].inZip {
-						if b, ok := t.zipHead(e, n, w.get); ok {
-							fn(e, b, nil)
-							continue
-						}
+					var b []byte
+					var err error
+					if !jobs[i].inZip {
+						b, err = t.Head(e, n)
+					} else if h, ok := t.zipHead(e, n, w.get); ok {
+						b = h
+					} else {
+						b, err = t.readHead(e, n)
 					}
-					b, err := t.Head(e, n)
 					fn(e, b, err)
 				}
 			}

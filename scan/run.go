@@ -162,10 +162,9 @@ func run(ctx context.Context, cfg Config, red *secrets.Redactor) (*Result, error
 		// Names are scanned whatever the stages: what is found in them is
 		// redacted from every output, and is a finding when secrets are.
 		// Beside cataloging: the rules may still be loading.
-		names := targetNames(t)
 		go func() {
 			defer close(namesDone)
-			inNames = red.Names(names)
+			inNames = red.Names(targetNames(t))
 		}()
 	} else {
 		close(namesDone)
