@@ -494,7 +494,7 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 	switch t.Kind {
 	case KindZip:
 		status("reading " + t.Name)
-		hashed := hashLater(p)
+		hashed := hashLater(ctx, p)
 		tr, src, err := t.openZip(ctx, u, p, t.Name)
 		sum, size, herr := hashed()
 		if herr != nil {
@@ -567,7 +567,7 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 	for i, l := range opts.Layers {
 		name := filepath.Base(l)
 		status("reading layer " + name)
-		hashed := hashLater(l)
+		hashed := hashLater(ctx, l)
 		tr, src, err := t.openZip(ctx, u, l, name)
 		sum, _, herr := hashed()
 		if herr != nil {
@@ -636,7 +636,7 @@ func (t *Target) openFile(p string) (sizedReaderAt, error) {
 
 // indexTarget hashes a tar or image archive target and indexes it in place.
 func (t *Target) indexTarget(ctx context.Context, u *unpacker, p string) (*tarIndex, error) {
-	if err := t.hashFile(p); err != nil {
+	if err := t.hashFile(ctx, p); err != nil {
 		return nil, err
 	}
 	src, err := t.openFile(p)
@@ -663,8 +663,8 @@ type renamed struct {
 func (e renamed) Error() string { return e.msg }
 func (e renamed) Unwrap() error { return e.err }
 
-func (t *Target) hashFile(p string) error {
-	sum, size, err := fileSHA256(p)
+func (t *Target) hashFile(ctx context.Context, p string) error {
+	sum, size, err := fileSHA256(ctx, p)
 	if err != nil {
 		return fmt.Errorf("%s: %w", p, err)
 	}
@@ -716,7 +716,7 @@ func (t *Target) openZip(ctx context.Context, u *unpacker, p, name string) (*Tre
 
 // hashLater starts hashing a file beside other work; the func returned
 // waits for the SHA-256 and size.
-func hashLater(p string) func() ([]byte, int64, error) {
+func hashLater(ctx context.Context, p string) func() ([]byte, int64, error) {
 	type hashed struct {
 		sum  []byte
 		size int64
@@ -724,7 +724,7 @@ func hashLater(p string) func() ([]byte, int64, error) {
 	}
 	c := make(chan hashed, 1)
 	go func() {
-		sum, size, err := fileSHA256(p)
+		sum, size, err := fileSHA256(ctx, p)
 		c <- hashed{sum, size, err}
 	}()
 	return func() ([]byte, int64, error) {
@@ -735,7 +735,7 @@ func hashLater(p string) func() ([]byte, int64, error) {
 
 // fileSHA256 reads in large blocks: each read is a system call, and a
 // 32 KB one per 32 KB made a fifth of hashing a Lambda zip.
-func fileSHA256(p string) ([]byte, int64, error) {
+func fileSHA256(ctx context.Context, p string) ([]byte, int64, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, 0, err
@@ -750,6 +750,9 @@ func fileSHA256(p string) ([]byte, int64, error) {
 		n += int64(k)
 		if err == io.EOF {
 			return h.Sum(nil), n, nil
+		}
+		if err == nil {
+			err = ctx.Err()
 		}
 		if err != nil {
 			return nil, 0, err
