@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	_ "github.com/fnscan/fnscan/aws" // the lambda: target and fleets
@@ -22,6 +23,12 @@ func main() {
 	// `fnscan scan ... | head` still cleans up.
 	ctx, stop := notifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	signal.Ignore(syscall.SIGPIPE)
+	if os.Getenv("GOGC") == "" {
+		// A scan holds large indexes (every file of an image, syft's file
+		// tree) for a short while: collecting at half the default growth
+		// keeps the peak about a third lower for a few percent of CPU.
+		debug.SetGCPercent(50)
+	}
 	finish := profile()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	finish()
