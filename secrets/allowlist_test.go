@@ -11,14 +11,7 @@ import (
 // The allowlists translated with their stop words held back answer exactly
 // as gitleaks' own translation, stop words included, and hold no trie.
 func TestAllowlistsAnswerAsGitleaks(t *testing.T) {
-	vc, err := gitleaksViperConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := vc.Translate()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ref := gitleaksTranslation(t)
 	cfg, _, err := gitleaksConfig()
 	if err != nil {
 		t.Fatal(err)
@@ -70,4 +63,18 @@ func TestAllowlistsAnswerAsGitleaks(t *testing.T) {
 	if lists < 10 || words < 1000 {
 		t.Fatalf("only %d allowlists, %d stop words in the default config", lists, words)
 	}
+}
+
+// gitleaksTranslation is gitleaks' own translation of its default config.
+func gitleaksTranslation(t *testing.T) config.Config {
+	t.Helper()
+	vc, err := gitleaksViperConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := vc.Translate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
 }

@@ -12,14 +12,7 @@ func TestRulesCompile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vc, err := gitleaksViperConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := vc.Translate()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ref := gitleaksTranslation(t)
 	gitleaks := 0
 	for _, r := range set.rules {
 		if r.re == nil {
