@@ -494,9 +494,7 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 	switch t.Kind {
 	case KindZip:
 		status("reading " + t.Name)
-		hashed := hashLater(ctx, p)
-		tr, src, err := t.openZip(ctx, u, p, t.Name)
-		sum, size, herr := hashed()
+		tr, src, sum, size, herr, err := t.openZipHashed(ctx, u, p, t.Name)
 		if herr != nil {
 			return fmt.Errorf("%s: %w", p, herr)
 		}
@@ -567,9 +565,7 @@ func (t *Target) open(ctx context.Context, u *unpacker, p string, opts Options, 
 	for i, l := range opts.Layers {
 		name := filepath.Base(l)
 		status("reading layer " + name)
-		hashed := hashLater(ctx, l)
-		tr, src, err := t.openZip(ctx, u, l, name)
-		sum, _, herr := hashed()
+		tr, src, sum, _, herr, err := t.openZipHashed(ctx, u, l, name)
 		if herr != nil {
 			return fmt.Errorf("layer %s: %w", l, unwrapPathErr(herr))
 		}
@@ -714,9 +710,13 @@ func (t *Target) openZip(ctx context.Context, u *unpacker, p, name string) (*Tre
 	return tr, src, nil
 }
 
-// hashLater starts hashing a file beside other work; the func returned
-// waits for the SHA-256 and size.
-func hashLater(ctx context.Context, p string) func() ([]byte, int64, error) {
+// openZipHashed is openZip with the file's SHA-256 and size, read beside
+// the indexing. herr is the hashing's error, which callers report first (as
+// when the file was hashed before being opened); a zip refused as it is
+// indexed is not hashed to its end.
+func (t *Target) openZipHashed(ctx context.Context, u *unpacker, p, name string) (tr *Tree, src sizedReaderAt, sum []byte, size int64, herr, err error) {
+	hctx, stop := context.WithCancel(ctx)
+	defer stop()
 	type hashed struct {
 		sum  []byte
 		size int64
@@ -724,13 +724,18 @@ func hashLater(ctx context.Context, p string) func() ([]byte, int64, error) {
 	}
 	c := make(chan hashed, 1)
 	go func() {
-		sum, size, err := fileSHA256(ctx, p)
+		sum, size, err := fileSHA256(hctx, p)
 		c <- hashed{sum, size, err}
 	}()
-	return func() ([]byte, int64, error) {
-		h := <-c
-		return h.sum, h.size, h.err
+	tr, src, err = t.openZip(ctx, u, p, name)
+	if err != nil {
+		stop()
 	}
+	h := <-c
+	if errors.Is(h.err, context.Canceled) && ctx.Err() == nil {
+		h.err = nil // stopped here, the zip refused
+	}
+	return tr, src, h.sum, h.size, h.err, err
 }
 
 // fileSHA256 reads in large blocks: each read is a system call, and a

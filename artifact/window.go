@@ -32,7 +32,7 @@ func newWindow(ra io.ReaderAt, size int64) *window {
 // get returns the n bytes at off, valid until the next call: from the
 // buffer when it holds them, else after reading a window from off.
 func (w *window) get(off int64, n int) ([]byte, bool) {
-	if off < 0 || n < 0 || off+int64(n) > w.size {
+	if off < 0 || n < 0 || off > w.size-int64(n) { // off comes from the zip: no sum that can wrap
 		return nil, false
 	}
 	if off >= w.off && off+int64(n) <= w.off+int64(len(w.buf)) {

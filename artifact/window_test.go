@@ -4,9 +4,12 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/binary"
+	"hash/crc32"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -101,4 +104,66 @@ func TestDataOffsetsMatchZip(t *testing.T) {
 	if checked < 1000 {
 		t.Fatalf("only %d entries checked", checked)
 	}
+}
+
+// A header offset is the zip's to say (its zip64 field is read unchecked):
+// one near the largest int64 is a corrupt entry, not a wrapped sum.
+func TestDataOffsetHostile(t *testing.T) {
+	w := newWindow(bytes.NewReader(make([]byte, 100)), 100)
+	for _, off := range []int64{math.MaxInt64, math.MaxInt64 - 10, -1, 71, 100} {
+		if b, ok := w.get(off, 30); ok {
+			t.Errorf("get(%d, 30) of 100 bytes = %d bytes", off, len(b))
+		}
+	}
+	for _, hoff := range []uint64{math.MaxInt64 - 16, math.MaxInt64, 1 << 40} {
+		b := zip64HeaderOffset(hoff)
+		u := &unpacker{b: &budget{limits: DefaultLimits(), ctx: t.Context()}, warn: func(Warning) {}}
+		_, err := u.openTree(t.Context(), "x.zip", bytes.NewReader(b), int64(len(b)))
+		if err == nil || !strings.Contains(err.Error(), "corrupt zip entry") {
+			t.Errorf("header offset %#x: %v, want a corrupt entry", hoff, err)
+		}
+	}
+}
+
+// zip64HeaderOffset is a one-file stored zip whose central directory gives
+// the local header's offset in a zip64 extra field.
+func zip64HeaderOffset(hoff uint64) []byte {
+	le := binary.LittleEndian
+	name, data := []byte("a.txt"), []byte("hi")
+	crc := crc32.ChecksumIEEE(data)
+	var b []byte
+	b = le.AppendUint32(b, 0x04034b50)
+	b = le.AppendUint16(b, 45)
+	b = append(b, make([]byte, 8)...) // flags, method (stored), time, date
+	b = le.AppendUint32(b, crc)
+	b = le.AppendUint32(b, uint32(len(data)))
+	b = le.AppendUint32(b, uint32(len(data)))
+	b = le.AppendUint16(b, uint16(len(name)))
+	b = le.AppendUint16(b, 0)
+	b = append(b, name...)
+	b = append(b, data...)
+	cd := len(b)
+	b = le.AppendUint32(b, 0x02014b50)
+	b = le.AppendUint16(b, 45)
+	b = le.AppendUint16(b, 45)
+	b = append(b, make([]byte, 8)...) // flags, method, time, date
+	b = le.AppendUint32(b, crc)
+	b = le.AppendUint32(b, uint32(len(data)))
+	b = le.AppendUint32(b, uint32(len(data)))
+	b = le.AppendUint16(b, uint16(len(name)))
+	b = le.AppendUint16(b, 12)         // extra: the zip64 field
+	b = append(b, make([]byte, 10)...) // comment length, disk, attributes
+	b = le.AppendUint32(b, 0xffffffff)
+	b = append(b, name...)
+	b = le.AppendUint16(b, 0x0001)
+	b = le.AppendUint16(b, 8)
+	b = le.AppendUint64(b, hoff)
+	end := len(b)
+	b = le.AppendUint32(b, 0x06054b50)
+	b = append(b, make([]byte, 4)...)
+	b = le.AppendUint16(b, 1)
+	b = le.AppendUint16(b, 1)
+	b = le.AppendUint32(b, uint32(end-cd))
+	b = le.AppendUint32(b, uint32(cd))
+	return le.AppendUint16(b, 0)
 }

@@ -246,7 +246,8 @@ func Catalog(ctx context.Context, t *artifact.Target, cfg Config) (*Result, erro
 		mergeRoot(res, merged, s, m)
 	}
 	res.syft = merged
-	// syft copies every package it enumerates, by reflection: once.
+	// syft copies every package it enumerates, by reflection: one copy
+	// serves both (ToFormatModel makes its own).
 	packages := merged.Artifacts.Packages.Sorted()
 	res.bom = toCycloneDX(res, packages)
 	res.Components, res.Applications = components(res, packages)

@@ -211,27 +211,45 @@ func newTreeSource(ctx context.Context, name string, m *mount, tmpCtx context.Co
 	// indexer does, where it can matter: syft's catalogers only ever ask for
 	// executable types (ELF, PE, Mach-O), so a file without their magic is
 	// left untyped instead of running every text detector over it.
-	byEntry := make(map[*artifact.Entry]*pending, len(regular))
-	for i := 0; i < len(regular); {
-		tree := regular[i].tf.tree
-		var es []*artifact.Entry
-		for ; i < len(regular) && regular[i].tf.tree == tree; i++ {
-			if pd := regular[i]; pd.tf.entry.Size > 0 {
-				byEntry[pd.tf.entry] = pd
-				es = append(es, pd.tf.entry)
-			}
-		}
-		tree.Heads(ctx, es, 4, func(e *artifact.Entry, head []byte, err error) {
-			if err != nil || !artifact.ExecutableMagic(head) {
-				return
-			}
-			pd := byEntry[e]
-			if rc, err := tree.Open(e); err == nil {
-				pd.mime = stfile.MIMEType(rc)
-				rc.Close()
-			}
-		})
+	// Trees are sniffed side by side too: a Java function is many small
+	// jars.
+	type group struct {
+		tree *artifact.Tree
+		es   []*artifact.Entry
 	}
+	var groups []group
+	byEntry := make(map[*artifact.Entry]*pending, len(regular))
+	for _, pd := range regular {
+		if pd.tf.entry.Size == 0 {
+			continue
+		}
+		byEntry[pd.tf.entry] = pd
+		if n := len(groups); n == 0 || groups[n-1].tree != pd.tf.tree {
+			groups = append(groups, group{tree: pd.tf.tree})
+		}
+		g := &groups[len(groups)-1]
+		g.es = append(g.es, pd.tf.entry)
+	}
+	var wg sync.WaitGroup
+	busy := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for _, g := range groups {
+		wg.Add(1)
+		busy <- struct{}{}
+		go func() {
+			defer func() { <-busy; wg.Done() }()
+			g.tree.Heads(ctx, g.es, 4, func(e *artifact.Entry, head []byte, err error) {
+				if err != nil || !artifact.ExecutableMagic(head) {
+					return
+				}
+				pd := byEntry[e] // only read while sniffing
+				if rc, err := g.tree.Open(e); err == nil {
+					pd.mime = stfile.MIMEType(rc)
+					rc.Close()
+				}
+			})
+		}()
+	}
+	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
