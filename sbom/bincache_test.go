@@ -2,7 +2,6 @@ package sbom
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/anchore/syft/syft/file"
 
-	"github.com/fnscan/fnscan/artifact"
 	"github.com/fnscan/fnscan/internal/fixture"
 )
 
@@ -28,21 +26,7 @@ func TestBinaryCacheLifetime(t *testing.T) {
 	if err := os.WriteFile(zipPath, fixture.Zip(map[string][]byte{"bootstrap": elf, "other": elf[:5000]}), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tg, err := artifact.Open(context.Background(), zipPath, artifact.Options{TempDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tg.Close()
-	var roots []*artifact.Root
-	for _, r := range tg.Roots {
-		if r.Catalog && r.Tree != nil {
-			roots = append(roots, r)
-		}
-	}
-	src, err := newTreeSource(t.Context(), "fn.zip", newMount(roots), t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := mountTargets(t, zipPath)
 	res := src.res
 	locs, err := res.FilesByMIMEType("application/x-executable", "application/x-elf", "application/x-sharedlib")
 	if err != nil || len(locs) != 2 {
